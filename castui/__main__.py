@@ -1,0 +1,3 @@
+from castui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""The result model: what a diagnosis run found, shared by every output (text,
+Markdown, JSON, the app, bundles). `castui.diagnosis/v1` is a public contract:
+fields may be added, never removed or renamed."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA = "castui.diagnosis/v1"
+
+
+class CauseVerdict(StrEnum):
+    CONFIRMED = "confirmed"
+    RULED_OUT = "ruled_out"
+    UNKNOWN = "unknown"
+
+
+class SymptomVerdict(StrEnum):
+    PROBLEM = "problem"
+    HEALTHY = "healthy"
+    UNKNOWN = "unknown"
+
+
+class CheckStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"  # could not check
+
+
+class Evidence(BaseModel):
+    """One piece of what castui saw, rendered by an evidence pane."""
+
+    kind: Literal["log", "events", "json", "table", "text"] = "text"
+    title: str
+    lines: list[str] = Field(default_factory=list)
+    #: for `log`: indexes into `lines` that matter; for `json`: the dotted path that matters
+    highlight: list[int] = Field(default_factory=list)
+    path: str | None = None
+    #: for `json`: the document; for `table`/`events`: rows of cells, first row the header
+    data: Any = None
+
+
+class ApiCall(BaseModel):
+    """A CAST AI API change castui can make itself after showing the diff."""
+
+    method: Literal["PUT", "POST", "PATCH"]
+    path: str
+    body: dict[str, Any]
+    #: dotted paths → (before, after), for the confirmation's diff
+    changes: dict[str, tuple[Any, Any]] = Field(default_factory=dict)
+
+
+class Fix(BaseModel):
+    title: str
+    explanation: str = ""
+    commands: list[list[str]] = Field(default_factory=list)
+    mutates: bool = True
+    #: symptom ids to re-run after the fix
+    recheck: list[str] = Field(default_factory=list)
+    api_call: ApiCall | None = None
+    note: str | None = None
+
+    def shell_lines(self) -> list[str]:
+        """Commands as a person would paste them. `${VAR}` references stay expandable."""
+        return [shell_join(argv) for argv in self.commands]
+
+
+def shell_join(argv: list[str]) -> str:
+    """Quote an argv for a POSIX shell, leaving `${CASTAI_*}` references expandable."""
+    parts = []
+    for arg in argv:
+        if "${CASTAI_" in arg and all(c not in arg for c in "'`\\\n;|&<>()"):
+            # double quotes keep the reference working and everything else literal
+            parts.append('"' + arg.replace('"', '\\"').replace("$(", "\\$(") + '"')
+        else:
+            parts.append(shlex.quote(arg))
+    return " ".join(parts)
+
+
+class Suppression(BaseModel):
+    reason: str
+    until: str | None = None
+    by: str | None = None
+    expired: bool = False
+
+
+class CauseResult(BaseModel):
+    id: str
+    title: str
+    verdict: CauseVerdict
+    reason: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    fix: Fix | None = None
+    checks: list[str] = Field(default_factory=list)
+    suppressed: Suppression | None = None
+
+
+class CheckResult(BaseModel):
+    id: str
+    title: str
+    status: CheckStatus
+    duration_ms: float | None = None
+    reason: str | None = None
+    summary: str | None = None
+
+
+class SymptomResult(BaseModel):
+    id: str
+    title: str
+    verdict: SymptomVerdict
+    summary: str
+    observed: bool = False
+    checks: list[CheckResult] = Field(default_factory=list)
+    causes: list[CauseResult] = Field(default_factory=list)
+
+
+class Target(BaseModel):
+    """Where the diagnosis looked."""
+
+    context: str | None = None
+    kube_cluster: str | None = None
+    cluster_id: str | None = None
+    cluster_name: str | None = None
+    region: str | None = None
+    api_url: str | None = None
+    namespace: str = "castai-agent"
+    lab: str | None = None
+    bundle: str | None = None
+    captured_at: datetime | None = None
+
+
+class StatusPage(BaseModel):
+    available: bool
+    indicator: str | None = None
+    description: str | None = None
+    incidents: list[dict[str, Any]] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class Diagnosis(BaseModel):
+    schema_: str = Field(SCHEMA, alias="schema")
+    castui_version: str
+    generated_at: datetime
+    duration_ms: float | None = None
+    target: Target
+    symptoms: list[SymptomResult]
+    status_page: StatusPage | None = None
+    exit_code: int = 0
+
+    model_config = {"populate_by_name": True}
+
+    def confirmed(self) -> list[tuple[SymptomResult, CauseResult]]:
+        return [
+            (s, c)
+            for s in self.symptoms
+            for c in s.causes
+            if c.verdict is CauseVerdict.CONFIRMED
+        ]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def exit_code_for(symptoms: list[SymptomResult]) -> int:
+    """0 all clear and every check ran; 1 a cause confirmed; 3 nothing confirmed, something unknown.
+
+    Suppressed causes (that have not expired) do not count.
+    """
+    active = [c for s in symptoms for c in s.causes if not (c.suppressed and not c.suppressed.expired)]
+    if any(c.verdict is CauseVerdict.CONFIRMED for c in active):
+        return 1
+    if any(c.verdict is CauseVerdict.UNKNOWN for c in active):
+        return 3
+    return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,13 @@ class LabState:
     kube_forbidden: dict[str, set[str]] = field(default_factory=dict)
     #: a served response is read-only (bundle replay): every write answers 405
     read_only: bool = False
+    #: called after every successful write, under `lock`: (state, resource, namespace, name, obj or None)
+    #: scenarios use them to make the lab react to a fix (a restart brings healthy pods back)
+    on_write: list[Callable[["LabState", str, str | None, str, dict[str, Any] | None], None]] = field(
+        default_factory=list, repr=False
+    )
+    #: every request served, as (method, path); the benchmark counts them
+    request_log: list[tuple[str, str]] = field(default_factory=list, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def items(self, resource: str) -> list[dict[str, Any]]:

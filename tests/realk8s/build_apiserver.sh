@@ -126,7 +126,7 @@ WORK=$(mktemp -d "$BUILD_ROOT/kubernetes.XXXXXX")
 cd "$WORK"
 
 log "downloading Debian source package kubernetes"
-apt-get source --download-only -q kubernetes >&2 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
+apt-get source --download-only -q kubernetes 2>&1 | grep -v 'Download is performed unsandboxed' >&2 || true
 dsc=$(ls -1 kubernetes_*.dsc 2>/dev/null | head -n1)
 [ -n "$dsc" ] || die "apt-get source --download-only kubernetes fetched no .dsc"
 log "unpacking $dsc"
@@ -141,8 +141,8 @@ rm -f "$VENDOR_R2"/*.go "$VENDOR_R2"/*.s
 cp "$REFLECT2_SRC"/*.go "$VENDOR_R2"/
 if compgen -G "$REFLECT2_SRC/*.s" >/dev/null; then cp "$REFLECT2_SRC"/*.s "$VENDOR_R2"/; fi
 rm -f "$VENDOR_R2"/*_test.go
-# modules.txt pins the version; keep `go build -mod=vendor` consistent.
-sed -i 's|^# github.com/modern-go/reflect2 v1\.0\.1$|# github.com/modern-go/reflect2 v1.0.2|' "$SRC/vendor/modules.txt" || true
+# vendor/modules.txt keeps saying v1.0.1 on purpose: it must match go.mod,
+# or `go build -mod=vendor` rejects the vendor tree as inconsistent.
 
 # GOPATH layout as in Debian's debian/rules.
 mkdir -p "$SRC/.go/src/k8s.io"

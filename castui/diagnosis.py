@@ -64,11 +64,16 @@ class Fix(BaseModel):
     #: symptom ids to re-run after the fix
     recheck: list[str] = Field(default_factory=list)
     api_call: ApiCall | None = None
+    #: standard input for the command (a manifest for `kubectl apply -f -`)
+    stdin: str | None = None
     note: str | None = None
 
     def shell_lines(self) -> list[str]:
         """Commands as a person would paste them. `${VAR}` references stay expandable."""
-        return [shell_join(argv) for argv in self.commands]
+        lines = [shell_join(argv) for argv in self.commands]
+        if self.stdin and lines:
+            lines[-1] += " <<'EOF'\n" + self.stdin.rstrip("\n") + "\nEOF"
+        return lines
 
 
 def shell_join(argv: list[str]) -> str:

@@ -67,6 +67,7 @@ cleanup() {
         log "removing build tree $WORK"
         chmod -R u+w "$WORK" 2>/dev/null || true
         rm -rf "$WORK"
+        rmdir "$BUILD_ROOT" 2>/dev/null || true
     fi
 }
 trap cleanup EXIT

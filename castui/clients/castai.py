@@ -1,0 +1,186 @@
+"""The CAST AI REST API (castai-facts.md §1): read-only calls plus the one write
+castui makes (PUT policies, after the person confirmed the diff).
+
+The API key lives in one private attribute and is only ever put in the
+`X-API-Key` header of a request being sent: never in a default header, a repr,
+a log line or an error message.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from castui.clients import http
+from castui.clients.castai_models import (
+    AuthToken,
+    AuthTokenList,
+    Cluster,
+    ClusterList,
+    NodeTemplate,
+    NodeTemplateList,
+    Policies,
+    Workload,
+    WorkloadPage,
+)
+from castui.clients.errors import ApiKeyMissing, CastuiError, MalformedResponse
+
+DEFAULT_API_URL = "https://api.cast.ai"
+#: a runaway cursor (a server answering the same page forever) must not loop forever
+MAX_PAGES = 200
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class CastaiClient:
+    def __init__(self, api_url: str, api_key: str | None, *, timeout: float = 10.0) -> None:
+        self.api_url = normalize_api_url(api_url)
+        self.__api_key = api_key or None
+        self._http = http.create_client(timeout)
+
+    def __repr__(self) -> str:
+        return f"CastaiClient(url={self.api_url!r}, key={'set' if self.__api_key else 'missing'})"
+
+    __str__ = __repr__
+
+    @property
+    def has_key(self) -> bool:
+        return self.__api_key is not None
+
+    async def __aenter__(self) -> "CastaiClient":
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- clusters --
+
+    async def list_clusters(self) -> list[Cluster]:
+        data = await self._get_json("/v1/kubernetes/external-clusters", "list CAST AI clusters")
+        return _parse(ClusterList, data, "list CAST AI clusters").items
+
+    async def get_cluster(self, cluster_id: str) -> Cluster:
+        what = f"get CAST AI cluster {cluster_id}"
+        data = await self._get_json(f"/v1/kubernetes/external-clusters/{cluster_id}", what)
+        return _parse(Cluster, data, what)
+
+    # -- autoscaler --
+
+    async def get_policies(self, cluster_id: str) -> tuple[Policies, dict[str, Any]]:
+        """The policies as a model and as the raw dict (drift checks compare raw keys)."""
+        what = f"read autoscaler policies of cluster {cluster_id}"
+        data = await self._get_json(_policies_path(cluster_id), what)
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"{what}: expected a JSON object")
+        return _parse(Policies, data, what), data
+
+    async def put_policies(self, cluster_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        what = f"update autoscaler policies of cluster {cluster_id}"
+        data = await self._call("PUT", _policies_path(cluster_id), what, json=body)
+        return data if isinstance(data, dict) else {}
+
+    async def list_node_templates(self, cluster_id: str) -> list[NodeTemplate]:
+        what = f"list node templates of cluster {cluster_id}"
+        data = await self._get_json(
+            f"/v1/kubernetes/clusters/{cluster_id}/node-templates", what, params={"includeDefault": "true"}
+        )
+        items = _parse(NodeTemplateList, data, what).items
+        return [item.template.model_copy(update={"stats": item.stats}) for item in items]
+
+    # -- workload autoscaler --
+
+    async def list_workloads(self, cluster_id: str) -> list[Workload]:
+        what = f"list workload autoscaler workloads of cluster {cluster_id}"
+        path = f"/v1/workload-autoscaling/clusters/{cluster_id}/workloads"
+        workloads: list[Workload] = []
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            params = {"page.cursor": cursor} if cursor else None
+            page = _parse(WorkloadPage, await self._get_json(path, what, params=params), what)
+            workloads.extend(page.workloads)
+            if not page.next_cursor or page.next_cursor == cursor:
+                return workloads
+            cursor = page.next_cursor
+        raise MalformedResponse(f"{what}: still paging after {MAX_PAGES} pages")
+
+    # -- keys --
+
+    async def list_auth_tokens(self) -> list[AuthToken]:
+        data = await self._get_json("/v1/auth/tokens", "list CAST AI API keys")
+        return _parse(AuthTokenList, data, "list CAST AI API keys").items
+
+    async def test_key(self, key: str) -> int:
+        """The HTTP status CAST AI gives another key (the agent's), from one cheap read.
+
+        Only the status is used: this never reads data with a key the person did not give castui.
+        Raises ConnectionFailed / RequestTimeout when nothing answers.
+        """
+        if not key:
+            raise ApiKeyMissing()
+        url = self.api_url + "/v1/kubernetes/external-clusters"
+        try:
+            response = await http.request(
+                self._http, "GET", url, what="test an API key", headers=_key_header(key), retries=0, check=False
+            )
+        except CastuiError as exc:
+            raise _scrubbed(exc, key) from None
+        return response.status_code
+
+    # -- plumbing --
+
+    async def _get_json(self, path: str, what: str, *, params: dict[str, str] | None = None) -> Any:
+        return await self._call("GET", path, what, params=params)
+
+    async def _call(
+        self, method: str, path: str, what: str, *, params: dict[str, str] | None = None, json: Any = None
+    ) -> Any:
+        key = self.__api_key
+        if key is None:
+            raise ApiKeyMissing()
+        try:
+            return await http.request_json(
+                self._http, method, self.api_url + path, what=what, headers=_key_header(key), params=params, json=json
+            )
+        except CastuiError as exc:
+            raise _scrubbed(exc, key) from None
+
+
+def normalize_api_url(api_url: str) -> str:
+    """Like the agent: a bare host gets `https://`, a trailing slash goes."""
+    url = (api_url or DEFAULT_API_URL).strip().rstrip("/")
+    return url if "://" in url else f"https://{url}"
+
+
+def _policies_path(cluster_id: str) -> str:
+    return f"/v1/kubernetes/clusters/{cluster_id}/policies"
+
+
+def _key_header(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def _parse(model: type[M], data: Any, what: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # locations and messages only: pydantic's text would quote the offending values
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise MalformedResponse(f"{what}: unexpected response shape at {where}: {first['msg']}{more}") from None
+
+
+def _scrubbed(error: CastuiError, key: str) -> CastuiError:
+    """Defence in depth: a server echoing the key back must not put it in castui's words."""
+    if key in error.message:
+        error.message = error.message.replace(key, "<api key>")
+        error.args = (error.message,)
+    return error
+

@@ -1,0 +1,252 @@
+"""The one HTTP client castui uses, and the one mapping from HTTP failures to the
+error taxonomy (`castui.clients.errors`).
+
+Every message names what castui was doing and the URL's host and path; never a
+header, a query string or a body castui sent, so credentials cannot leak into one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json as jsonlib
+import logging
+import socket
+import ssl
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import httpx
+
+from castui import __version__
+from castui.clients.errors import (
+    CastuiError,
+    ConfigurationError,
+    ConnectionFailed,
+    MalformedResponse,
+    RequestTimeout,
+    for_http_status,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"castui/{__version__}"
+#: statuses worth another try: rate limiting and a gateway or backend briefly away
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: a server may ask for minutes; castui is interactive and waits a few seconds at most
+RETRY_AFTER_CAP = 5.0
+BACKOFF_BASE = 0.25
+#: 502–504 may have reached the backend, so only repeat requests that are safe to repeat
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+SERVER_MESSAGE_LIMIT = 300
+
+
+def create_client(timeout: float = 10.0) -> httpx.AsyncClient:
+    """An AsyncClient with castui's defaults; `timeout` also bounds retry waits."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,  # a redirect means a wrong URL; following it could carry the key elsewhere
+        http2=False,
+    )
+
+
+def endpoint(url: str | httpx.URL) -> str:
+    """`host[:port]/path` of a URL: what error messages show (no scheme, query or userinfo)."""
+    parts = urlsplit(str(url))
+    return f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def labelled(what: str, url: str | httpx.URL) -> str:
+    """How every message starts: what castui was doing, and where."""
+    return f"{what} at {endpoint(url)}"
+
+
+def with_server_message(error: CastuiError, server_message: str | None) -> CastuiError:
+    """Append what the server said (e.g. which verb a 403 refused) unless it adds nothing."""
+    text = " ".join((server_message or "").split())[:SERVER_MESSAGE_LIMIT]
+    if text and text.lower() not in error.message.lower():
+        error.message = f"{error.message}: {text}"
+        error.args = (error.message,)
+    return error
+
+
+def describe_connection_error(exc: BaseException) -> str:
+    """A plain reason for a failed connection, from the innermost cause that says something."""
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS handshake failed ({cause.verify_message or 'certificate verify failed'})"
+        if isinstance(cause, ssl.SSLError) or "SSL" in type(cause).__name__:
+            return "TLS handshake failed"
+    for cause in causes:
+        if isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError":
+            return "name not resolved"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "network unreachable"
+    return str(causes[-1]) or type(causes[-1]).__name__
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes, and urllib3's `MaxRetryError.reason`, outermost first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        reason = getattr(current, "reason", None)
+        current = current.__cause__ or current.__context__ or (reason if isinstance(reason, BaseException) else None)
+
+
+async def request(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    headers: dict[str, str] | None = None,
+    json: Any = None,
+    params: dict[str, str] | None = None,
+    retries: int = 2,
+    check: bool = True,
+) -> httpx.Response:
+    """Send a request, retrying 429/502–504; with `check`, a non-2xx answer raises its taxonomy error."""
+    label = labelled(what, url)
+    budget = _budget(client)
+    deadline = time.monotonic() + budget
+    attempt = 0
+    while True:
+        response = await _send(client, method, url, what, budget, headers=headers, json=json, params=params)
+        wait = _retry_wait(response, method, attempt, retries)
+        if wait is None or time.monotonic() + wait > deadline:
+            break
+        log.debug("%s: HTTP %d, retrying in %.2fs", label, response.status_code, wait)
+        await asyncio.sleep(wait)
+        attempt += 1
+    if check and not response.is_success:
+        raise status_error(response, label)
+    return response
+
+
+async def request_json(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    headers: dict[str, str] | None = None,
+    json: Any = None,
+    params: dict[str, str] | None = None,
+    retries: int = 2,
+) -> Any:
+    """`request` and decode the JSON answer; an empty 204 is None."""
+    response = await request(
+        client, method, url, what=what, headers=headers, json=json, params=params, retries=retries
+    )
+    if response.status_code == 204 or (not response.content and method.upper() != "GET"):
+        return None
+    return decode_json(response, labelled(what, url))
+
+
+def decode_json(response: httpx.Response, label: str) -> Any:
+    content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    if content_type and "json" not in content_type:
+        raise MalformedResponse(f"{label}: answered {content_type} instead of JSON")
+    try:
+        return jsonlib.loads(response.content)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise MalformedResponse(f"{label}: invalid JSON ({_short(exc)})") from None
+
+
+def status_error(response: httpx.Response, label: str) -> CastuiError:
+    """The taxonomy error for a non-2xx answer, with the server's own message when it has one."""
+    error = for_http_status(response.status_code, label, retry_after=response.headers.get("retry-after"))
+    if response.is_redirect:
+        return with_server_message(error, f"redirected to {endpoint(response.headers.get('location', ''))}")
+    return with_server_message(error, _server_message(response))
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    what: str,
+    budget: float,
+    **kwargs: Any,
+) -> httpx.Response:
+    # `from None` below: castui's message is the whole story; httpx's chain adds only noise
+    label = labelled(what, url)
+    started = time.monotonic()
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        raise RequestTimeout(f"{label}: no answer within {budget:g}s") from None
+    except httpx.ConnectError as exc:
+        raise ConnectionFailed(f"{label}: {describe_connection_error(exc)}") from None
+    except (httpx.RemoteProtocolError, httpx.ReadError):
+        raise ConnectionFailed(f"{label}: connection closed mid-response") from None
+    except httpx.WriteError:
+        raise ConnectionFailed(f"{label}: connection closed while sending the request") from None
+    except httpx.ProxyError as exc:
+        raise ConnectionFailed(f"{label}: the proxy refused the connection ({_short(exc)})") from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise ConfigurationError(f"{what}: invalid URL ({_short(exc)})") from None
+    except httpx.DecodingError:
+        raise MalformedResponse(f"{label}: the body does not match its Content-Encoding") from None
+    except httpx.RequestError as exc:
+        raise ConnectionFailed(f"{label}: {describe_connection_error(exc)}") from None
+    log.debug("%s %s → %d in %.0f ms", method, endpoint(url), response.status_code, (time.monotonic() - started) * 1000)
+    return response
+
+
+def _budget(client: httpx.AsyncClient) -> float:
+    timeout = client.timeout
+    return max(t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool, 0.0) if t is not None)
+
+
+def _retry_wait(response: httpx.Response, method: str, attempt: int, retries: int) -> float | None:
+    """Seconds to wait before retrying, or None when this answer is final."""
+    status = response.status_code
+    if attempt >= retries or status not in RETRY_STATUSES:
+        return None
+    if status != 429 and method.upper() not in IDEMPOTENT:
+        return None
+    asked = _retry_after_seconds(response.headers.get("retry-after"))
+    if asked is not None:
+        return min(asked, RETRY_AFTER_CAP)
+    return BACKOFF_BASE * 2**attempt
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _server_message(response: httpx.Response) -> str | None:
+    """`message` from a JSON error body (CAST AI's ErrorResponse, a Kubernetes Status)."""
+    try:
+        body = jsonlib.loads(response.content)
+    except ValueError:
+        return None
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else None
+
+
+def _short(exc: BaseException, limit: int = 120) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

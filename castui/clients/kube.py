@@ -1,0 +1,411 @@
+"""The Kubernetes API, over the official `kubernetes` client, as raw JSON dicts.
+
+Blocking by design: the engine calls these methods through `asyncio.to_thread`.
+The `kubernetes` package costs ~0.7 s to import, so it is imported on the first
+call, never with this module; the kubeconfig is read with PyYAML up front, which
+is enough to name the context, cluster and server (and to fail early on a bad one).
+
+Responses are read raw (`call_api`, no model building): lists can be large and
+castui only needs a few fields.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import yaml
+
+from castui import __version__
+from castui.clients.errors import (
+    CastuiError,
+    ConfigurationError,
+    ConnectionFailed,
+    MalformedResponse,
+    NotFound,
+    RequestTimeout,
+    for_http_status,
+)
+from castui.clients.http import describe_connection_error, endpoint, with_server_message
+from castui.lab.state import RESOURCES, ResourceType
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+    from kubernetes.client.rest import RESTResponse
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PDB = "poddisruptionbudgets"
+#: Kubernetes < 1.21 serves PodDisruptionBudgets only here
+PDB_V1BETA1 = ResourceType("policy", "v1beta1", PDB, "PodDisruptionBudget", True)
+IN_CLUSTER = "in-cluster"
+
+Query = Sequence[tuple[str, str]]
+
+
+class KubeGateway:
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+        self._paths = _kubeconfig_paths(kubeconfig)
+        existing = [path for path in self._paths if path.is_file()]
+        if kubeconfig and len(existing) < len(self._paths):
+            missing = ", ".join(str(p) for p in self._paths if not p.is_file())
+            raise ConfigurationError(f"kubeconfig not found: {missing}")
+        self._in_cluster = not existing and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+        if self._in_cluster:
+            self._context, self._cluster, self._server = IN_CLUSTER, None, _in_cluster_server()
+        else:
+            self._context, self._cluster, self._server = _select_context(self._paths, existing, context)
+        self._api: ApiClient | None = None
+        self._lock = threading.Lock()
+        self._pdb_type = RESOURCES[PDB]
+
+    def __repr__(self) -> str:
+        return f"KubeGateway(context={self._context!r}, server={self._server!r})"
+
+    @property
+    def context_name(self) -> str:
+        return self._context
+
+    @property
+    def cluster_name(self) -> str | None:
+        """The kubeconfig's name for the context's cluster (None in-cluster)."""
+        return self._cluster
+
+    @property
+    def server(self) -> str:
+        return self._server
+
+    def close(self) -> None:
+        with self._lock:
+            if self._api is not None:
+                self._api.close()
+                self._api = None
+
+    def __enter__(self) -> "KubeGateway":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- reads --
+
+    def list(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in self.iter_pages(
+            resource, namespace, label_selector=label_selector, field_selector=field_selector, page_size=page_size
+        ):
+            items.extend(page)
+        return items
+
+    def iter_pages(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page's items in turn (limit/continue), so a huge list never sits in memory whole."""
+        what = _what("list", resource, namespace)
+        query = [("limit", str(page_size))]
+        query += [(k, v) for k, v in (("labelSelector", label_selector), ("fieldSelector", field_selector)) if v]
+        token: str | None = None
+        while True:
+            page_query = query + [("continue", token)] if token else query
+            response = self._resource_call("GET", resource, namespace, None, what, query=page_query)
+            data = self._json(self._checked(response, what), what)
+            items = data.get("items")
+            yield items if isinstance(items, list) else []
+            token = (data.get("metadata") or {}).get("continue")
+            if not token:
+                return
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """One object, or None when it does not exist."""
+        what = _what("get", resource, namespace, name)
+        response = self._resource_call("GET", resource, namespace, name, what)
+        if response.status == 404:
+            return None
+        return self._json(self._checked(response, what), what)
+
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        previous: bool = False,
+        tail_lines: int | None = None,
+        limit_bytes: int = 2_000_000,
+    ) -> str:
+        """A container's log (its previous instance's with `previous`), at most `limit_bytes`."""
+        what = f"read the {'previous ' if previous else ''}log of pod {namespace}/{pod}"
+        what += f" container {container}" if container else ""
+        query = [("limitBytes", str(limit_bytes))]
+        query += [("container", container)] if container else []
+        query += [("previous", "true")] if previous else []
+        query += [("tailLines", str(tail_lines))] if tail_lines is not None else []
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        response = self._send("GET", path, what, query=query, accept="text/plain, */*", preload=False)
+        if not 200 <= response.status < 300:
+            self._read(response, what)
+            if previous and _no_previous_container(response):
+                raise NotFound(
+                    f"{what}: there is no previous log",
+                    hint="the container has not restarted, or the kubelet already discarded that log",
+                )
+            raise self._status_error(response, what)
+        return self._read_capped(response, what, limit_bytes).decode("utf-8", errors="replace")
+
+    def version(self) -> dict[str, Any]:
+        what = "read the Kubernetes version"
+        return self._json(self._checked(self._send("GET", "/version", what), what), what)
+
+    # -- writes (fixes) --
+
+    def create(self, resource: str, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        what = _what("create", resource, namespace, (body.get("metadata") or {}).get("name"))
+        response = self._resource_call("POST", resource, namespace, None, what, body=body)
+        return self._json(self._checked(response, what), what)
+
+    def delete(self, resource: str, namespace: str | None, name: str) -> None:
+        what = _what("delete", resource, namespace, name)
+        self._checked(self._resource_call("DELETE", resource, namespace, name, what), what)
+
+    # -- plumbing --
+
+    def _resource_call(
+        self,
+        method: str,
+        resource: str,
+        namespace: str | None,
+        name: str | None,
+        what: str,
+        *,
+        query: Query = (),
+        body: dict[str, Any] | None = None,
+    ) -> RESTResponse:
+        response = self._send(method, self._path(resource, namespace, name), what, query=query, body=body)
+        if resource == PDB and response.status == 404 and self._pdb_type is not PDB_V1BETA1:
+            # policy/v1 arrived in 1.21; only switch when v1beta1 really answers
+            fallback = self._send(method, _path(PDB_V1BETA1, namespace, name), what, query=query, body=body)
+            if fallback.status != 404 or _is_object_not_found(fallback):
+                self._pdb_type = PDB_V1BETA1
+                return fallback
+        return response
+
+    def _path(self, resource: str, namespace: str | None, name: str | None) -> str:
+        if resource == PDB:
+            return _path(self._pdb_type, namespace, name)
+        if resource not in RESOURCES:
+            raise ValueError(f"unknown resource {resource!r}; known: {', '.join(sorted(RESOURCES))}")
+        return _path(RESOURCES[resource], namespace, name)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        query: Query = (),
+        body: dict[str, Any] | None = None,
+        accept: str = "application/json",
+        preload: bool = True,
+    ) -> RESTResponse:
+        api = self._client()
+        headers = {"Accept": accept, **({"Content-Type": "application/json"} if body is not None else {})}
+        method, url, headers, body, _ = api.param_serialize(
+            method, path, query_params=list(query), header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
+        try:
+            response = api.call_api(method, url, header_params=headers, body=body, _request_timeout=self.timeout)
+        except Exception as exc:  # urllib3 and socket errors, ApiException for TLS
+            raise self._transport_error(exc, what) from None
+        if preload:
+            self._read(response, what)
+        return response
+
+    def _read(self, response: RESTResponse, what: str) -> bytes:
+        try:
+            return response.read()
+        except Exception as exc:  # the body broke off: a reset or an IncompleteRead
+            raise self._transport_error(exc, what) from None
+
+    def _read_capped(self, response: RESTResponse, what: str, limit: int) -> bytes:
+        """At most `limit` bytes, even from a server that ignores limitBytes."""
+        raw = response.response
+        try:
+            data = raw.read(limit + 1)
+        except Exception as exc:
+            raise self._transport_error(exc, what) from None
+        if len(data) > limit:
+            raw.close()  # unread bytes remain: this connection cannot go back to the pool
+            return data[:limit]
+        raw.release_conn()
+        return data
+
+    def _checked(self, response: RESTResponse, what: str) -> RESTResponse:
+        if not 200 <= response.status < 300:
+            raise self._status_error(response, what)
+        return response
+
+    def _status_error(self, response: RESTResponse, what: str) -> CastuiError:
+        # for a 403 the Status message says which user lacks which verb on what: keep it
+        error = for_http_status(response.status, what, retry_after=response.getheader("Retry-After"))
+        return with_server_message(error, _status_message(response.data))
+
+    def _json(self, response: RESTResponse, what: str) -> dict[str, Any]:
+        try:
+            data = json.loads(response.data)
+        except ValueError as exc:
+            raise MalformedResponse(f"{what}: invalid JSON from {endpoint(self._server)} ({exc})") from None
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"{what}: expected a JSON object from {endpoint(self._server)}")
+        return data
+
+    def _transport_error(self, exc: BaseException, what: str) -> CastuiError:
+        from urllib3 import exceptions as u3
+
+        server = endpoint(self._server)
+        reason = exc.reason if isinstance(exc, u3.MaxRetryError) and exc.reason is not None else exc
+        if isinstance(reason, (u3.TimeoutError, TimeoutError)):
+            return RequestTimeout(f"{what}: {server} did not answer within {self.timeout:g}s")
+        if isinstance(reason, (u3.ProtocolError, u3.IncompleteRead)) and "SSL" not in str(reason):
+            return ConnectionFailed(f"{what}: connection to {server} closed mid-response")
+        return ConnectionFailed(f"{what}: cannot connect to {server}: {describe_connection_error(reason)}")
+
+    def _client(self) -> ApiClient:
+        with self._lock:
+            if self._api is None:
+                self._api = self._build_client()
+            return self._api
+
+    def _build_client(self) -> ApiClient:
+        from kubernetes import client, config  # the slow import, paid on the first call only
+
+        configuration = client.Configuration()
+        configuration.retries = False  # urllib3 would retry a closed port 3 times before failing
+        try:
+            if self._in_cluster:
+                config.load_incluster_config(client_configuration=configuration)
+            else:
+                config.load_kube_config(
+                    config_file=os.pathsep.join(str(p) for p in self._paths),
+                    context=self._context,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
+        except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+            raise ConfigurationError(f"cannot use kubeconfig context {self._context!r}: {exc}") from None
+        api = client.ApiClient(configuration)
+        api.user_agent = f"castui/{__version__}"
+        return api
+
+
+# -- kubeconfig --
+
+
+def _kubeconfig_paths(kubeconfig: str | None) -> list[Path]:
+    raw = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    return [Path(part).expanduser() for part in raw.split(os.pathsep) if part]
+
+
+def _select_context(paths: list[Path], existing: list[Path], wanted: str | None) -> tuple[str, str | None, str]:
+    """(context, cluster name, server) of the wanted or current context, merged as kubectl does."""
+    if not existing:
+        looked = ", ".join(str(p) for p in paths)
+        raise ConfigurationError(
+            f"no kubeconfig found (looked at {looked})",
+            hint="set KUBECONFIG or pass --kubeconfig, or run castui inside the cluster",
+        )
+    merged = _merge(existing)
+    contexts: dict[str, dict[str, Any]] = merged["contexts"]
+    name = wanted or merged["current-context"]
+    available = ", ".join(sorted(contexts)) or "none"
+    if not name:
+        raise ConfigurationError(f"the kubeconfig sets no current context; available contexts: {available}")
+    if name not in contexts:
+        raise ConfigurationError(f"context {name!r} is not in the kubeconfig; available contexts: {available}")
+    cluster = contexts[name].get("cluster")
+    server = (merged["clusters"].get(cluster) or {}).get("server")
+    if not server:
+        raise ConfigurationError(f"context {name!r} points at cluster {cluster!r}, which has no server in the kubeconfig")
+    return name, cluster, server
+
+
+def _merge(paths: list[Path]) -> dict[str, Any]:
+    """kubectl's rule for several files: the first file to define a name (or current-context) wins."""
+    merged: dict[str, Any] = {"contexts": {}, "clusters": {}, "current-context": None}
+    for path in paths:
+        try:
+            doc = yaml.load(path.read_text(), Loader=_Loader) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigurationError(f"cannot read kubeconfig {path}: {type(exc).__name__}") from None
+        if not isinstance(doc, dict):
+            raise ConfigurationError(f"kubeconfig {path} is not a kubeconfig")
+        for kind, field in (("contexts", "context"), ("clusters", "cluster")):
+            for entry in doc.get(kind) or []:
+                if isinstance(entry, dict) and entry.get("name"):
+                    merged[kind].setdefault(entry["name"], entry.get(field) or {})
+        merged["current-context"] = merged["current-context"] or doc.get("current-context")
+    return merged
+
+
+def _in_cluster_server() -> str:
+    host = os.environ["KUBERNETES_SERVICE_HOST"]
+    host = f"[{host}]" if ":" in host else host
+    return f"https://{host}:{os.environ.get('KUBERNETES_SERVICE_PORT', '443')}"
+
+
+# -- paths and answers --
+
+
+def _path(rtype: ResourceType, namespace: str | None, name: str | None) -> str:
+    scope = f"/namespaces/{namespace}" if rtype.namespaced and namespace else ""
+    return f"{rtype.api_prefix}{scope}/{rtype.plural}" + (f"/{name}" if name else "")
+
+
+def _what(verb: str, resource: str, namespace: str | None, name: str | None = None) -> str:
+    target = f"{resource} {name}" if name else resource
+    if resource in RESOURCES and not RESOURCES[resource].namespaced:
+        return f"{verb} {target}"
+    return f"{verb} {target} in {namespace}" if namespace else f"{verb} {target} in all namespaces"
+
+
+def _status(data: bytes | None) -> dict[str, Any]:
+    try:
+        status = json.loads(data or b"")
+    except ValueError:
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def _status_message(data: bytes | None) -> str | None:
+    message = _status(data).get("message")
+    return message if isinstance(message, str) else None
+
+
+def _is_object_not_found(response: RESTResponse) -> bool:
+    """A 404 about an object (Status names it), not about the API path itself."""
+    return bool((_status(response.data).get("details") or {}).get("name"))
+
+
+def _no_previous_container(response: RESTResponse) -> bool:
+    # the apiserver answers 400 "previous terminated container "x" in pod "y" not found"
+    message = (_status_message(response.data) or "").lower()
+    return response.status in (400, 404) and "previous" in message

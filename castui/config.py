@@ -1,0 +1,186 @@
+"""The one configuration model, resolved flags > environment > config file > defaults.
+
+`Settings.sources` remembers where each value came from (`castui config show`).
+The API key is read from the environment (or typed into the app) only: a key in
+argv leaks into shell history and `ps`, and a key in a file leaks into backups.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from castui.clients.errors import ConfigurationError
+
+DEFAULT_API_URL = "https://api.cast.ai"
+DEFAULT_NAMESPACE = "castai-agent"
+
+
+class Thresholds(BaseModel):
+    """The numbers the decision tree judges by."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    eviction_storm_per_hour: int = Field(10, ge=1, description="Evicted events in the last hour that make a storm")
+    empty_node_delay_seconds: int = Field(600, ge=0, description="emptyNodes.delaySeconds above this is too high")
+    evictor_cycle_min_seconds: int = Field(300, ge=1, description="evictor cycles shorter than this are short")
+    snapshot_age_minutes: int = Field(15, ge=1, description="an agent snapshot older than this is stale")
+    metrics_hours: int = Field(24, ge=1, description="hours the workload autoscaler needs before it recommends")
+    confidence: float = Field(0.9, ge=0, le=1, description="recommendation confidence below this is low")
+    pending_release_minutes: int = Field(10, ge=1, description="a Helm release pending longer than this is stuck")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str = DEFAULT_NAMESPACE
+    api_url: str = DEFAULT_API_URL
+    cluster_id: str | None = None
+    helm_repo_url: str = "https://castai.github.io/helm-charts"
+    status_url: str = "https://status.cast.ai"
+    terraform_dir: str = "."
+    terraform_var_file: str | None = None
+    timeout: float = Field(10.0, gt=0, le=600)
+    read_only: bool = False
+    active: bool = False
+    plain: bool = False
+    theme: str = "textual-dark"
+    production_patterns: list[str] = Field(default_factory=lambda: ["prod", "prd", "live"])
+    redact_patterns: list[str] = Field(default_factory=list)
+    #: workloads the user asks about for the workload-autoscaler symptom, as namespace/name
+    workloads: list[str] = Field(default_factory=list)
+    keymap: dict[str, str] = Field(default_factory=dict)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+
+    #: field name → "flag" | "env" | "file" | "default"
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @field_validator("api_url", "helm_repo_url", "status_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"redact pattern {pattern!r} is not a regular expression: {exc}") from None
+        return patterns
+
+    @property
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
+
+    def is_production(self, *names: str | None) -> bool:
+        lowered = [n.lower() for n in names if n]
+        return any(re.search(p, n) for p in (p.lower() for p in self.production_patterns) for n in lowered)
+
+
+#: environment variables → settings fields
+ENVIRONMENT = {
+    "CASTAI_API_URL": "api_url",
+    "CASTAI_CLUSTER_ID": "cluster_id",
+    "CASTUI_NAMESPACE": "namespace",
+    "KUBECONFIG": "kubeconfig",
+}
+
+
+def config_path(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "castui" / "config.toml"
+
+
+def state_dir(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "state")
+    return Path(base) / "castui"
+
+
+def load_settings(
+    flags: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """Resolve the settings; a broken config file raises ConfigurationError naming file, line and key."""
+    env = dict(os.environ) if env is None else env
+    path = config_path(env) if path is None else path
+    layers: list[tuple[str, dict[str, Any]]] = [
+        ("file", _read_file(path)),
+        ("env", {field: env[var] for var, field in ENVIRONMENT.items() if env.get(var)}),
+        ("flag", {k: v for k, v in (flags or {}).items() if v is not None and v != [] and v != ()}),
+    ]
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            if key == "thresholds" and isinstance(value, dict):
+                merged["thresholds"] = {**merged.get("thresholds", {}), **value}
+                sources.update({f"thresholds.{k}": source for k in value})
+            else:
+                merged[key] = value
+            sources[key] = source
+    if env.get("NO_COLOR"):
+        merged.setdefault("plain", True)
+        sources.setdefault("plain", "env")
+    try:
+        settings = Settings(**merged)
+    except ValidationError as exc:
+        raise _explain(exc, path, sources) from None
+    if env.get("CASTAI_API_KEY"):
+        settings.api_key = SecretStr(env["CASTAI_API_KEY"])
+    settings.sources = {name: sources.get(name, "default") for name in Settings.model_fields if name not in ("sources", "api_key")}
+    settings.sources.update({k: v for k, v in sources.items() if k.startswith("thresholds.")})
+    return settings
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"config file {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"config file {path}: cannot read it: {exc}") from None
+    if "api_key" in data:
+        raise ConfigurationError(
+            f"config file {path}: key 'api_key' is not allowed", hint="keep the key in CASTAI_API_KEY, never in a file"
+        )
+    return data
+
+
+def _explain(exc: ValidationError, path: Path, sources: dict[str, str]) -> ConfigurationError:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    top = str(error["loc"][0]) if error["loc"] else ""
+    if sources.get(key, sources.get(top)) == "file":
+        line = _line_of(path, str(error["loc"][-1]))
+        where = f"config file {path}, line {line}" if line else f"config file {path}"
+        return ConfigurationError(f"{where}: key '{key}': {error['msg']}")
+    origin = {"flag": "option", "env": "environment variable"}.get(sources.get(top, ""), "setting")
+    return ConfigurationError(f"{origin} '{key}': {error['msg']}")
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(rf'^\s*"?{re.escape(key)}"?\s*=', line):
+                return number
+    except OSError:
+        pass
+    return None

@@ -1,0 +1,187 @@
+"""A session is castui's connection to one cluster and the CAST AI API: the one
+service that the CLI and the screens ask. It owns the clients and builds a fresh
+`Facts` (fetch-once cache) for every run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from castui import __version__
+from castui.clients.errors import CastuiError
+from castui.diagnosis import Diagnosis, StatusPage, SymptomResult, Target, exit_code_for
+from castui.engine.facts import Facts
+from castui.engine.runner import Consent, RunEvent, run_symptoms
+from castui.tree import SYMPTOMS, symptom
+
+if TYPE_CHECKING:
+    import httpx
+
+    from castui.clients.castai import CastaiClient
+    from castui.clients.kube import KubeGateway
+    from castui.config import Settings
+
+
+class Session:
+    def __init__(self, settings: "Settings", *, lab: str | None = None, bundle: str | None = None,
+                 captured_at: datetime | None = None) -> None:
+        self.settings = settings
+        self.lab = lab
+        self.bundle = bundle
+        #: a replayed bundle is judged at its capture time, not now
+        self.captured_at = captured_at
+        self.kube: KubeGateway | None = None
+        self.kube_error: CastuiError | None = None
+        self._castai: CastaiClient | None = None
+        self._http: httpx.AsyncClient | None = None
+        self.last_facts: Facts | None = None
+        #: cluster id learned by the last run (discovered or configured)
+        self.cluster_id: str | None = settings.cluster_id
+        self.cluster_name: str | None = None
+        self.region: str | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> "Session":
+        from castui.clients.castai import CastaiClient
+        from castui.clients.http import make_client
+        from castui.clients.kube import KubeGateway
+
+        try:
+            self.kube = await asyncio.to_thread(
+                KubeGateway, self.settings.kubeconfig, self.settings.context, timeout=self.settings.timeout
+            )
+        except CastuiError as error:
+            self.kube_error = error
+        self._castai = CastaiClient(self.settings.api_url, self.settings.api_key_value, timeout=self.settings.timeout)
+        self._http = make_client(self.settings.timeout)
+        return self
+
+    async def close(self) -> None:
+        if self._castai is not None:
+            await self._castai.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> "Session":
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def castai(self) -> "CastaiClient":
+        assert self._castai is not None, "Session.open() first"
+        return self._castai
+
+    def set_api_key(self, key: str) -> None:
+        """A key typed into the app: kept in memory only."""
+        from castui.clients.castai import CastaiClient
+        from pydantic import SecretStr
+
+        self.settings.api_key = SecretStr(key)
+        old = self._castai
+        self._castai = CastaiClient(self.settings.api_url, key, timeout=self.settings.timeout)
+        if old is not None:
+            asyncio.ensure_future(old.aclose())
+
+    # --- what screens and commands ask ------------------------------------------------------
+
+    def target(self) -> Target:
+        return Target(
+            context=self.kube.context_name if self.kube else self.settings.context,
+            kube_cluster=self.kube.cluster_name if self.kube else None,
+            cluster_id=self.cluster_id,
+            cluster_name=self.cluster_name,
+            region=self.region,
+            api_url=self.settings.api_url,
+            namespace=self.settings.namespace,
+            lab=self.lab,
+            bundle=self.bundle,
+            captured_at=self.captured_at,
+        )
+
+    def new_facts(self) -> Facts:
+        assert self._http is not None, "Session.open() first"
+        now = self.captured_at or datetime.now(timezone.utc)
+        facts = Facts(self.settings, self.kube, self.castai, self._http, now=now, kube_error=self.kube_error)
+        self.last_facts = facts
+        return facts
+
+    async def diagnose(
+        self,
+        symptom_ids: Iterable[str] | None = None,
+        *,
+        on_event: Callable[[RunEvent], Any] | None = None,
+        consent: Consent | None = None,
+        with_status_page: bool = False,
+    ) -> Diagnosis:
+        chosen = [symptom(i) for i in symptom_ids] if symptom_ids else list(SYMPTOMS)
+        facts = self.new_facts()
+        started = time.perf_counter()
+        status_task = asyncio.ensure_future(self.status_page()) if with_status_page else None
+        results = await run_symptoms(chosen, facts, on_event=on_event, consent=consent)
+        await self._learn_identity(facts)
+        status = await status_task if status_task else None
+        return self.diagnosis_of(results, status, duration_ms=(time.perf_counter() - started) * 1000, facts=facts)
+
+    def diagnosis_of(self, results: list[SymptomResult], status: StatusPage | None = None, *,
+                     duration_ms: float | None = None, facts: Facts | None = None) -> Diagnosis:
+        from castui.suppressions import apply_suppressions
+
+        apply_suppressions(results, self.cluster_id)
+        return Diagnosis(
+            castui_version=__version__,
+            generated_at=(facts.now if facts else datetime.now(timezone.utc)),
+            duration_ms=round(duration_ms, 1) if duration_ms is not None else None,
+            target=self.target(),
+            symptoms=results,
+            status_page=status,
+            exit_code=exit_code_for(results),
+        )
+
+    async def _learn_identity(self, facts: Facts) -> None:
+        """Remember the cluster id/name the run found, for the header and the report."""
+        try:
+            self.cluster_id = await facts.cluster_id()
+            cluster = await facts.cluster()
+            self.cluster_name = cluster.name
+            self.region = (cluster.region or {}).get("name") if isinstance(cluster.region, dict) else getattr(cluster.region, "name", None)
+        except Exception:  # noqa: BLE001 - identity is decoration; the findings already say what failed
+            pass
+
+    async def status_page(self) -> StatusPage:
+        from castui.clients.statuspage import fetch_status
+
+        assert self._http is not None
+        return await fetch_status(self._http, self.settings.status_url)
+
+    async def connectivity(self) -> dict[str, str | None]:
+        """For the header: does the cluster answer, does the API answer? None means yes; else why not."""
+        facts = self.new_facts()
+
+        async def kube() -> str | None:
+            if self.kube is None:
+                return str(self.kube_error or "no kube context")
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self.kube.version), self.settings.timeout)
+                return None
+            except Exception as error:  # noqa: BLE001
+                from castui.engine.runner import describe
+
+                return describe(error)
+
+        async def api() -> str | None:
+            try:
+                await facts.clusters()
+                return None
+            except Exception as error:  # noqa: BLE001
+                from castui.engine.runner import describe
+
+                return describe(error)
+
+        kube_state, api_state = await asyncio.gather(kube(), api())
+        return {"kube": kube_state, "api": api_state}

@@ -1,0 +1,142 @@
+"""The shapes of the decision tree: a symptom has checks (what castui looks at)
+and causes (what it concludes from them), and a cause has a fix.
+
+Symptom modules in this package declare these as data; `castui.engine` runs them.
+Judges are plain functions of what the checks saw, so they are easy to read and
+to test, and they never do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from castui.diagnosis import CauseVerdict, Evidence
+
+if TYPE_CHECKING:
+    from castui.config import Thresholds
+    from castui.engine.facts import Facts
+
+
+class CouldNotCheck(Exception):
+    """Raised by `Observations[...]` when the check behind it failed; the engine turns it into `unknown`."""
+
+    def __init__(self, check_id: str, reason: str) -> None:
+        super().__init__(f"could not check {check_id}: {reason}")
+        self.check_id = check_id
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: CauseVerdict
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+    #: values the fix's command templates use (`{release}`, `{pod}`, …)
+    fix_args: Mapping[str, Any] = field(default_factory=dict)
+
+
+def confirmed(reason: str, *evidence: Evidence, **fix_args: Any) -> Judgement:
+    return Judgement(CauseVerdict.CONFIRMED, reason, evidence, fix_args)
+
+
+def ruled_out(reason: str, *evidence: Evidence) -> Judgement:
+    return Judgement(CauseVerdict.RULED_OUT, reason, evidence)
+
+
+def unknown(reason: str, *evidence: Evidence) -> Judgement:
+    return Judgement(CauseVerdict.UNKNOWN, reason, evidence)
+
+
+class Observations:
+    """What a symptom's checks saw, by check id, plus the run's thresholds and clock."""
+
+    def __init__(self, values: dict[str, Any], failures: dict[str, str], thresholds: "Thresholds", facts: "Facts") -> None:
+        self._values = values
+        self._failures = failures
+        self.thresholds = thresholds
+        self.facts = facts
+
+    def __getitem__(self, check_id: str) -> Any:
+        if check_id in self._failures:
+            raise CouldNotCheck(check_id, self._failures[check_id])
+        return self._values[check_id]
+
+    def get(self, check_id: str, default: Any = None) -> Any:
+        """The value, or `default` when the check could not run."""
+        return default if check_id in self._failures else self._values.get(check_id, default)
+
+    def failed(self, check_id: str) -> str | None:
+        return self._failures.get(check_id)
+
+    @property
+    def namespace(self) -> str:
+        return self.facts.settings.namespace
+
+    @property
+    def now(self):  # noqa: ANN201 - a datetime; kept terse for judges
+        return self.facts.now
+
+
+Gather = Callable[["Facts"], Awaitable[Any]]
+Summarise = Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    gather: Gather
+    #: one line for the triage tree once the check has run
+    summarise: Summarise | None = None
+    #: an active check creates something in the cluster and runs only with consent
+    active: bool = False
+
+
+CommandTemplates = Sequence[Sequence[str]] | Callable[[Mapping[str, Any]], list[list[str]]]
+
+
+@dataclass(frozen=True)
+class FixTemplate:
+    title: str
+    explanation: str
+    #: argv templates; each argument is `str.format`-ed on its own, so a value never splits into two
+    commands: CommandTemplates = ()
+    mutates: bool = True
+    recheck: tuple[str, ...] = ()
+    #: a JSON merge patch (RFC 7386) for the cluster's policies; castui can PUT it itself
+    policies_patch: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: fed to the (single) command's standard input, e.g. a manifest for `kubectl apply -f -`
+    stdin: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    title: str
+    needs: tuple[str, ...]
+    judge: Callable[[Observations], Judgement]
+    fix: FixTemplate | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Whether the symptom itself is seen: True, False, or None when it cannot be observed."""
+
+    observed: bool | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class Symptom:
+    id: str
+    title: str
+    #: one line that helps a person recognise the symptom
+    recognise: str
+    checks: tuple[Check, ...]
+    causes: tuple[Cause, ...]
+    observe: Callable[[Observations], Observation]
+    #: which checks `observe` needs
+    observe_needs: tuple[str, ...] = ()

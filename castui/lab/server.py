@@ -8,10 +8,14 @@ to a `LabResponse`.
 
 from __future__ import annotations
 
+import base64
 import importlib
+import os
 import re
 import socket
+import ssl
 import struct
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +34,42 @@ ROUTE_MODULES = ("castui.lab.kube_api", "castui.lab.castai_api", "castui.lab.ext
 HANG_SECONDS = 600.0
 #: log faults write this much per chunk so `huge-log` never builds its body in memory
 LOG_CHUNK = 64 * 1024
+
+# kubectl never sends a bearer token over plain http (clientcmd reads auth info only for TLS
+# servers), so the lab also speaks TLS on the same port. This self-signed pair is a public,
+# loopback-only test fixture (IP:127.0.0.1, DNS:localhost, valid 2000-2100), never a secret:
+# the standard library cannot mint certificates and `cryptography` is not a dependency.
+LAB_CERT_PEM = """-----BEGIN CERTIFICATE-----
+MIIBjzCCATSgAwIBAgIBATAKBggqhkjOPQQDAjAVMRMwEQYDVQQDDApjYXN0dWkt
+bGFiMCAXDTAwMDEwMTAwMDAwMFoYDzIxMDAwMTAxMDAwMDAwWjAVMRMwEQYDVQQD
+DApjYXN0dWktbGFiMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXc1hyBjHc+2H
+FgX8By9AkSmUHqqTZXDQITVKksJvHbEwgDBu4S+bLwoCowSOuA0RM8WKtwq2PlIj
+915003KLvKNzMHEwGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MA8GA1UdEwEB
+/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgKEMBMGA1UdJQQMMAoGCCsGAQUFBwMBMB0G
+A1UdDgQWBBQ05efZg4LGsXLOuO1vaqbb0CT6YjAKBggqhkjOPQQDAgNJADBGAiEA
+wrGstTjXCGH3xyleFLDb5c9/OjykTSko/mz97C8eDHsCIQDEcddit99YwmsThCGu
+EtleDmVCLjzhd83Zuk65Q8omVQ==
+-----END CERTIFICATE-----
+"""
+LAB_KEY_PEM = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgXKUYa67eRT1QDbEH
+vQYhfKi8I76PNPyJJSjK/XWJfOyhRANCAARdzWHIGMdz7YcWBfwHL0CRKZQeqpNl
+cNAhNUqSwm8dsTCAMG7hL5svCgKjBI64DREzxYq3CrY+UiP3XnTTcou8
+-----END PRIVATE KEY-----
+"""
+#: a TLS record starts with the handshake content type; plain HTTP starts with a method name
+TLS_HANDSHAKE = 0x16
+
+
+def _tls_context() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="castui-lab-tls-") as tmp:
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        Path(cert).write_text(LAB_CERT_PEM)
+        Path(key).write_text(LAB_KEY_PEM)
+        context.load_cert_chain(cert, key)  # needs files; they are gone once loaded
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 def load_routes(modules: Sequence[str] = ROUTE_MODULES) -> list[Route]:
@@ -83,6 +123,22 @@ class _Server(ThreadingHTTPServer):
             self.open_sockets.add(request)
         super().process_request(request, client_address)
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """In the connection's thread: TLS or plain HTTP, told apart by the first byte."""
+        context = self.lab.tls_context
+        if context is None or request.recv(1, socket.MSG_PEEK)[:1] != bytes([TLS_HANDSHAKE]):
+            return super().finish_request(request, client_address)
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        with context.wrap_socket(request, server_side=True) as tls:  # takes over the file descriptor
+            with self.sockets_lock:
+                self.open_sockets.add(tls)
+            try:
+                super().finish_request(tls, client_address)
+            finally:
+                with self.sockets_lock:
+                    self.open_sockets.discard(tls)
+
     def shutdown_request(self, request: Any) -> None:
         with self.sockets_lock:
             self.open_sockets.discard(request)
@@ -93,10 +149,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class LabServer:
-    """A threaded loopback server for one `LabState`.
+    """A threaded loopback server for one `LabState`, speaking HTTP and HTTPS on one port.
 
     >>> with LabServer(state) as lab:
-    ...     lab.write_kubeconfig(tmp / "kubeconfig")
+    ...     lab.write_kubeconfig(tmp / "kubeconfig")  # https + CA data, so kubectl sends the token
     """
 
     def __init__(
@@ -106,9 +162,11 @@ class LabServer:
         host: str = "127.0.0.1",
         port: int = 0,
         routes: Sequence[Route] | None = None,
+        tls: bool = True,
     ) -> None:
         self.state = state if state is not None else LabState()
         self.routes: list[Route] = list(routes) if routes is not None else load_routes()
+        self.tls_context = _tls_context() if tls else None
         self.stopping = threading.Event()
         self._httpd = _Server(self, (host, port))
         self._thread: threading.Thread | None = None
@@ -117,6 +175,17 @@ class LabServer:
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def https_url(self) -> str:
+        """The same server over TLS (trust `LAB_CERT_PEM`, e.g. via `ca_file()`)."""
+        return "https" + self.url[len("http") :]
+
+    def ca_file(self, path: str | Path) -> Path:
+        """Write the lab's certificate, for clients that verify TLS (httpx `verify=`, curl `--cacert`)."""
+        target = Path(path)
+        target.write_text(LAB_CERT_PEM)
+        return target
 
     def start(self) -> "LabServer":
         if self._thread is None:
@@ -157,15 +226,26 @@ class LabServer:
         token: str = "lab-admin-token",
         context: str = "castui-lab",
         namespace: str | None = None,
+        tls: bool | None = None,
     ) -> Path:
-        """A kubeconfig whose current context points at this lab with a bearer token."""
+        """A kubeconfig whose current context points at this lab with a bearer token.
+
+        Over TLS by default (when the server has it): kubectl drops tokens on plain http.
+        """
         ctx: dict[str, Any] = {"cluster": "castui-lab", "user": f"{context}-user"}
         if namespace:
             ctx["namespace"] = namespace
+        cluster: dict[str, Any] = {"server": self.url}
+        use_tls = self.tls_context is not None if tls is None else tls
+        if use_tls:
+            cluster = {
+                "server": self.https_url,
+                "certificate-authority-data": base64.b64encode(LAB_CERT_PEM.encode()).decode(),
+            }
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "castui-lab", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "castui-lab", "cluster": cluster}],
             "users": [{"name": f"{context}-user", "user": {"token": token}}],
             "contexts": [{"name": context, "context": ctx}],
             "current-context": context,

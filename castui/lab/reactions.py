@@ -1,0 +1,110 @@
+"""How a lab cluster reacts to writes, so that a fix can be verified by re-running
+the checks: a restart heals the agent only when its root cause is gone, a
+policies PUT syncs spot settings to the default node template (as CAST AI does),
+a relaxed PDB allows disruptions, and the connectivity probe pod reports back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from castui.lab import objects as k8s
+
+if TYPE_CHECKING:
+    from castui.lab.scenarios import LabCluster
+    from castui.lab.state import LabState
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+PROBE_LABEL = "castui.io/probe"
+
+
+def install(lab: "LabCluster") -> None:
+    restarts_seen: dict[str, str | None] = {}
+
+    def on_write(state: "LabState", resource: str, namespace: str | None, name: str, obj: dict[str, Any] | None) -> None:
+        if resource == "deployments" and obj is not None:
+            stamp = ((obj["spec"]["template"].get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT)
+            if stamp and restarts_seen.get(name) != stamp:
+                restarts_seen[name] = stamp
+                restart(lab, name)
+        elif resource == "castai.policies":
+            sync_spot_to_default_template(lab)
+        elif resource == "clusterrolebindings" and name == "castai-agent" and obj is not None:
+            lab.agent_logs(lab.healthy_agent_logs())
+        elif resource == "poddisruptionbudgets" and obj is not None:
+            recompute_pdb(obj)
+        elif resource == "pods" and obj is not None and PROBE_LABEL in ((obj.get("metadata") or {}).get("labels") or {}):
+            finish_probe(state, obj)
+
+    lab.state.on_write.append(on_write)
+
+
+def restart(lab: "LabCluster", deployment: str) -> None:
+    from castui.lab.scenarios import AGENT_KEY, NS
+
+    if deployment == "castai-workload-autoscaler":
+        for pod in lab.pods_of(deployment):
+            started = k8s.iso(lab.now)
+            pod["status"]["containerStatuses"][0].update(ready=True, started=True, state={"running": {"startedAt": started}})
+            for condition in pod["status"]["conditions"]:
+                condition["status"] = "True"
+        return
+    if deployment != "castai-agent":
+        return
+    healable = (
+        lab.state.castai.api_keys.get(AGENT_KEY, {}).get("status") == 200
+        and _agent_provider(lab) == "eks"
+        and not lab.state.items("networkpolicies")
+    )
+    if not healable:
+        return  # the new pods crash exactly like the old ones
+    lab.agent_pods()
+    lab.agent_logs(lab.healthy_agent_logs())
+    lab.cluster.update(agentStatus="online", agentSnapshotReceivedAt=k8s.iso(lab.now + timedelta(seconds=1)))
+    status = lab.get("deployments", NS, "castai-agent")["status"]
+    status.update(readyReplicas=2, availableReplicas=2)
+    status.pop("unavailableReplicas", None)
+
+
+def _agent_provider(lab: "LabCluster") -> str | None:
+    from castui.lab.scenarios import NS
+
+    deployment = lab.get("deployments", NS, "castai-agent")
+    for env in deployment["spec"]["template"]["spec"]["containers"][0].get("env") or []:
+        if env["name"] == "PROVIDER":
+            return env["value"]
+    return None
+
+
+def sync_spot_to_default_template(lab: "LabCluster") -> None:
+    spot = lab.policies.get("spotInstances") or {}
+    constraints = lab.default_template.setdefault("constraints", {})
+    if "spotBackups" in spot:
+        constraints["useSpotFallbacks"] = bool((spot["spotBackups"] or {}).get("enabled"))
+    if "spotDiversityEnabled" in spot:
+        constraints["enableSpotDiversity"] = bool(spot["spotDiversityEnabled"])
+    if "spotDiversityPriceIncreaseLimitPercent" in spot:
+        constraints["spotDiversityPriceIncreaseLimitPercent"] = spot["spotDiversityPriceIncreaseLimitPercent"]
+
+
+def recompute_pdb(pdb: dict[str, Any]) -> None:
+    spec, status = pdb.get("spec") or {}, pdb.setdefault("status", {})
+    healthy = int(status.get("currentHealthy") or 0)
+    if isinstance(spec.get("maxUnavailable"), int):
+        status["disruptionsAllowed"] = min(spec["maxUnavailable"], healthy)
+    elif isinstance(spec.get("minAvailable"), int):
+        status["disruptionsAllowed"] = max(healthy - spec["minAvailable"], 0)
+
+
+def finish_probe(state: "LabState", pod: dict[str, Any]) -> None:
+    """The in-cluster curl pod: it ran, printed the HTTP status the API gave, and exited."""
+    meta = pod["metadata"]
+    now = k8s.iso(state.now)
+    container = pod["spec"]["containers"][0]["name"]
+    pod["status"] = {
+        "phase": "Succeeded", "startTime": now,
+        "containerStatuses": [{"name": container, "image": pod["spec"]["containers"][0].get("image", "curl"), "imageID": "",
+                               "ready": False, "restartCount": 0,
+                               "state": {"terminated": {"reason": "Completed", "exitCode": 0, "startedAt": now, "finishedAt": now}}}],
+    }
+    state.logs[(meta.get("namespace", "default"), meta["name"], container, False)] = state.castai.in_cluster_reachability

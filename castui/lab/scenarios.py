@@ -1,0 +1,561 @@
+"""Named lab scenarios: a healthy CAST AI cluster, and one fault (or a few) on top.
+
+Each scenario says which cause ids it confirms; the tests hold castui to exactly
+that list. Faults cascade as they would on a real cluster (a crash-looping agent
+is also "not running"), and the list says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from castui.lab import objects as k8s
+from castui.lab.state import CastaiState, LabState
+
+NS = "castai-agent"
+CLUSTER_ID = "6f1c2a9e-3b7d-4c1a-9e2f-5a8b7c6d4e3f"
+ORG_ID = "0a1b2c3d-0000-4000-8000-00000000c0de"
+CLUSTER_NAME = "lab-eks"
+#: the key castui uses against the lab; and the agent's own key in its Secret
+USER_KEY = "castui-lab-user-key-7d3f9a2b41c6e8f0"
+AGENT_KEY = "castai-lab-agent-key-91ab2c7e5f304d68"
+NODES = ("ip-10-0-1-11.ec2.internal", "ip-10-0-1-12.ec2.internal", "ip-10-0-1-13.ec2.internal")
+NEWEST = {
+    "castai-agent": ("0.161.1", "v0.161.1"),
+    "castai-cluster-controller": ("0.92.14", "v0.63.6"),
+    "castai-evictor": ("0.35.143", "v0.35.143"),
+    "castai-workload-autoscaler": ("1.9.3", "v1.9.3"),
+    "castai-spot-handler": ("0.35.5", "v0.23.2"),
+}
+
+
+def log_line(moment: datetime, level: str, message: str, **fields: str) -> str:
+    extra = "".join(f" {k}={v}" for k, v in fields.items())
+    return f'time="{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}" level={level} msg="{message}"{extra}'
+
+
+class LabCluster:
+    """A lab state under construction, with the moves scenarios make."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.state = LabState(now=now)
+        self.user_key: str | None = USER_KEY
+        #: a Terraform state the scenario wants written (None: none)
+        self.tfstate: dict[str, Any] | None = None
+
+    # --- generic moves ---------------------------------------------------------------------
+
+    def add(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:
+        self.state.items(resource).append(obj)
+        return obj
+
+    def remove(self, resource: str, namespace: str | None, name: str) -> None:
+        self.state.objects[resource] = [
+            o for o in self.state.items(resource)
+            if not (o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace)
+        ]
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any]:
+        found = self.state.find(resource, namespace, name)
+        assert found is not None, f"{resource} {namespace}/{name} is not in the lab"
+        return found
+
+    def pods_of(self, app: str, ns: str = NS) -> list[dict[str, Any]]:
+        return [p for p in self.state.items("pods")
+                if p["metadata"].get("namespace") == ns and (p["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == app]
+
+    @property
+    def policies(self) -> dict[str, Any]:
+        return self.state.castai.policies[CLUSTER_ID]
+
+    @property
+    def default_template(self) -> dict[str, Any]:
+        return next(t for t in self.state.castai.node_templates[CLUSTER_ID] if t["template"].get("isDefault"))["template"]
+
+    @property
+    def cluster(self) -> dict[str, Any]:
+        return self.state.castai.clusters[0]
+
+    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None) -> None:
+        for pod in self.pods_of("castai-agent"):
+            name = pod["metadata"]["name"]
+            self.state.logs[(NS, name, "agent", False)] = "\n".join(lines) + "\n"
+            if previous is not None:
+                self.state.logs[(NS, name, "agent", True)] = "\n".join(previous) + "\n"
+
+    def healthy_agent_logs(self) -> list[str]:
+        start = self.now - timedelta(minutes=3)
+        lines = [
+            log_line(start, "info", "running agent version: v0.161.1"),
+            log_line(start, "info", "platform URL: https://api.cast.ai"),
+            log_line(start, "info", 'using provider "eks"'),
+            log_line(start, "info", "cluster registered: " + CLUSTER_ID, cluster_id=CLUSTER_ID),
+            log_line(start, "info", "polling agent configuration every 15s"),
+        ]
+        for i in range(8):
+            lines.append(log_line(start + timedelta(seconds=15 * i), "info", "delta upload finished",
+                                  full_snapshot=str(i == 0).lower(), items="412", response_code="204", roundtrip_duration_ms="87"))
+        return lines
+
+    def agent_pods(self, *, state: str = "running", reason: str | None = None, restarts: int = 0,
+                   last_exit: tuple[str, int] | None = None, phase: str | None = None) -> None:
+        """Replace the agent's pods with two in the given condition."""
+        self.state.objects["pods"] = [p for p in self.state.items("pods") if p not in self.pods_of("castai-agent")]
+        labels = {"app.kubernetes.io/name": "castai-agent", "app.kubernetes.io/instance": "castai-agent", "pod-template-hash": "7d9f8c6b5"}
+        for i, suffix in enumerate(("x2k9p", "q7w4m")):
+            self.add("pods", k8s.pod(f"castai-agent-7d9f8c6b5-{suffix}", NS, self.now, node_name=NODES[i], labels=labels,
+                                     containers=["agent", "monitor"], image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1",
+                                     owner=("ReplicaSet", "castai-agent-7d9f8c6b5"), state=state, reason=reason,
+                                     restarts=restarts, last_exit=last_exit, phase=phase,
+                                     started=self.now - timedelta(hours=30)))
+
+    def release(self, name: str, chart: str, *, version: str | None = None, status: str = "deployed",
+                config: dict[str, Any] | None = None, values: dict[str, Any] | None = None, revision: int = 3,
+                deployed_ago: timedelta = timedelta(days=6)) -> None:
+        from castui.clients.helm import encode_release_secret
+
+        version = version or NEWEST[chart][0]
+        release = {
+            "name": name, "namespace": NS, "version": revision,
+            "info": {"first_deployed": k8s.iso(self.now - timedelta(days=40)), "last_deployed": k8s.iso(self.now - deployed_ago),
+                     "deleted": "", "Description": "Upgrade complete" if status == "deployed" else f"Upgrade {status}", "status": status},
+            "chart": {"metadata": {"name": chart, "version": version, "appVersion": NEWEST[chart][1], "apiVersion": "v2"},
+                      "values": values or {}},
+            "config": config or {},
+            "manifest": "",
+        }
+        self.state.objects["secrets"] = [
+            s for s in self.state.items("secrets") if (s["metadata"].get("labels") or {}).get("name") != name
+            or (s["metadata"].get("labels") or {}).get("owner") != "helm"
+        ]
+        self.add("secrets", encode_release_secret(release, namespace=NS, name=name, revision=revision, status=status))
+
+
+def build_healthy(now: datetime) -> LabCluster:
+    lab = LabCluster(now)
+    add = lab.add
+    for name in (NS, "kube-system", "default", "shop"):
+        add("namespaces", k8s.namespace(name, now))
+    for name in NODES:
+        add("nodes", k8s.node(name, now, provider_id=f"aws:///eu-west-1a/i-0{k8s.uid(name)[:16].replace('-', '')}",
+                              labels={"topology.kubernetes.io/zone": "eu-west-1a", "provisioner.cast.ai/managed-by": "cast.ai"}))
+
+    # --- CAST AI components -------------------------------------------------------------------
+    agent_labels = {"app.kubernetes.io/name": "castai-agent", "app.kubernetes.io/instance": "castai-agent"}
+    add("deployments", k8s.deployment("castai-agent", NS, now, replicas=2, labels=agent_labels, containers=["agent", "monitor"],
+                                      env={"API_URL": "https://api.cast.ai", "PROVIDER": "eks"},
+                                      image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1"))
+    add("replicasets", k8s.replicaset("castai-agent-7d9f8c6b5", NS, now, owner="castai-agent", replicas=2,
+                                      labels={**agent_labels, "pod-template-hash": "7d9f8c6b5"}))
+    lab.agent_pods()
+    lab.agent_logs(lab.healthy_agent_logs())
+    add("secrets", k8s.secret("castai-agent", NS, now, {"API_KEY": AGENT_KEY}))
+    add("configmaps", k8s.configmap("castai-agent-metadata", NS, now, {"CLUSTER_ID": CLUSTER_ID}))
+    add("clusterroles", k8s.cluster_role("castai-agent", now))
+    add("clusterrolebindings", k8s.cluster_role_binding("castai-agent", now, ns=NS))
+
+    for app, replicas, env in (
+        ("castai-cluster-controller", 2, {}),
+        ("castai-evictor", 1, {"AGGRESSIVE_MODE": "false", "CYCLE_INTERVAL": "1m"}),
+        ("castai-workload-autoscaler", 2, {}),
+    ):
+        labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": app}
+        add("deployments", k8s.deployment(app, NS, now, replicas=replicas, labels=labels, env=env))
+        for i in range(replicas):
+            add("pods", k8s.pod(f"{app}-5c8d7f9b4-{'abcdef'[i]}{i}x7z", NS, now, node_name=NODES[(i + 1) % 3],
+                                labels={**labels, "pod-template-hash": "5c8d7f9b4"}, owner=("ReplicaSet", f"{app}-5c8d7f9b4"),
+                                started=now - timedelta(days=3)))
+            lab.state.logs[(NS, f"{app}-5c8d7f9b4-{'abcdef'[i]}{i}x7z", "app", False)] = log_line(now, "info", f"{app} running") + "\n"
+
+    lab.release("castai-agent", "castai-agent", config={"apiKey": AGENT_KEY, "provider": "eks", "clusterVPA": {"enabled": True}},
+                values={"apiURL": "https://api.cast.ai", "replicaCount": 2})
+    lab.release("cluster-controller", "castai-cluster-controller", config={"castai": {"apiKey": AGENT_KEY, "clusterID": CLUSTER_ID}})
+    lab.release("castai-evictor", "castai-evictor", values={"aggressiveMode": False, "cycleInterval": "1m", "managedByCASTAI": True})
+    lab.release("castai-workload-autoscaler", "castai-workload-autoscaler", config={"castai": {"apiKeySecretRef": "castai-agent"}})
+
+    # --- the workloads the cluster exists for -----------------------------------------------
+    add("deployments", k8s.deployment("metrics-server", "kube-system", now, replicas=1, labels={"k8s-app": "metrics-server"}))
+    add("pods", k8s.pod("metrics-server-6d94bc8694-kx2lp", "kube-system", now, node_name=NODES[0], labels={"k8s-app": "metrics-server"},
+                        owner=("ReplicaSet", "metrics-server-6d94bc8694")))
+    add("daemonsets", k8s.daemonset("kube-proxy", "kube-system", now, labels={"k8s-app": "kube-proxy"}, nodes=len(NODES)))
+    for i, node_name in enumerate(NODES):
+        add("pods", k8s.pod(f"kube-proxy-{'mnp'[i]}8q2r", "kube-system", now, node_name=node_name, labels={"k8s-app": "kube-proxy"},
+                            owner=("DaemonSet", "kube-proxy")))
+    web = {"app": "web"}
+    add("deployments", k8s.deployment("web", "shop", now, replicas=3, labels=web,
+                                      annotations={"workloads.cast.ai/configuration": "vertical:\n  optimization: on\n"}))
+    for i, node_name in enumerate(NODES):
+        add("pods", k8s.pod(f"web-66b8f5d7c9-{'rst'[i]}4k8v", "shop", now, node_name=node_name, labels=web, owner=("ReplicaSet", "web-66b8f5d7c9"),
+                            cpu="500m"))
+    add("poddisruptionbudgets", k8s.pdb("web", "shop", now, selector=web, allowed=1, healthy=3, max_unavailable=1))
+    add("events", k8s.event("web-66b8f5d7c9-r4k8v.scheduled", "shop", now, reason="Scheduled", kind="Pod", obj="web-66b8f5d7c9-r4k8v",
+                            message=f"Successfully assigned shop/web-66b8f5d7c9-r4k8v to {NODES[0]}", ago=timedelta(hours=3)))
+    for i in range(2):
+        add("events", k8s.event(f"batch-{i}.evicted", "shop", now, reason="Evicted", kind="Pod", obj=f"batch-{i}", type_="Warning",
+                                message="Pod evicted by castai-evictor to pack nodes", ago=timedelta(minutes=20 + 10 * i)))
+
+    # --- the CAST AI API ---------------------------------------------------------------------
+    lab.state.castai = CastaiState(
+        api_keys={USER_KEY: {"status": 200}, AGENT_KEY: {"status": 200}},
+        clusters=[{
+            "id": CLUSTER_ID, "name": CLUSTER_NAME, "organizationId": ORG_ID, "providerType": "eks", "status": "ready",
+            "agentStatus": "online", "agentSnapshotReceivedAt": k8s.iso(now - timedelta(seconds=40)),
+            "region": {"name": "eu-west-1", "displayName": "Europe (Ireland)"}, "managedBy": "console",
+            "eks": {"accountId": "123456789012", "region": "eu-west-1", "clusterName": CLUSTER_NAME},
+            "createdAt": k8s.iso(now - timedelta(days=40)),
+            "reconcileInfo": {"status": "ok", "mode": "enabled", "errorCount": 0},
+        }],
+        policies={CLUSTER_ID: {
+            "enabled": True, "isScopedMode": False, "nodeTemplatesPartialMatchingEnabled": False,
+            "unschedulablePods": {"enabled": True, "headroom": {"enabled": False, "cpuPercentage": 10, "memoryPercentage": 10}},
+            "clusterLimits": {"enabled": True, "cpu": {"minCores": 1, "maxCores": 64}},
+            "nodeDownscaler": {"enabled": True, "emptyNodes": {"enabled": True, "delaySeconds": 300},
+                               "evictor": {"enabled": True, "dryRun": False, "aggressiveMode": False, "scopedMode": False,
+                                           "cycleInterval": "1m", "nodeGracePeriodMinutes": 5, "status": "Compatible"}},
+            "spotInstances": {"enabled": True, "maxReclaimRate": 0, "spotBackups": {"enabled": True, "spotBackupRestoreRateSeconds": 1800},
+                              "spotDiversityEnabled": True, "spotDiversityPriceIncreaseLimitPercent": 25},
+        }},
+        node_templates={CLUSTER_ID: [{
+            "template": {"name": "default-by-castai", "isDefault": True, "isEnabled": True, "version": "3",
+                         "configurationName": "default", "shouldTaint": False, "customLabels": {}, "customTaints": [],
+                         "constraints": {"spot": True, "onDemand": True, "useSpotFallbacks": True, "fallbackRestoreRateSeconds": 1800,
+                                         "enableSpotDiversity": True, "spotDiversityPriceIncreaseLimitPercent": 25,
+                                         "architectures": ["amd64"], "minCpu": 2, "maxCpu": 32}},
+            "stats": {"countOnDemand": 1, "countSpot": 2, "countFallback": 0},
+        }]},
+        workloads={CLUSTER_ID: [{
+            "id": k8s.uid("wl", "web"), "clusterId": CLUSTER_ID, "name": "web", "namespace": "shop", "kind": "Deployment",
+            "managedBy": "ANNOTATIONS", "podCount": 3, "replicas": 3,
+            "recommendation": {"confidence": 0.97, "deployed": True},
+            "recommendationStatus": {"type": "STATUS_APPLIED", "lowConfidence": False, "appliedPods": 3, "totalPods": 3},
+        }]},
+        auth_tokens=[{"id": k8s.uid("token", "user"), "name": "castui-lab", "active": True, "readonly": False,
+                      "tokenPrefix": USER_KEY[:12], "createdAt": k8s.iso(now - timedelta(days=10)), "expiresAt": None}],
+    )
+    lab.state.helm_index = {"apiVersion": "v1", "generated": k8s.iso(now), "entries": {
+        chart: [{"name": chart, "version": version, "appVersion": app, "apiVersion": "v2", "created": k8s.iso(now - timedelta(days=2)),
+                 "urls": [f"https://github.com/castai/helm-charts/releases/download/{chart}-{version}/{chart}-{version}.tgz"]},
+                {"name": chart, "version": "0.1.0", "appVersion": "v0.1.0", "apiVersion": "v2", "created": k8s.iso(now - timedelta(days=900))}]
+        for chart, (version, app) in NEWEST.items()
+    }}
+    lab.state.status_page = {
+        "status": {"page": {"id": "lab", "name": "CAST AI", "url": "https://status.cast.ai"},
+                   "status": {"indicator": "none", "description": "All Systems Operational"}},
+        "incidents": {"page": {"id": "lab"}, "incidents": []},
+    }
+    lab.tfstate = tfstate(lab.policies)
+    return lab
+
+
+def tfstate(policies: dict[str, Any], *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Terraform v4 state whose castai_autoscaler declares some of the policies (snake_case blocks)."""
+    evictor = policies["nodeDownscaler"]["evictor"]
+    settings = {
+        "enabled": policies["enabled"],
+        "unschedulable_pods": [{"enabled": policies["unschedulablePods"]["enabled"]}],
+        "cluster_limits": [{"enabled": policies["clusterLimits"]["enabled"], "cpu": [{"max_cores": policies["clusterLimits"]["cpu"]["maxCores"]}]}],
+        "node_downscaler": [{"enabled": policies["nodeDownscaler"]["enabled"],
+                             "empty_nodes": [{"enabled": True, "delay_seconds": policies["nodeDownscaler"]["emptyNodes"]["delaySeconds"]}],
+                             "evictor": [{"enabled": evictor["enabled"], "aggressive_mode": evictor["aggressiveMode"],
+                                          "cycle_interval": evictor["cycleInterval"]}]}],
+    }
+    for path, value in (overrides or {}).items():
+        target: Any = settings
+        parts = path.split(".")
+        for part in parts[:-1]:
+            target = target[part][0] if isinstance(target[part], list) else target[part]
+        target[parts[-1]] = value
+    return {"version": 4, "terraform_version": "1.11.4", "serial": 12, "lineage": k8s.uid("tf"), "outputs": {},
+            "resources": [{"module": "module.castai-eks-cluster", "mode": "managed", "type": "castai_autoscaler",
+                           "name": "castai_autoscaler_policies", "provider": 'provider["registry.terraform.io/castai/castai"]',
+                           "instances": [{"schema_version": 0, "attributes": {"id": CLUSTER_ID, "cluster_id": CLUSTER_ID,
+                                                                                "autoscaler_settings": [settings]},
+                                          "sensitive_attributes": [], "private": "", "dependencies": []}]}]}
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    breaks: str
+    confirms: frozenset[str]
+    apply: Callable[[LabCluster], None] = field(repr=False)
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, breaks: str, *confirms: str) -> Callable[[Callable[[LabCluster], None]], Callable[[LabCluster], None]]:
+    def register(apply: Callable[[LabCluster], None]) -> Callable[[LabCluster], None]:
+        SCENARIOS[name] = Scenario(name, breaks, frozenset(confirms), apply)
+        return apply
+    return register
+
+
+@scenario("healthy", "nothing: every cause is ruled out")
+def _healthy(lab: LabCluster) -> None:
+    pass
+
+
+def crashloop(lab: LabCluster, previous: list[str], *, exit_code: int = 1) -> None:
+    lab.agent_pods(state="waiting", reason="CrashLoopBackOff", restarts=14, last_exit=("Error", exit_code))
+    lab.agent_logs(previous[-3:], previous=previous)
+    lab.cluster.update(agentStatus="disconnected", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(hours=5)))
+    lab.get("deployments", NS, "castai-agent")["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=2)
+
+
+def starting(lab: LabCluster) -> list[str]:
+    start = lab.now - timedelta(minutes=1)
+    return [log_line(start, "info", "running agent version: v0.161.1"), log_line(start, "info", "platform URL: https://api.cast.ai")]
+
+
+@scenario("invalid-api-key", "the agent's key is revoked: registration gets 401 and the agent crash-loops",
+          "invalid-api-key", "agent-not-running")
+def _invalid_api_key(lab: LabCluster) -> None:
+    lab.state.castai.api_keys[AGENT_KEY] = {"status": 401}
+    lines = starting(lab) + [
+        log_line(lab.now, "info", 'using provider "eks"'),
+        log_line(lab.now, "fatal", 'agent failed: registering cluster: request error status_code=401 body={"message":"Unauthorized"}'),
+    ]
+    crashloop(lab, lines)
+
+
+@scenario("wrong-provider", "the agent is installed with provider gke on an EKS cluster", "wrong-provider", "agent-not-running")
+def _wrong_provider(lab: LabCluster) -> None:
+    deployment = lab.get("deployments", NS, "castai-agent")
+    for env in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
+        if env["name"] == "PROVIDER":
+            env["value"] = "gke"
+    lab.release("castai-agent", "castai-agent", config={"apiKey": AGENT_KEY, "provider": "gke"})
+    crashloop(lab, starting(lab) + [log_line(lab.now, "info", 'using provider "gke"'),
+                                    log_line(lab.now, "fatal", "agent failed: getting provider: configuring gke client: "
+                                             "metadata: GCE metadata \"instance/attributes/cluster-name\" not defined")])
+
+
+@scenario("rbac-missing", "the agent's ClusterRoleBinding was deleted; it runs blind", "rbac-missing")
+def _rbac_missing(lab: LabCluster) -> None:
+    lab.remove("clusterrolebindings", None, "castai-agent")
+    lines = lab.healthy_agent_logs()
+    lines.insert(5, log_line(lab.now, "warning", "Skipping conditional informer name: pods, because required access is not available"))
+    lines.insert(6, log_line(lab.now, "error", 'nodes is forbidden: User "system:serviceaccount:castai-agent:castai-agent" cannot list resource "nodes"'))
+    lab.agent_logs(lines)
+
+
+@scenario("network-blocked", "a NetworkPolicy denies the agent's egress; heartbeats time out",
+          "network-blocked", "heartbeat-failing")
+def _network_blocked(lab: LabCluster) -> None:
+    lab.add("networkpolicies", k8s.network_policy("default-deny-egress", NS, lab.now, selector={},
+                                                  egress=[{"to": [{"namespaceSelector": {}}], "ports": [{"protocol": "UDP", "port": 53}]}]))
+    failing = [log_line(lab.now - timedelta(seconds=15 * i), "warning",
+                        'failed sending delta request: Post "https://api.cast.ai/v1/kubernetes/clusters/' + CLUSTER_ID +
+                        '/agent-deltas": dial tcp 34.120.12.1:443: i/o timeout') for i in range(4)]
+    lab.agent_logs(lab.healthy_agent_logs()[:5] + failing[::-1])
+    lab.cluster.update(agentStatus="non-responding", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(minutes=47)))
+    lab.state.castai.in_cluster_reachability = "000"
+
+
+@scenario("agent-not-running", "the agent's pods were evicted and none runs", "agent-not-running")
+def _agent_not_running(lab: LabCluster) -> None:
+    lab.agent_pods(phase="Failed")
+    lab.cluster.update(agentStatus="non-responding", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(minutes=50)))
+    lab.get("deployments", NS, "castai-agent")["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=2)
+
+
+@scenario("heartbeat-failing", "the agent runs but its deltas are refused with 502; the console says not responding",
+          "heartbeat-failing")
+def _heartbeat_failing(lab: LabCluster) -> None:
+    failing = [log_line(lab.now - timedelta(seconds=15 * i), "error",
+                        'failed sending delta: delta request error: request_id="9f2c" status_code=502 body=upstream unavailable')
+               for i in range(5)]
+    lab.agent_logs(lab.healthy_agent_logs()[:5] + failing[::-1])
+    lab.cluster.update(agentStatus="non-responding", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(minutes=38)))
+
+
+@scenario("api-key-missing", "castui has no API key", "api-key-missing")
+def _api_key_missing(lab: LabCluster) -> None:
+    lab.user_key = None
+
+
+@scenario("api-key-invalid", "castui's API key is not valid: the API answers 401", "api-key-invalid")
+def _api_key_invalid(lab: LabCluster) -> None:
+    lab.state.castai.api_keys[USER_KEY] = {"status": 401}
+
+
+@scenario("api-key-forbidden", "castui's key belongs to another organisation: 403 on this cluster", "api-key-forbidden")
+def _api_key_forbidden(lab: LabCluster) -> None:
+    lab.state.castai.api_keys[USER_KEY] = {"status": 200, "clusters": []}
+
+
+def pending_pod(lab: LabCluster, name: str, *, cpu: str = "500m", node_selector: dict[str, str] | None = None) -> None:
+    lab.add("pods", k8s.pod(name, "shop", lab.now, node_name=None, labels={"app": "checkout"}, cpu=cpu, node_selector=node_selector,
+                            owner=("ReplicaSet", "checkout-7f6d8c9b5"), started=lab.now - timedelta(minutes=12)))
+    lab.add("events", k8s.event(f"{name}.failedscheduling", "shop", lab.now, reason="FailedScheduling", kind="Pod", obj=name,
+                                type_="Warning", count=9, ago=timedelta(minutes=1),
+                                message="0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available."))
+
+
+@scenario("unschedulable-pods-disabled", "the unschedulable pods policy is off; pods stay Pending", "unschedulable-pods-disabled")
+def _unschedulable_disabled(lab: LabCluster) -> None:
+    lab.policies["unschedulablePods"]["enabled"] = False
+    pending_pod(lab, "checkout-7f6d8c9b5-p2x4c")
+
+
+@scenario("cluster-cpu-limit-reached", "the cluster CPU limit (16 cores) leaves no room for Pending pods", "cluster-cpu-limit-reached")
+def _cpu_limit(lab: LabCluster) -> None:
+    lab.policies["clusterLimits"]["cpu"]["maxCores"] = 16
+    for i in range(3):
+        pending_pod(lab, f"checkout-7f6d8c9b5-c{i}l9m", cpu="2")
+
+
+@scenario("no-matching-node-template", "a Pending pod selects gpu=true, which no node template offers", "no-matching-node-template")
+def _no_template(lab: LabCluster) -> None:
+    pending_pod(lab, "trainer-5d4c3b2a1-g7h8j", node_selector={"nvidia.com/gpu": "true"})
+
+
+def empty_node(lab: LabCluster, *, extra_pod: dict[str, Any] | None = None) -> str:
+    name = "ip-10-0-2-21.ec2.internal"
+    lab.add("nodes", k8s.node(name, lab.now, provider_id="aws:///eu-west-1b/i-0e1d2c3b4a5f60718"))
+    lab.add("pods", k8s.pod("kube-proxy-z9w8v", "kube-system", lab.now, node_name=name, labels={"k8s-app": "kube-proxy"},
+                            owner=("DaemonSet", "kube-proxy")))
+    if extra_pod:
+        lab.add("pods", extra_pod)
+    return name
+
+
+@scenario("node-downscaler-disabled", "the node downscaler is off; an empty node stays", "node-downscaler-disabled")
+def _downscaler_disabled(lab: LabCluster) -> None:
+    lab.policies["nodeDownscaler"]["enabled"] = False
+    empty_node(lab)
+
+
+@scenario("pdb-blocking-eviction", "a PodDisruptionBudget allows no disruption", "pdb-blocking-eviction")
+def _pdb(lab: LabCluster) -> None:
+    lab.remove("poddisruptionbudgets", "shop", "web")
+    lab.add("poddisruptionbudgets", k8s.pdb("web", "shop", lab.now, selector={"app": "web"}, allowed=0, healthy=3, min_available=3))
+
+
+@scenario("system-pods-blocking-drain", "an empty node keeps a bare kube-system pod that cannot be evicted", "system-pods-blocking-drain")
+def _system_pods(lab: LabCluster) -> None:
+    node_name = "ip-10-0-2-21.ec2.internal"
+    empty_node(lab, extra_pod=k8s.pod("debug-shell", "kube-system", lab.now, node_name=node_name, labels={"run": "debug-shell"}))
+
+
+@scenario("empty-nodes-delay-high", "empty nodes wait an hour before removal", "empty-nodes-delay-high")
+def _delay_high(lab: LabCluster) -> None:
+    lab.policies["nodeDownscaler"]["emptyNodes"]["delaySeconds"] = 3600
+
+
+@scenario("spot-backups-disabled", "the default node template uses spot without on-demand fallback", "spot-backups-disabled")
+def _spot_backups(lab: LabCluster) -> None:
+    lab.default_template["constraints"]["useSpotFallbacks"] = False
+    lab.policies["spotInstances"]["spotBackups"]["enabled"] = False
+
+
+@scenario("spot-diversity-disabled", "spot diversity is off on the default node template", "spot-diversity-disabled")
+def _spot_diversity(lab: LabCluster) -> None:
+    lab.default_template["constraints"]["enableSpotDiversity"] = False
+    lab.policies["spotInstances"]["spotDiversityEnabled"] = False
+
+
+@scenario("spot-price-limit-out-of-range", "the spot price-increase limit is 50%", "spot-price-limit-out-of-range")
+def _spot_price(lab: LabCluster) -> None:
+    lab.default_template["constraints"]["spotDiversityPriceIncreaseLimitPercent"] = 50
+    lab.policies["spotInstances"]["spotDiversityPriceIncreaseLimitPercent"] = 50
+
+
+def eviction_storm(lab: LabCluster, count: int = 24) -> None:
+    for i in range(count):
+        lab.add("events", k8s.event(f"storm-{i}.evicted", "shop", lab.now, reason="Evicted", kind="Pod", obj=f"web-66b8f5d7c9-{i:02d}st",
+                                    type_="Warning", message="Pod evicted by castai-evictor to pack nodes", ago=timedelta(minutes=2 + 2 * i)))
+
+
+@scenario("evictor-aggressive-mode", "the evictor runs in aggressive mode (set in the policies)", "evictor-aggressive-mode")
+def _aggressive(lab: LabCluster) -> None:
+    lab.policies["nodeDownscaler"]["evictor"]["aggressiveMode"] = True
+
+
+@scenario("evictor-cycle-short", "the evictor cycles every 30s during an eviction storm", "evictor-cycle-short", "eviction-storm")
+def _cycle_short(lab: LabCluster) -> None:
+    lab.policies["nodeDownscaler"]["evictor"]["cycleInterval"] = "30s"
+    eviction_storm(lab)
+
+
+@scenario("eviction-storm", "24 pods evicted in the last hour (evictor cycle 10m)", "eviction-storm")
+def _storm(lab: LabCluster) -> None:
+    lab.policies["nodeDownscaler"]["evictor"]["cycleInterval"] = "10m"
+    eviction_storm(lab)
+
+
+@scenario("terraform-drift-detected", "the console changed the empty-node delay and CPU limit that Terraform declares",
+          "terraform-drift-detected")
+def _drift(lab: LabCluster) -> None:
+    lab.tfstate = tfstate(lab.policies, overrides={"node_downscaler.empty_nodes.delay_seconds": 120,
+                                                   "cluster_limits.cpu.max_cores": 48})
+
+
+@scenario("chart-outdated", "the castai-agent chart is 11 minor versions behind", "chart-outdated")
+def _outdated(lab: LabCluster) -> None:
+    lab.release("castai-agent", "castai-agent", version="0.150.0", config={"apiKey": AGENT_KEY, "provider": "eks"})
+
+
+@scenario("release-not-deployed", "the last castai-evictor upgrade failed", "release-not-deployed")
+def _failed_release(lab: LabCluster) -> None:
+    lab.release("castai-evictor", "castai-evictor", status="failed", revision=4,
+                values={"aggressiveMode": False, "cycleInterval": "1m", "managedByCASTAI": True}, deployed_ago=timedelta(hours=2))
+
+
+@scenario("workload-autoscaler-not-running", "the workload autoscaler crash-loops", "workload-autoscaler-not-running")
+def _wa_down(lab: LabCluster) -> None:
+    for pod in lab.pods_of("castai-workload-autoscaler"):
+        status = pod["status"]["containerStatuses"][0]
+        status.update(ready=False, started=False, restartCount=9,
+                      state={"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}})
+        for condition in pod["status"]["conditions"]:
+            if condition["type"] in ("Ready", "ContainersReady"):
+                condition["status"] = "False"
+
+
+@scenario("insufficient-metrics", "the workload autoscaler was installed 3 hours ago; confidence is low", "insufficient-metrics")
+def _metrics(lab: LabCluster) -> None:
+    started = lab.now - timedelta(hours=3)
+    for pod in lab.pods_of("castai-workload-autoscaler"):
+        pod["status"]["startTime"] = k8s.iso(started)
+        pod["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": k8s.iso(started)}}
+    for workload in lab.state.castai.workloads[CLUSTER_ID]:
+        workload["recommendation"] = {"confidence": 0.18, "deployed": False,
+                                      "estimatedThresholdReachedAt": k8s.iso(started + timedelta(hours=24))}
+        workload["recommendationStatus"] = {"type": "STATUS_WAITING", "lowConfidence": True}
+
+
+@scenario("missing-annotation", "shop/api carries autoscaling.cast.ai/enabled, which CAST AI does not read", "missing-annotation")
+def _annotation(lab: LabCluster) -> None:
+    lab.add("deployments", k8s.deployment("api", "shop", lab.now, replicas=2, labels={"app": "api"},
+                                          annotations={"autoscaling.cast.ai/enabled": "true"}))
+
+
+@scenario("demo", "several problems at once: a cluster after a bad week",
+          "unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "eviction-storm",
+          "evictor-cycle-short", "chart-outdated", "missing-annotation")
+def _demo(lab: LabCluster) -> None:
+    for name in ("unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "chart-outdated", "missing-annotation"):
+        SCENARIOS[name].apply(lab)
+    eviction_storm(lab, 31)
+
+
+def build(name: str, now: datetime | None = None) -> LabCluster:
+    try:
+        chosen = SCENARIOS[name]
+    except KeyError:
+        raise KeyError(f"unknown lab scenario {name!r}; `castui lab list` shows them") from None
+    lab = build_healthy(now or datetime.now(timezone.utc).replace(microsecond=0))
+    chosen.apply(lab)
+    from castui.lab.reactions import install
+
+    install(lab)
+    return lab

@@ -49,7 +49,7 @@ class CastaiClient:
     def has_key(self) -> bool:
         return self.__api_key is not None
 
-    async def __aenter__(self) -> "CastaiClient":
+    async def __aenter__(self) -> CastaiClient:
         return self
 
     async def __aexit__(
@@ -183,4 +183,3 @@ def _scrubbed(error: CastuiError, key: str) -> CastuiError:
         error.message = error.message.replace(key, "<api key>")
         error.args = (error.message,)
     return error
-

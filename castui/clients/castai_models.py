@@ -38,12 +38,6 @@ class ReconcileInfo(ApiModel):
     started_at: datetime | None = None
 
 
-class ProviderCluster(ApiModel):
-    """The per-provider block (`eks`, `gke`, `aks`); only the name is common to all."""
-
-    cluster_name: str | None = None
-
-
 class Cluster(ApiModel):
     id: str
     name: str | None = None
@@ -57,16 +51,18 @@ class Cluster(ApiModel):
     managed_by: str | None = None
     reconcile_error: str | None = None
     reconcile_info: ReconcileInfo | None = None
-    eks: ProviderCluster | None = None
-    gke: ProviderCluster | None = None
-    aks: ProviderCluster | None = None
+    #: the per-provider blocks, kept as the API's dicts (`clusterName`, `accountId`, `projectId`, …)
+    eks: dict[str, Any] | None = None
+    gke: dict[str, Any] | None = None
+    aks: dict[str, Any] | None = None
 
     @property
     def provider_cluster_name(self) -> str | None:
-        """The cloud's name for the cluster, to match against the kubeconfig."""
+        """The cloud's name for the cluster (`<provider>.clusterName`), to match against the kubeconfig."""
         for block in (self.eks, self.gke, self.aks):
-            if block is not None and block.cluster_name:
-                return block.cluster_name
+            name = (block or {}).get("clusterName")
+            if isinstance(name, str) and name:
+                return name
         return None
 
 

@@ -14,8 +14,9 @@ import gzip
 import json
 import re
 import zlib
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -152,7 +153,7 @@ def _identity(secret: dict[str, Any]) -> tuple[tuple[str, str], int] | None:
     revision = labels.get("version") or (match and match["revision"])
     if not name or not str(revision).isdigit():
         return None
-    return (meta.get("namespace") or "", name), int(revision)
+    return (meta.get("namespace") or "", str(name)), int(str(revision))
 
 
 def _sort_key(entry: tuple[int, dict[str, Any]]) -> tuple[str, str]:

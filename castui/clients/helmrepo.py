@@ -73,7 +73,7 @@ def parse_version(version: str) -> Version | None:
         return numbers, 1, ()
     # SemVer: numeric identifiers sort before alphanumeric ones
     ids = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split("."))
-    return numbers, 0, ids  # type: ignore[return-value]
+    return numbers, 0, ids
 
 
 def is_older(a: str, b: str) -> bool:

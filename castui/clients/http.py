@@ -14,8 +14,9 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -146,9 +147,7 @@ async def request_json(
     retries: int = 2,
 ) -> Any:
     """`request` and decode the JSON answer; an empty 204 is None."""
-    response = await request(
-        client, method, url, what=what, headers=headers, json=json, params=params, retries=retries
-    )
+    response = await request(client, method, url, what=what, headers=headers, json=json, params=params, retries=retries)
     if response.status_code == 204 or (not response.content and method.upper() != "GET"):
         return None
     return decode_json(response, labelled(what, url))
@@ -220,7 +219,7 @@ def _retry_wait(response: httpx.Response, method: str, attempt: int, retries: in
     asked = _retry_after_seconds(response.headers.get("retry-after"))
     if asked is not None:
         return min(asked, RETRY_AFTER_CAP)
-    return BACKOFF_BASE * 2**attempt
+    return BACKOFF_BASE * 2.0**attempt
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

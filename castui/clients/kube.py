@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -85,7 +86,7 @@ class KubeGateway:
                 self._api.close()
                 self._api = None
 
-    def __enter__(self) -> "KubeGateway":
+    def __enter__(self) -> KubeGateway:
         return self
 
     def __exit__(
@@ -94,22 +95,6 @@ class KubeGateway:
         self.close()
 
     # -- reads --
-
-    def list(
-        self,
-        resource: str,
-        namespace: str | None = None,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        page_size: int = 500,
-    ) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for page in self.iter_pages(
-            resource, namespace, label_selector=label_selector, field_selector=field_selector, page_size=page_size
-        ):
-            items.extend(page)
-        return items
 
     def iter_pages(
         self,
@@ -126,7 +111,7 @@ class KubeGateway:
         query += [(k, v) for k, v in (("labelSelector", label_selector), ("fieldSelector", field_selector)) if v]
         token: str | None = None
         while True:
-            page_query = query + [("continue", token)] if token else query
+            page_query = [*query, ("continue", token)] if token else query
             response = self._resource_call("GET", resource, namespace, None, what, query=page_query)
             data = self._json(self._checked(response, what), what)
             items = data.get("items")
@@ -134,6 +119,22 @@ class KubeGateway:
             token = (data.get("metadata") or {}).get("continue")
             if not token:
                 return
+
+    def list(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in self.iter_pages(
+            resource, namespace, label_selector=label_selector, field_selector=field_selector, page_size=page_size
+        ):
+            items.extend(page)
+        return items
 
     def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object, or None when it does not exist."""
@@ -228,12 +229,12 @@ class KubeGateway:
         preload: bool = True,
     ) -> RESTResponse:
         api = self._client()
-        headers = {"Accept": accept, **({"Content-Type": "application/json"} if body is not None else {})}
-        method, url, headers, body, _ = api.param_serialize(
-            method, path, query_params=list(query), header_params=headers, body=body, auth_settings=["BearerToken"]
+        wanted = {"Accept": accept, **({"Content-Type": "application/json"} if body is not None else {})}
+        method, url, headers, payload, _ = api.param_serialize(
+            method, path, query_params=[*query], header_params=wanted, body=body, auth_settings=["BearerToken"]
         )
         try:
-            response = api.call_api(method, url, header_params=headers, body=body, _request_timeout=self.timeout)
+            response = api.call_api(method, url, header_params=headers, body=payload, _request_timeout=self.timeout)
         except Exception as exc:  # urllib3 and socket errors, ApiException for TLS
             raise self._transport_error(exc, what) from None
         if preload:
@@ -242,15 +243,16 @@ class KubeGateway:
 
     def _read(self, response: RESTResponse, what: str) -> bytes:
         try:
-            return response.read()
+            data: bytes = response.read()
         except Exception as exc:  # the body broke off: a reset or an IncompleteRead
             raise self._transport_error(exc, what) from None
+        return data
 
     def _read_capped(self, response: RESTResponse, what: str, limit: int) -> bytes:
         """At most `limit` bytes, even from a server that ignores limitBytes."""
         raw = response.response
         try:
-            data = raw.read(limit + 1)
+            data: bytes = raw.read(limit + 1)
         except Exception as exc:
             raise self._transport_error(exc, what) from None
         if len(data) > limit:
@@ -271,7 +273,7 @@ class KubeGateway:
 
     def _json(self, response: RESTResponse, what: str) -> dict[str, Any]:
         try:
-            data = json.loads(response.data)
+            data = json.loads(response.data or b"")
         except ValueError as exc:
             raise MalformedResponse(f"{what}: invalid JSON from {endpoint(self._server)} ({exc})") from None
         if not isinstance(data, dict):
@@ -283,7 +285,8 @@ class KubeGateway:
 
         server = endpoint(self._server)
         reason = exc.reason if isinstance(exc, u3.MaxRetryError) and exc.reason is not None else exc
-        if isinstance(reason, (u3.TimeoutError, TimeoutError)):
+        # NewConnectionError subclasses ConnectTimeoutError for history's sake: a refusal is not a timeout
+        if isinstance(reason, (u3.TimeoutError, TimeoutError)) and not isinstance(reason, u3.NewConnectionError):
             return RequestTimeout(f"{what}: {server} did not answer within {self.timeout:g}s")
         if isinstance(reason, (u3.ProtocolError, u3.IncompleteRead)) and "SSL" not in str(reason):
             return ConnectionFailed(f"{what}: connection to {server} closed mid-response")
@@ -296,7 +299,10 @@ class KubeGateway:
             return self._api
 
     def _build_client(self) -> ApiClient:
-        from kubernetes import client, config  # the slow import, paid on the first call only
+        from kubernetes import (  # the slow import, paid on the first call only
+            client,
+            config,
+        )
 
         configuration = client.Configuration()
         configuration.retries = False  # urllib3 would retry a closed port 3 times before failing
@@ -344,7 +350,9 @@ def _select_context(paths: list[Path], existing: list[Path], wanted: str | None)
     cluster = contexts[name].get("cluster")
     server = (merged["clusters"].get(cluster) or {}).get("server")
     if not server:
-        raise ConfigurationError(f"context {name!r} points at cluster {cluster!r}, which has no server in the kubeconfig")
+        raise ConfigurationError(
+            f"context {name!r} points at cluster {cluster!r}, which has no server in the kubeconfig"
+        )
     return name, cluster, server
 
 

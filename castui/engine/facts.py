@@ -208,13 +208,13 @@ class Facts:
 
     async def clusters(self) -> list["Cluster"]:
         clusters = await self.once(("clusters",), self.castai.list_clusters)
-        self.raw.setdefault("castai/clusters", [c.model_dump(mode="json") for c in clusters])
+        self.raw.setdefault("castai/clusters", [c.model_dump(mode="json", by_alias=True) for c in clusters])
         return clusters
 
     async def cluster(self) -> "Cluster":
         cluster_id = await self.cluster_id()
         cluster = await self.once(("cluster", cluster_id), lambda: self.castai.get_cluster(cluster_id))
-        self.raw.setdefault("castai/cluster", cluster.model_dump(mode="json"))
+        self.raw.setdefault("castai/cluster", cluster.model_dump(mode="json", by_alias=True))
         return cluster
 
     async def policies(self) -> "Policies":
@@ -229,13 +229,13 @@ class Facts:
     async def node_templates(self) -> list["NodeTemplate"]:
         cluster_id = await self.cluster_id()
         templates = await self.once(("templates", cluster_id), lambda: self.castai.list_node_templates(cluster_id))
-        self.raw.setdefault("castai/node-templates", [t.model_dump(mode="json") for t in templates])
+        self.raw.setdefault("castai/node-templates", [t.model_dump(mode="json", by_alias=True) for t in templates])
         return templates
 
     async def workloads(self) -> list["Workload"]:
         cluster_id = await self.cluster_id()
         workloads = await self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id))
-        self.raw.setdefault("castai/workloads", [w.model_dump(mode="json") for w in workloads])
+        self.raw.setdefault("castai/workloads", [w.model_dump(mode="json", by_alias=True) for w in workloads])
         return workloads
 
     async def auth_tokens(self) -> list["AuthToken"]:
@@ -280,9 +280,9 @@ def _labels(obj: dict[str, Any]) -> dict[str, str]:
 def _cluster_names(cluster: "Cluster") -> set[str]:
     names = {cluster.name} if cluster.name else set()
     for provider in ("eks", "gke", "aks"):
-        details = getattr(cluster, provider, None) or {}
-        if isinstance(details, dict) and details.get("clusterName"):
-            names.add(details["clusterName"])
+        details = getattr(cluster, provider, None)
+        if details is not None and details.cluster_name:
+            names.add(details.cluster_name)
     return names
 
 

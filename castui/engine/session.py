@@ -47,7 +47,7 @@ class Session:
 
     async def open(self) -> "Session":
         from castui.clients.castai import CastaiClient
-        from castui.clients.http import make_client
+        from castui.clients.http import create_client
         from castui.clients.kube import KubeGateway
 
         try:
@@ -57,7 +57,7 @@ class Session:
         except CastuiError as error:
             self.kube_error = error
         self._castai = CastaiClient(self.settings.api_url, self.settings.api_key_value, timeout=self.settings.timeout)
-        self._http = make_client(self.settings.timeout)
+        self._http = create_client(self.settings.timeout)
         return self
 
     async def close(self) -> None:
@@ -149,7 +149,7 @@ class Session:
             self.cluster_id = await facts.cluster_id()
             cluster = await facts.cluster()
             self.cluster_name = cluster.name
-            self.region = (cluster.region or {}).get("name") if isinstance(cluster.region, dict) else getattr(cluster.region, "name", None)
+            self.region = cluster.region.name if cluster.region else None
         except Exception:  # noqa: BLE001 - identity is decoration; the findings already say what failed
             pass
 

@@ -9,7 +9,8 @@ Keys: `X-API-Key` must name an entry of `state.castai.api_keys`; its `status`
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from castui.lab.http import LabRequest, LabResponse
 from castui.lab.state import LabState
@@ -151,7 +152,9 @@ def _workloads(state: LabState, req: LabRequest, key: dict[str, Any], cluster_id
         return _message(400, "invalid page.cursor or page.limit")
     end = start + max(1, limit)
     # the cursor is opaque to clients; here it is simply the next offset
-    return LabResponse.of_json({"workloads": workloads[start:end], "nextCursor": str(end) if end < len(workloads) else ""})
+    return LabResponse.of_json(
+        {"workloads": workloads[start:end], "nextCursor": str(end) if end < len(workloads) else ""}
+    )
 
 
 def _tokens(state: LabState, req: LabRequest, key: dict[str, Any], _: str | None) -> LabResponse:
@@ -173,4 +176,3 @@ def _message(status: int, message: str) -> LabResponse:
 
 def _not_allowed() -> LabResponse:
     return _message(405, "Method Not Allowed")
-

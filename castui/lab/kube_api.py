@@ -44,10 +44,13 @@ SERVER_VERSION = {
 
 #: PodDisruptionBudgets are also served as policy/v1beta1 (Kubernetes ≤ 1.24) from the same store
 PDB_V1BETA1 = ResourceType("policy", "v1beta1", "poddisruptionbudgets", "PodDisruptionBudget", True)
+#: `kubectl auth can-i` (and permission checks) ask this create-only, storeless resource
+ACCESS_REVIEW = ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False)
+EXTRA_TYPES = [PDB_V1BETA1, ACCESS_REVIEW]
 
 #: group version → plural → the type as served there (its store is always `state.items(plural)`)
 SERVED: dict[str, dict[str, ResourceType]] = {}
-for _rt in [*RESOURCES.values(), PDB_V1BETA1]:
+for _rt in [*RESOURCES.values(), *EXTRA_TYPES]:
     SERVED.setdefault(_rt.group_version, {})[_rt.plural] = _rt
 
 SHORT_NAMES = {
@@ -178,12 +181,14 @@ def _route(state: LabState, req: LabRequest, path: str) -> LabResponse:
     if path in ("/healthz", "/livez", "/readyz"):
         return LabResponse.of_text("ok")
     if path.startswith("/openapi"):
-        raise KubeError(404, "the server could not find the requested resource")  # kubectl copes without it
+        return LabResponse.of_json(_openapi(path))
     discovery = _discovery(path)
     if discovery is not None:
         return LabResponse.of_json(discovery)
     target = _parse_target(path)
     verb = _verb(req, target)
+    if target.rt is ACCESS_REVIEW:
+        return _access_review(state, req, user, verb)
     _authorize(state, user, verb, target)
     if req.method not in ("GET", "HEAD") and state.read_only:
         raise KubeError(405, f"the lab is read-only (a replayed bundle): {verb} is not allowed")
@@ -275,12 +280,16 @@ def _authenticate(state: LabState, req: LabRequest, path: str) -> str:
     return user
 
 
-def _authorize(state: LabState, user: str, verb: str, target: Target) -> None:
+def _denied(state: LabState, user: str, plural: str, sub: str | None) -> bool:
     """`kube_forbidden[user]` holds plurals ("pods" also covers pods/log), subresources ("pods/log") or "*"."""
     denied = state.kube_forbidden.get(user) or set()
-    resource = target.rt.plural + (f"/{target.sub}" if target.sub else "")
-    if not ({"*", target.rt.plural, resource} & set(denied)):
+    return bool({"*", plural, plural + (f"/{sub}" if sub else "")} & set(denied))
+
+
+def _authorize(state: LabState, user: str, verb: str, target: Target) -> None:
+    if not _denied(state, user, target.rt.plural, target.sub):
         return
+    resource = target.rt.plural + (f"/{target.sub}" if target.sub else "")
     subject = f'{target.rt.plural} "{target.name}"' if target.name else target.rt.plural
     scope = f'in the namespace "{target.namespace}"' if target.namespace else "at the cluster scope"
     details: Obj = {"kind": target.rt.plural}
@@ -293,6 +302,17 @@ def _authorize(state: LabState, user: str, verb: str, target: Target) -> None:
         f'in API group "{target.rt.group}" {scope}'
     )
     raise KubeError(403, message, details=details)
+
+
+def _access_review(state: LabState, req: LabRequest, user: str, verb: str) -> LabResponse:
+    """SelfSubjectAccessReview: allowed unless `kube_forbidden` denies that resource (reads and writes)."""
+    if verb != "create":
+        raise KubeError(405, f"the server does not allow this method on the requested resource ({verb})")
+    review = _body_object(req)
+    attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
+    denied = bool(attributes) and _denied(state, user, attributes.get("resource", ""), attributes.get("subresource") or None)
+    status: Obj = {"allowed": not denied}  # RBAC-style: a denial is no rule allowing it, with no reason
+    return LabResponse.of_json({**review, "apiVersion": ACCESS_REVIEW.group_version, "kind": ACCESS_REVIEW.kind, "status": status}, 201)
 
 
 # -- discovery --
@@ -329,7 +349,7 @@ def _discovery(path: str) -> Obj | None:
 def _groups() -> dict[str, list[str]]:
     """Named groups → versions, preferred first, in RESOURCES order."""
     groups: dict[str, list[str]] = {}
-    for rt in [*RESOURCES.values(), PDB_V1BETA1]:
+    for rt in [*RESOURCES.values(), *EXTRA_TYPES]:
         if rt.group and rt.version not in groups.setdefault(rt.group, []):
             groups[rt.group].append(rt.version)
     return groups
@@ -346,7 +366,7 @@ def _api_resources(rt: ResourceType) -> list[Obj]:
         "singularName": rt.kind.lower(),
         "namespaced": rt.namespaced,
         "kind": rt.kind,
-        "verbs": VERBS,
+        "verbs": ["create"] if rt is ACCESS_REVIEW else VERBS,
     }
     if rt.plural in SHORT_NAMES:
         main["shortNames"] = SHORT_NAMES[rt.plural]
@@ -364,6 +384,50 @@ def _api_resources(rt: ResourceType) -> list[Obj]:
     if rt.plural == "pods":
         sub("log", "Pod", ["get"])
     return entries
+
+
+# -- OpenAPI v3: just enough for kubectl's field-validation check --
+
+
+def _openapi(path: str) -> Obj:
+    """kubectl validates `apply`/`create` client-side with OpenAPI v2 unless v3 says the server
+    validates (`fieldValidation` on the PATCH operation). A v3 index and per-group-version documents
+    that say so make plain `kubectl apply` work; v2 stays 404. PATCH operations have no requestBody,
+    so kubectl computes strategic merge patches from its built-in types."""
+    if path == "/openapi/v3":
+        return {"paths": {gv_path: {"serverRelativeURL": f"/openapi/v3/{gv_path}?hash={_openapi_hash(gv)}"}
+                          for gv, gv_path in _openapi_group_versions().items()}}  # fmt: skip
+    by_path = {f"/openapi/v3/{gv_path}": gv for gv, gv_path in _openapi_group_versions().items()}
+    if path not in by_path:
+        raise KubeError(404, "the server could not find the requested resource")
+    return _openapi_document(by_path[path])
+
+
+def _openapi_group_versions() -> dict[str, str]:
+    return {gv: f"apis/{gv}" if "/" in gv else f"api/{gv}" for gv in SERVED}
+
+
+def _openapi_hash(group_version: str) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"castui-lab/{SERVER_VERSION['gitVersion']}/{group_version}").hex.upper()
+
+
+def _openapi_document(group_version: str) -> Obj:
+    parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("dryRun", "fieldManager", "fieldValidation")]
+    paths: Obj = {}
+    for rt in SERVED[group_version].values():
+        scope = "/namespaces/{namespace}" if rt.namespaced else ""
+        gvk = {"group": rt.group, "version": rt.version, "kind": rt.kind}
+        paths[f"{rt.api_prefix}{scope}/{rt.plural}/{{name}}"] = {
+            "patch": {
+                "operationId": f"patch{rt.kind}",
+                "x-kubernetes-action": "patch",
+                "x-kubernetes-group-version-kind": gvk,
+                "parameters": parameters,
+                "responses": {"200": {"description": "OK"}},
+            }
+        }
+    info = {"title": "Kubernetes (castui lab)", "version": SERVER_VERSION["gitVersion"]}
+    return {"openapi": "3.0.0", "info": info, "paths": paths, "components": {"schemas": {}}}
 
 
 # -- object helpers --
@@ -432,8 +496,12 @@ def _dry_run(req: LabRequest) -> bool:
 
 
 def _body(req: LabRequest) -> Any:
+    content_type = req.headers.get("content-type", "")
+    if "protobuf" in content_type:
+        return decode_protobuf(req.body)
+    if "cbor" in content_type:
+        raise KubeError(415, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
     try:
-        content_type = req.headers.get("content-type", "")
         return yaml.safe_load(req.body) if "yaml" in content_type else json.loads(req.body or b"null")
     except (ValueError, yaml.YAMLError) as exc:
         raise KubeError(400, f"the request body could not be decoded: {exc}") from exc
@@ -444,6 +512,118 @@ def _body_object(req: LabRequest) -> Obj:
     if not isinstance(obj, dict):
         raise KubeError(400, "the request body must be an object")
     return obj
+
+
+# -- protobuf request bodies --
+# kubectl's typed subcommands (`create namespace|secret|configmap|serviceaccount|…binding|…role`)
+# send protobuf and do not fall back to JSON, so the lab decodes the few kinds they create.
+# A schema maps a field number to (JSON name, kind): "s" string, "b" bytes (base64), "i" int,
+# "?" bool, "m" map<string,string>, "mb" map<string,bytes>, a nested schema, or [kind] repeated.
+
+PbSchema = dict[int, tuple[str, Any]]
+_PB_OWNER: PbSchema = {1: ("kind", "s"), 3: ("name", "s"), 4: ("uid", "s"), 5: ("apiVersion", "s"),
+                       6: ("controller", "?"), 7: ("blockOwnerDeletion", "?")}  # fmt: skip
+_PB_META: PbSchema = {1: ("name", "s"), 2: ("generateName", "s"), 3: ("namespace", "s"), 11: ("labels", "m"),
+                      12: ("annotations", "m"), 13: ("ownerReferences", [_PB_OWNER]), 14: ("finalizers", ["s"])}  # fmt: skip
+_PB_SUBJECT: PbSchema = {1: ("kind", "s"), 2: ("apiGroup", "s"), 3: ("name", "s"), 4: ("namespace", "s")}
+_PB_ROLE_REF: PbSchema = {1: ("apiGroup", "s"), 2: ("kind", "s"), 3: ("name", "s")}
+_PB_RULE: PbSchema = {1: ("verbs", ["s"]), 2: ("apiGroups", ["s"]), 3: ("resources", ["s"]),
+                      4: ("resourceNames", ["s"]), 5: ("nonResourceURLs", ["s"])}  # fmt: skip
+_PB_BINDING: PbSchema = {1: ("metadata", _PB_META), 2: ("subjects", [_PB_SUBJECT]), 3: ("roleRef", _PB_ROLE_REF)}
+_PB_ROLE: PbSchema = {1: ("metadata", _PB_META), 2: ("rules", [_PB_RULE])}
+PROTOBUF_KINDS: dict[str, PbSchema] = {
+    "Namespace": {1: ("metadata", _PB_META), 2: ("spec", {1: ("finalizers", ["s"])})},
+    "Secret": {1: ("metadata", _PB_META), 2: ("data", "mb"), 3: ("type", "s"), 4: ("stringData", "m"), 5: ("immutable", "?")},
+    "ConfigMap": {1: ("metadata", _PB_META), 2: ("data", "m"), 3: ("binaryData", "mb"), 4: ("immutable", "?")},
+    "ServiceAccount": {1: ("metadata", _PB_META), 2: ("secrets", [{1: ("kind", "s"), 2: ("namespace", "s"), 3: ("name", "s")}]),
+                       3: ("imagePullSecrets", [{1: ("name", "s")}]), 4: ("automountServiceAccountToken", "?")},  # fmt: skip
+    "ClusterRoleBinding": _PB_BINDING,
+    "RoleBinding": _PB_BINDING,
+    "ClusterRole": _PB_ROLE,
+    "Role": _PB_ROLE,
+    "SelfSubjectAccessReview": {1: ("metadata", _PB_META), 2: ("spec", {
+        1: ("resourceAttributes", {1: ("namespace", "s"), 2: ("verb", "s"), 3: ("group", "s"), 4: ("version", "s"),
+                                   5: ("resource", "s"), 6: ("subresource", "s"), 7: ("name", "s")}),
+        2: ("nonResourceAttributes", {1: ("path", "s"), 2: ("verb", "s")}),
+    })},
+}  # fmt: skip
+_PB_MAGIC = b"k8s\x00"
+
+
+def decode_protobuf(data: bytes) -> Obj:
+    """A Kubernetes protobuf envelope (magic `k8s` NUL + runtime.Unknown) → the object as JSON would have it."""
+    if not data.startswith(_PB_MAGIC):
+        raise KubeError(400, "the request body is not a Kubernetes protobuf envelope")
+    try:
+        envelope = _pb_message(data[len(_PB_MAGIC):], {1: ("typeMeta", {1: ("apiVersion", "s"), 2: ("kind", "s")}), 2: ("raw", "raw")})
+        type_meta = envelope.get("typeMeta") or {}
+        schema = PROTOBUF_KINDS.get(type_meta.get("kind", ""))
+        if schema is None:
+            raise KubeError(415, f"the lab decodes protobuf bodies only for {', '.join(PROTOBUF_KINDS)}; send JSON (e.g. kubectl apply)")
+        return {"apiVersion": type_meta.get("apiVersion"), "kind": type_meta["kind"], **_pb_message(envelope.get("raw", b""), schema)}
+    except (IndexError, UnicodeDecodeError, ValueError) as exc:
+        raise KubeError(400, f"the protobuf request body could not be decoded: {exc}") from exc
+
+
+def _pb_varint(buf: bytes, i: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = buf[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, i
+
+
+def _pb_fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
+    i = 0
+    while i < len(buf):
+        tag, i = _pb_varint(buf, i)
+        number, wire = tag >> 3, tag & 7
+        if wire == 0:
+            value, i = _pb_varint(buf, i)
+            yield number, value
+        elif wire == 2:
+            length, i = _pb_varint(buf, i)
+            yield number, buf[i : i + length]
+            i += length
+        elif wire in (1, 5):
+            i += 8 if wire == 1 else 4  # fixed-width numbers: none of the decoded kinds use them
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+
+
+def _pb_message(buf: bytes, schema: PbSchema) -> Obj:
+    out: Obj = {}
+    for number, raw in _pb_fields(buf):
+        if number not in schema:
+            continue
+        name, kind = schema[number]
+        item = kind[0] if isinstance(kind, list) else kind
+        value = _pb_value(raw, item)
+        if item in ("m", "mb"):
+            out.setdefault(name, {}).update([value])
+        elif isinstance(kind, list):
+            out.setdefault(name, []).append(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _pb_value(raw: int | bytes, kind: Any) -> Any:
+    if isinstance(raw, int):
+        return bool(raw) if kind == "?" else raw
+    if kind == "s":
+        return raw.decode()
+    if kind == "b":
+        return base64.b64encode(raw).decode()
+    if kind in ("m", "mb"):
+        entry = _pb_message(raw, {1: ("key", "s"), 2: ("value", "b" if kind == "mb" else "s")})
+        return entry.get("key", ""), entry.get("value", "")
+    if isinstance(kind, dict):
+        return _pb_message(raw, kind)
+    return raw
 
 
 # -- selectors --

@@ -247,7 +247,6 @@ def build_healthy(now: datetime) -> LabCluster:
                    "status": {"indicator": "none", "description": "All Systems Operational"}},
         "incidents": {"page": {"id": "lab"}, "incidents": []},
     }
-    lab.tfstate = tfstate(lab.policies)
     return lab
 
 
@@ -555,6 +554,8 @@ def build(name: str, now: datetime | None = None) -> LabCluster:
         raise KeyError(f"unknown lab scenario {name!r}; `castui lab list` shows them") from None
     lab = build_healthy(now or datetime.now(timezone.utc).replace(microsecond=0))
     chosen.apply(lab)
+    if lab.tfstate is None:
+        lab.tfstate = tfstate(lab.policies)  # Terraform applied what is live, unless the scenario drifted
     from castui.lab.reactions import install
 
     install(lab)

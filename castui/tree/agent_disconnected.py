@@ -40,9 +40,9 @@ from castui.tree.reading import (
 async def gather_cluster_status(facts: Facts) -> dict[str, Any]:
     cluster = await facts.cluster()
     return {
-        "agentStatus": cluster.agentStatus,
+        "agentStatus": cluster.agent_status,
         "status": cluster.status,
-        "agentSnapshotReceivedAt": cluster.agentSnapshotReceivedAt.isoformat() if cluster.agentSnapshotReceivedAt else None,
+        "agentSnapshotReceivedAt": cluster.agent_snapshot_received_at.isoformat() if cluster.agent_snapshot_received_at else None,
         "name": cluster.name,
         "id": cluster.id,
     }

@@ -58,10 +58,10 @@ async def gather_key_details(facts: Facts) -> dict[str, Any] | None:
     tokens = await facts.auth_tokens()
     key = facts.settings.api_key_value or ""
     for token in tokens:
-        prefix = token.tokenPrefix or ""
+        prefix = token.token_prefix or ""
         if prefix and key.startswith(prefix):
             return {"name": token.name, "active": token.active, "readonly": token.readonly,
-                    "expiresAt": token.expiresAt.isoformat() if token.expiresAt else None}
+                    "expiresAt": token.expires_at.isoformat() if token.expires_at else None}
     return {"name": None}
 
 

@@ -44,7 +44,7 @@ async def gather_cluster_cpu(facts: Facts) -> float:
 
 
 async def gather_templates(facts: Facts) -> list[dict[str, Any]]:
-    return [t.model_dump(mode="json", exclude_none=True) for t in await facts.node_templates()]
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in await facts.node_templates()]
 
 
 POLICIES = Check("policies", "Autoscaler policies from the API", gather_policies,

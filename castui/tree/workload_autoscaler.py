@@ -37,7 +37,7 @@ async def gather_metrics_server(facts: Facts) -> bool:
 
 
 async def gather_recommendations(facts: Facts) -> list[dict[str, Any]]:
-    return [w.model_dump(mode="json") for w in await facts.workloads()]
+    return [w.model_dump(mode="json", by_alias=True) for w in await facts.workloads()]
 
 
 async def gather_annotations(facts: Facts) -> list[dict[str, Any]]:

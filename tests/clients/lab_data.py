@@ -94,12 +94,16 @@ def make_state() -> LabState:
          "tokenPrefix": "a1b2", "token": "full-token-value-never-kept"},
     ]  # fmt: skip
     state.objects["namespaces"] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}]
-    state.objects["pods"] = [pod(f"castai-agent-{i}") for i in range(7)] + [pod("evictor", {"app.kubernetes.io/name": "castai-evictor"})]
+    state.objects["pods"] = [pod(f"castai-agent-{i}") for i in range(7)] + [
+        pod("evictor", {"app.kubernetes.io/name": "castai-evictor"})
+    ]
     state.objects["poddisruptionbudgets"] = [
         {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "castai-agent", "namespace": NS},
          "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "castai-agent"}}}}
     ]  # fmt: skip
-    state.logs[(NS, "castai-agent-0", "agent", False)] = 'time="2024-06-01T12:00:00Z" level=info msg="delta upload finished"\n'
+    state.logs[(NS, "castai-agent-0", "agent", False)] = (
+        'time="2024-06-01T12:00:00Z" level=info msg="delta upload finished"\n'
+    )
     state.kube_tokens = {ADMIN_TOKEN: "admin", VIEWER_TOKEN: "viewer"}
     state.kube_forbidden = {"viewer": {"secrets"}}
     return state

@@ -74,7 +74,10 @@ async def test_policies_come_as_a_model_and_as_the_raw_json(lab: LabServer) -> N
     assert policies.node_downscaler.evictor.cycle_interval == "60s"
     assert policies.cluster_limits is not None and policies.cluster_limits.cpu is not None
     assert policies.cluster_limits.cpu.max_cores == 20
-    assert policies.spot_instances is not None and policies.spot_instances.spot_diversity_price_increase_limit_percent is None
+    assert (
+        policies.spot_instances is not None
+        and policies.spot_instances.spot_diversity_price_increase_limit_percent is None
+    )
     assert raw["nodeDownscaler"]["emptyNodes"]["delaySeconds"] == 300
 
 
@@ -97,7 +100,11 @@ async def test_put_policies_replaces_them_and_lets_the_lab_react(lab: LabServer)
         answer = await client.put_policies(CLUSTER_ID, raw)
         policies, _ = await client.get_policies(CLUSTER_ID)
     assert answer["nodeDownscaler"]["evictor"]["aggressiveMode"] is True
-    assert policies.node_downscaler and policies.node_downscaler.evictor and policies.node_downscaler.evictor.aggressive_mode
+    assert (
+        policies.node_downscaler
+        and policies.node_downscaler.evictor
+        and policies.node_downscaler.evictor.aggressive_mode
+    )
     assert writes == [("castai.policies", None, CLUSTER_ID)]
 
 
@@ -164,7 +171,9 @@ async def test_a_revoked_key_is_unauthorized(lab: LabServer) -> None:
     async with CastaiClient(lab.url, REVOKED_KEY) as client:
         with pytest.raises(Unauthorized) as caught:
             await client.list_clusters()
-    assert str(caught.value).startswith(f"list CAST AI clusters at 127.0.0.1:{lab.url.rsplit(':', 1)[1]}{CLUSTERS_PATH}: 401")
+    assert str(caught.value).startswith(
+        f"list CAST AI clusters at 127.0.0.1:{lab.url.rsplit(':', 1)[1]}{CLUSTERS_PATH}: 401"
+    )
 
 
 async def test_a_key_without_access_is_forbidden(lab: LabServer) -> None:
@@ -294,9 +303,23 @@ async def test_the_api_key_never_appears_in_repr_errors_or_logs(
         await collect(client, "test_key", CANARY)
 
     kinds = {type(e).__name__ for e in errors}
-    assert {"Forbidden", "NotFound", "ServerError", "RequestTimeout", "ConnectionFailed", "MalformedResponse", "Unauthorized"} <= kinds
+    assert {
+        "Forbidden",
+        "NotFound",
+        "ServerError",
+        "RequestTimeout",
+        "ConnectionFailed",
+        "MalformedResponse",
+        "Unauthorized",
+    } <= kinds
     for error in errors:
         printed = "".join(traceback.format_exception(error))
         assert CANARY not in str(error) and CANARY not in repr(error) and CANARY not in printed
     assert caplog.records, "the HTTP stack logged nothing at DEBUG: this check would prove nothing"
     assert CANARY not in caplog.text
+
+
+async def test_an_untrusted_certificate_is_a_failed_tls_handshake(lab: LabServer) -> None:
+    async with CastaiClient(lab.https_url, KEY) as client:
+        with pytest.raises(ConnectionFailed, match="TLS handshake failed"):
+            await client.list_clusters()

@@ -127,7 +127,7 @@ def make_state() -> LabState:
         "kind": "Event",
         "metadata": {"name": f"{POD}.17a", "namespace": NS, "uid": "event-uid", "resourceVersion": "40",
                      "creationTimestamp": _ts(now - timedelta(minutes=31))},  # fmt: skip
-        "involvedObject": {"kind": "Pod", "name": POD, "namespace": NS, "apiVersion": "v1"},
+        "involvedObject": {"kind": "Pod", "name": POD, "namespace": NS, "apiVersion": "v1", "uid": f"uid-{POD}"},
         "reason": "BackOff",
         "type": "Warning",
         "message": "Back-off restarting failed container agent",

@@ -1,0 +1,375 @@
+"""castui's entry point. Imports stay lazy: `castui --help` must not pay for
+Textual or the kubernetes client."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from castui import __version__
+
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+castui takes you from "CAST AI is misbehaving on my cluster" to a confirmed cause and a safe fix.
+
+Run without a command to open the app on your current kube context (CASTAI_API_KEY from the
+environment), or on the built-in lab with --lab. `castui diagnose` prints the same findings
+as text, Markdown or JSON.
+"""
+
+EPILOG = """\
+environment:
+  CASTAI_API_KEY     your CAST AI API key (never a flag: argv leaks into shell history and ps)
+  CASTAI_API_URL     API base URL (default https://api.cast.ai; EU: https://api.eu.cast.ai)
+  CASTAI_CLUSTER_ID  the cluster's id (default: discovered from the agent's ConfigMap or the API)
+  KUBECONFIG         kubeconfig path(s)
+  NO_COLOR           plain output everywhere
+
+exit codes (diagnose): 0 nothing wrong and every check ran; 1 a cause confirmed;
+  2 usage or configuration error; 3 nothing confirmed but some checks could not run
+"""
+
+
+def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False) -> None:
+    g = parser.add_argument_group("target")
+    g.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    if fleet:
+        g.add_argument("--context", metavar="NAME", action="append", dest="contexts",
+                       help="kube context (default: the current one); repeat for several clusters")
+        g.add_argument("--all-contexts", action="store_true", help="every context of the kubeconfig")
+        g.add_argument("--parallel", type=int, default=8, metavar="N", help="clusters checked at once (default 8)")
+    else:
+        g.add_argument("--context", metavar="NAME", help="kube context (default: the current one)")
+    g.add_argument("--namespace", "-n", metavar="NS", help="CAST AI namespace (default castai-agent)")
+    g.add_argument("--api-url", metavar="URL", help="CAST AI API base URL (default https://api.cast.ai)")
+    g.add_argument("--cluster-id", metavar="ID", help="CAST AI cluster id (default: discovered)")
+    g.add_argument("--helm-repo-url", metavar="URL", help="castai-helm repository (default https://castai.github.io/helm-charts)")
+    g.add_argument("--status-url", metavar="URL", help="status page (default https://status.cast.ai)")
+    g.add_argument("--terraform-dir", metavar="DIR", help="Terraform directory to compare (default: the current one)")
+    g.add_argument("--terraform-var-file", metavar="FILE", help="Terraform var file, for the printed fix")
+    g.add_argument("--timeout", type=float, metavar="SECONDS", help="timeout of each check (default 10)")
+    g.add_argument("--config", metavar="FILE", type=Path, help="config file (default $XDG_CONFIG_HOME/castui/config.toml)")
+    g.add_argument("--lab", nargs="?", const="demo", metavar="SCENARIO",
+                   help="run against the built-in lab (default scenario: demo; `castui lab list`)")
+    g.add_argument("--bundle", metavar="FILE", help="replay a bundle made by `castui bundle` (read-only)")
+    g.add_argument("--read-only", action="store_true", default=None, help="never change anything: fixes are copy-only")
+    g.add_argument("--plain", action="store_true", default=None, help="no colour (also NO_COLOR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="castui", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"castui {__version__}")
+    add_target_flags(parser, fleet=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("diagnose", help="run the checks and print the findings",
+                       description="Run the decision tree's checks and print what is wrong, with fixes.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("--symptom", "-s", action="append", metavar="ID", help="a symptom id (repeatable; default: all ten)")
+    d.add_argument("--format", "-f", choices=["text", "markdown", "json"], default="text", help="output format (default text)")
+    d.add_argument("--active", action="store_true", default=None,
+                   help="include active checks that create a temporary pod in the cluster")
+    d.add_argument("--workload", action="append", metavar="NS/NAME", dest="workloads",
+                   help="a workload the workload-autoscaler symptom should look at (repeatable)")
+    d.add_argument("--verbose", "-v", action="store_true", help="also list ruled-out causes of healthy symptoms")
+    add_target_flags(d, fleet=True)
+
+    lab = sub.add_parser("lab", help="the built-in lab cluster", description="The built-in lab: a loopback Kubernetes and CAST AI API.")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    ls = lab_sub.add_parser("list", help="list the scenarios")
+    ls.add_argument("--format", choices=["text", "json"], default="text")
+    serve = lab_sub.add_parser("serve", help="serve a scenario in the foreground")
+    serve.add_argument("scenario", nargs="?", default="demo")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    serve.add_argument("--dir", type=Path, help="where to write the kubeconfig (default: a temp dir)")
+    serve.add_argument("--fleet", action="store_true", help="serve several scenarios, one kube context each")
+    serve.add_argument("--scale", metavar="nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
+
+    b = sub.add_parser("bundle", help="collect a redacted debug bundle for support")
+    b.add_argument("--output", "-o", type=Path, help="the .tar.gz to write (default castui-bundle-<time>.tar.gz)")
+    b.add_argument("--since", default="1h", help="how far back logs and events go (default 1h)")
+    b.add_argument("--redact", action="append", metavar="REGEX", dest="redact_patterns", help="extra pattern to redact")
+    add_target_flags(b)
+
+    r = sub.add_parser("report", help="a ticket-ready support report")
+    r.add_argument("--format", "-f", choices=["markdown", "text"], default="markdown")
+    r.add_argument("--bundle-path", help="the bundle to reference in the report")
+    add_target_flags(r)
+
+    c = sub.add_parser("config", help="the configuration file")
+    c_sub = c.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    c_sub.add_parser("path", help="print the config file's path")
+    show = c_sub.add_parser("show", help="effective settings and where each comes from")
+    add_target_flags(show)
+    init = c_sub.add_parser("init", help="write a commented config file with every default")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    s = sub.add_parser("suppress", help="accept a known cause: still shown, no longer fails the exit code")
+    s.add_argument("cause", nargs="?", help="the cause id")
+    s.add_argument("--cluster", metavar="ID", help="only for this cluster id")
+    s.add_argument("--reason", help="why it is accepted (required to add)")
+    s.add_argument("--until", metavar="YYYY-MM-DD", help="when the suppression expires")
+    s.add_argument("--list", action="store_true", help="list suppressions")
+    s.add_argument("--remove", action="store_true", help="remove the suppression of CAUSE")
+    return parser
+
+
+def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("kubeconfig", "namespace", "api_url", "cluster_id", "helm_repo_url", "status_url", "terraform_dir",
+             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "redact_patterns")
+    flags = {n: getattr(args, n, None) for n in names}
+    context = getattr(args, "context", None)
+    contexts = getattr(args, "contexts", None)
+    flags["context"] = context if context else (contexts[0] if contexts and len(contexts) == 1 else None)
+    return flags
+
+
+@contextlib.contextmanager
+def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
+    """Settings for the command, with a lab or a replayed bundle started when asked."""
+    from castui.config import load_settings
+
+    flags = flag_settings(args)
+    lab = None
+    if getattr(args, "bundle", None):
+        from castui.replay import start_replay
+
+        lab = start_replay(Path(args.bundle))
+        flags.update(lab.settings_overrides())
+        flags["read_only"] = True
+    elif getattr(args, "lab", None):
+        from castui.lab import start_lab
+
+        lab = start_lab(args.lab)
+        flags.update(lab.settings_overrides())
+    try:
+        settings = load_settings(flags, path=getattr(args, "config", None))
+        if lab is not None:
+            from pydantic import SecretStr
+
+            settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
+        yield settings, lab
+    finally:
+        if lab is not None:
+            lab.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from castui.clients.errors import CastuiError
+
+    try:
+        if args.command is None:
+            return run_app(args)
+        handler = {"diagnose": cmd_diagnose, "lab": cmd_lab, "bundle": cmd_bundle, "report": cmd_report,
+                   "config": cmd_config, "suppress": cmd_suppress}[args.command]
+        return handler(args)
+    except CastuiError as error:
+        print(f"castui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyError as error:
+        print(f"castui: {error.args[0] if error.args else error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("castui: interrupted", file=sys.stderr)
+        return 130
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def wants_color(settings: Any, stream: Any) -> bool:
+    return not settings.plain and not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    if getattr(args, "all_contexts", False) or len(getattr(args, "contexts", None) or []) > 1:
+        from castui.fleet import cmd_fleet
+
+        return cmd_fleet(args)
+    from castui.tree import BY_ID
+
+    for symptom_id in args.symptom or []:
+        if symptom_id not in BY_ID:
+            print(f"castui: unknown symptom {symptom_id!r}; known: {', '.join(BY_ID)}", file=sys.stderr)
+            return EXIT_USAGE
+    with resolved_settings(args) as (settings, lab):
+        diagnosis = asyncio.run(_diagnose(settings, args, lab))
+        print(render(diagnosis, args.format, settings, args), end="")
+        return diagnosis.exit_code
+
+
+async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
+    from castui.engine.session import Session
+
+    progress = Progress(sys.stderr)
+    async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
+                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+        try:
+            return await session.diagnose(args.symptom, on_event=progress.on_event, with_status_page=args.format == "text")
+        finally:
+            progress.done()
+
+
+def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) -> str:
+    from castui.report.redact import redactor_for
+
+    redactor = redactor_for(settings)
+    if fmt == "json":
+        return json.dumps(redactor.data(diagnosis.to_json_dict()), indent=2) + "\n"
+    if fmt == "markdown":
+        from castui.report.markdown import render_markdown
+
+        return render_markdown(diagnosis, redactor)
+    from castui.report.text import render_text
+
+    return render_text(diagnosis, redactor, color=wants_color(settings, sys.stdout), verbose=getattr(args, "verbose", False))
+
+
+class Progress:
+    """A one-line progress indicator on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self.started = 0
+        self.finished = 0
+
+    def on_event(self, event: Any) -> None:
+        from castui.engine.runner import CheckFinished, CheckStarted
+
+        if isinstance(event, CheckStarted):
+            self.started += 1
+        elif isinstance(event, CheckFinished):
+            self.finished += 1
+        if self.enabled:
+            self.stream.write(f"\rcastui: {self.finished}/{self.started} checks done ")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from castui.lab.scenarios import SCENARIOS
+
+    if args.lab_command == "list":
+        if args.format == "json":
+            print(json.dumps([{"name": s.name, "breaks": s.breaks, "confirms": sorted(s.confirms)} for s in SCENARIOS.values()], indent=2))
+        else:
+            width = max(len(n) for n in SCENARIOS)
+            for s in SCENARIOS.values():
+                print(f"{s.name:<{width}}  {s.breaks}")
+                print(f"{'':<{width}}  confirms: {', '.join(sorted(s.confirms)) or 'nothing'}")
+        return 0
+    from castui.lab.serve import serve
+
+    return serve(args)
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from castui.bundle import cmd_bundle as run
+
+    return run(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from castui.support import cmd_report as run
+
+    return run(args)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from castui.config import config_path
+
+    if args.config_command == "path":
+        print(config_path())
+        return 0
+    if args.config_command == "init":
+        from castui.config_file import write_default
+
+        path = config_path()
+        if path.exists() and not args.force:
+            print(f"castui: {path} exists; use --force to overwrite", file=sys.stderr)
+            return EXIT_USAGE
+        write_default(path)
+        print(f"wrote {path}")
+        return 0
+    with resolved_settings(args) as (settings, _):
+        data = settings.model_dump(mode="json", exclude={"keymap"})
+        data["keymap"] = settings.keymap
+        thresholds = data.pop("thresholds")
+        for key, value in data.items():
+            print(f"{key} = {json.dumps(value)}    # {settings.sources.get(key, 'default')}")
+        for key, value in thresholds.items():
+            print(f"thresholds.{key} = {json.dumps(value)}    # {settings.sources.get('thresholds.' + key, 'default')}")
+        print(f"api_key = {'(set)' if settings.api_key else '(not set)'}    # env CASTAI_API_KEY")
+    return 0
+
+
+def cmd_suppress(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from castui import suppressions
+    from castui.tree import cause_ids
+
+    if args.list:
+        today = date.today()
+        records = suppressions.load()
+        if not records:
+            print("no suppressions")
+        for r in records:
+            state = "expired" if r.expired(today) else "active"
+            print(f"{r.cause}  cluster={r.cluster or '*'}  until={r.until or 'forever'}  {state}  by {r.by}: {r.reason}")
+        return 0
+    if not args.cause:
+        print("castui: name a cause id (or use --list)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.cause not in cause_ids():
+        print(f"castui: unknown cause {args.cause!r}; known: {', '.join(cause_ids())}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.remove:
+        removed = suppressions.remove(args.cause, args.cluster)
+        print(f"removed {removed} suppression(s) of {args.cause}")
+        return 0 if removed else 1
+    if not args.reason:
+        print("castui: --reason is required: say why this cause is accepted", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        until = date.fromisoformat(args.until) if args.until else None
+    except ValueError:
+        print(f"castui: --until {args.until!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_USAGE
+    suppressions.add(suppressions.SuppressionRecord(cause=args.cause, cluster=args.cluster, reason=args.reason, until=until))
+    print(f"suppressed {args.cause}" + (f" on {args.cluster}" if args.cluster else "") + (f" until {until}" if until else ""))
+    return 0
+
+
+def run_app(args: argparse.Namespace) -> int:
+    if getattr(args, "all_contexts", False) or len(getattr(args, "contexts", None) or []) > 1:
+        from castui.fleet import run_fleet_app
+
+        return run_fleet_app(args)
+    with resolved_settings(args) as (settings, lab):
+        from castui.app import CastuiApp
+
+        app = CastuiApp(settings, lab=lab)
+        app.run()
+        return app.return_code or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

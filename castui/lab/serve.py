@@ -1,0 +1,53 @@
+"""`castui lab serve`: a lab in the foreground, for kubectl, curl and castui."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+
+from castui.lab import start_lab
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.fleet:
+        from castui.lab.fleet import start_fleet
+
+        running = start_fleet(workdir=args.dir, latency=args.latency)
+        print(f"castui lab fleet: {len(running.labs)} clusters")
+        for lab in running.labs:
+            print(f"  context {lab.context}: scenario {lab.scenario} at {lab.url}")
+        print("\nexport these to point kubectl and castui at it:")
+        print(f"  export KUBECONFIG={shlex.quote(str(running.kubeconfig))}")
+        print(f"  export CASTAI_API_URL={running.api_url} CASTAI_API_KEY={running.api_key}")
+        print("  castui diagnose --all-contexts")
+    else:
+        cluster = None
+        if args.scale:
+            from castui.lab.scale import build_scaled, parse_scale
+
+            cluster = build_scaled(parse_scale(args.scale))
+        running = start_lab(args.scenario if not args.scale else "scaled", port=args.port, workdir=args.dir, cluster=cluster)
+        if args.latency:
+            from castui.lab.state import Fault
+
+            running.server.state.faults.append(Fault("latency", seconds=args.latency))
+        print(f"castui lab: scenario {running.scenario} at {running.url}")
+        print(f"kubeconfig: {running.kubeconfig}")
+        print("\nexport these to point kubectl, curl and castui at it:")
+        for key, value in running.environment().items():
+            print(f"  export {key}={shlex.quote(value)}")
+        print(f"  castui --terraform-dir {shlex.quote(str(running.terraform_dir))}")
+    print("\nserving; press Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        print("stopped", file=sys.stderr)
+    return 0

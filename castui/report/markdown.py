@@ -1,0 +1,40 @@
+"""`castui diagnose --format markdown`: ready to paste into a ticket or a chat."""
+
+from __future__ import annotations
+
+from castui.diagnosis import CauseVerdict, Diagnosis
+from castui.report.redact import Redactor
+from castui.report.symbols import SYMPTOM, cause_badge, suppression_text
+from castui.report.text import ORDER, headline, summary_line
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(diagnosis: Diagnosis, redactor: Redactor) -> str:
+    out = ["# castui diagnosis", "", headline(diagnosis), "", f"**{summary_line(diagnosis)}**", "",
+           "| Symptom | Verdict | Summary |", "| --- | --- | --- |"]
+    ordered = sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict))
+    for symptom in ordered:
+        symbol, word, _ = SYMPTOM[symptom.verdict]
+        out.append(f"| `{symptom.id}` | {symbol} {word} | {_cell(symptom.summary)} |")
+    for symptom in ordered:
+        out += ["", f"## {symptom.title} (`{symptom.id}`)", ""]
+        for cause in symptom.causes:
+            symbol, word, _ = cause_badge(cause)
+            out.append(f"- {symbol} **{word}** `{cause.id}`: {cause.reason}")
+            if note := suppression_text(cause):
+                out.append(f"  - {note}")
+            if cause.fix and cause.verdict is CauseVerdict.CONFIRMED:
+                out += [f"  - Fix: {cause.fix.title}" + (" (changes the cluster)" if cause.fix.mutates else ""), "", "    ```sh"]
+                out += ["    " + line for line in "\n".join(cause.fix.shell_lines()).splitlines()]
+                out += ["    ```", ""]
+        for check in symptom.checks:
+            if check.reason:
+                out.append(f"- ? could not check `{check.id}`: {check.reason}")
+    if diagnosis.status_page is not None:
+        page = diagnosis.status_page
+        out += ["", "## CAST AI status page", "",
+                (page.description or page.indicator or "") if page.available else (page.reason or "status page unavailable")]
+    return redactor.text("\n".join(out)) + "\n"

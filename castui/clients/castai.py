@@ -8,6 +8,7 @@ a log line or an error message.
 
 from __future__ import annotations
 
+import re
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -25,11 +26,13 @@ from castui.clients.castai_models import (
     Workload,
     WorkloadPage,
 )
-from castui.clients.errors import ApiKeyMissing, CastuiError, MalformedResponse
+from castui.clients.errors import ApiKeyMissing, CastuiError, ConfigurationError, MalformedResponse
 
 DEFAULT_API_URL = "https://api.cast.ai"
 #: a runaway cursor (a server answering the same page forever) must not loop forever
 MAX_PAGES = 200
+#: visible ASCII: what a header value may hold (keys are hex or base64-like anyway)
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,7 +40,7 @@ M = TypeVar("M", bound=BaseModel)
 class CastaiClient:
     def __init__(self, api_url: str, api_key: str | None, *, timeout: float = 10.0) -> None:
         self.api_url = normalize_api_url(api_url)
-        self.__api_key = api_key or None
+        self.__api_key = (api_key or "").strip() or None  # a key pasted or read from a file brings a newline
         self._http = http.create_client(timeout)
 
     def __repr__(self) -> str:
@@ -122,6 +125,7 @@ class CastaiClient:
         Only the status is used: this never reads data with a key the person did not give castui.
         Raises ConnectionFailed / RequestTimeout when nothing answers.
         """
+        key = key.strip()
         if not key:
             raise ApiKeyMissing()
         url = self.api_url + "/v1/kubernetes/external-clusters"
@@ -163,6 +167,12 @@ def _policies_path(cluster_id: str) -> str:
 
 
 def _key_header(key: str) -> dict[str, str]:
+    # checked before sending: the HTTP stack's own complaint (and its debug log) would quote the key
+    if not _KEY_CHARS.fullmatch(key):
+        raise ConfigurationError(
+            "the CAST AI API key contains characters an HTTP header cannot carry",
+            hint="check for a stray newline, space or quote where the key was pasted",
+        )
     return {"X-API-Key": key}
 
 

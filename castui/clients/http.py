@@ -34,6 +34,7 @@ from castui.clients.errors import (
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"castui/{__version__}"
+DEFAULT_TIMEOUT = 10.0
 #: statuses worth another try: rate limiting and a gateway or backend briefly away
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: a server may ask for minutes; castui is interactive and waits a few seconds at most
@@ -44,7 +45,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 SERVER_MESSAGE_LIMIT = 300
 
 
-def create_client(timeout: float = 10.0) -> httpx.AsyncClient:
+def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """An AsyncClient with castui's defaults; `timeout` also bounds retry waits."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
@@ -196,6 +197,9 @@ async def _send(
         raise ConnectionFailed(f"{label}: the proxy refused the connection ({_short(exc)})") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise ConfigurationError(f"{what}: invalid URL ({_short(exc)})") from None
+    except httpx.LocalProtocolError:
+        # its text quotes the offending header, which may be the API key: say nothing of it
+        raise ConfigurationError(f"{label}: the request could not be sent (a header value is not valid)") from None
     except httpx.DecodingError:
         raise MalformedResponse(f"{label}: the body does not match its Content-Encoding") from None
     except httpx.RequestError as exc:
@@ -205,8 +209,10 @@ async def _send(
 
 
 def _budget(client: httpx.AsyncClient) -> float:
+    """The client's timeout, which also caps the time spent waiting to retry."""
     timeout = client.timeout
-    return max(t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool, 0.0) if t is not None)
+    limits = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
+    return max(limits) if limits else DEFAULT_TIMEOUT
 
 
 def _retry_wait(response: httpx.Response, method: str, attempt: int, retries: int) -> float | None:

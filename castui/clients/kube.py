@@ -317,7 +317,8 @@ class KubeGateway:
                     persist_config=False,
                 )
         except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
-            raise ConfigurationError(f"cannot use kubeconfig context {self._context!r}: {exc}") from None
+            source = "the in-cluster service account" if self._in_cluster else f"kubeconfig context {self._context!r}"
+            raise ConfigurationError(f"cannot use {source}: {exc}") from None
         api = client.ApiClient(configuration)
         api.user_agent = f"castui/{__version__}"
         return api

@@ -301,6 +301,8 @@ async def test_the_api_key_never_appears_in_repr_errors_or_logs(
     async with CastaiClient(closed_port_url, CANARY) as client:
         await collect(client, "list_clusters")
         await collect(client, "test_key", CANARY)
+    async with CastaiClient(lab.url, f"{CANARY}\nX-Injected: 1") as client:  # not a valid header value
+        await collect(client, "list_clusters")
 
     kinds = {type(e).__name__ for e in errors}
     assert {

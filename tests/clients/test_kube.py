@@ -50,6 +50,25 @@ def test_a_missing_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:
         KubeGateway(str(tmp_path / "nope.yaml"))
 
 
+def test_without_a_kubeconfig_it_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(ConfigurationError, match="no kubeconfig found"):
+        KubeGateway()
+
+
+def test_inside_a_pod_without_a_kubeconfig_it_uses_the_service_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    with KubeGateway() as gateway:
+        assert (gateway.context_name, gateway.server) == ("in-cluster", "https://10.96.0.1:443")
+        with pytest.raises(ConfigurationError, match="cannot use the in-cluster service account"):
+            gateway.version()  # no service account token on this machine
+
+
 def test_kubeconfig_env_merges_files_and_the_first_current_context_wins(
     lab: LabServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,269 @@
+"""Running a fix: commands as argument lists (never a shell), API changes through
+the CAST AI client, read-only mode enforced here (not only hidden in the UI),
+and every attempt appended to the audit log.
+
+Secrets: a command never gets the API key in its argv (the process list is
+readable by every user). `--set key=${CASTAI_API_KEY}` becomes `--set-file key=<0600
+temp file>`; a command that would need the key any other way is refused and
+offered for copying instead. The key is also removed from the child's environment
+unless the command needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from castui.clients.errors import CastuiError, ReadOnlyMode
+from castui.config import state_dir
+from castui.diagnosis import ApiCall, Fix, shell_join
+
+if TYPE_CHECKING:
+    from castui.config import Settings
+    from castui.engine.session import Session
+
+KEY_REF = "${CASTAI_API_KEY}"
+CLUSTER_REF = "${CASTAI_CLUSTER_ID}"
+OUTPUT_LIMIT = 2_000_000  # characters of output kept per run; the rest is counted, not stored
+
+#: shell builtins and placeholders a person must run themselves
+NOT_EXECUTABLE = {"export", "cd", "source"}
+
+
+@dataclass
+class ExecutionResult:
+    command: str  # shell-quoted, with references, for display and the audit log
+    exit_code: int | None
+    duration_s: float
+    dry_run: bool = False
+    cancelled: bool = False
+    error: str | None = None
+    output: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.error is None and not self.cancelled
+
+
+class NotExecutable(CastuiError):
+    kind = "not-executable"
+
+
+def check_allowed(settings: "Settings", fix: Fix, what: str) -> None:
+    """The one gate every mutating path goes through."""
+    if settings.read_only and fix.mutates:
+        raise ReadOnlyMode(what)
+
+
+def executable_argv(argv: list[str], key_file: Path | None) -> list[str]:
+    """Replace secret references with safe forms; raise NotExecutable when that is impossible."""
+    if not argv:
+        raise NotExecutable("empty command")
+    if argv[0] in NOT_EXECUTABLE or any(a.startswith("<") and a.endswith(">") or "=<" in a for a in argv):
+        raise NotExecutable(f"`{argv[0]}` has a placeholder or is a shell builtin: copy it and fill it in yourself")
+    result: list[str] = []
+    for i, arg in enumerate(argv):
+        if KEY_REF in arg:
+            if i > 0 and argv[i - 1] == "--set" and arg.endswith("=" + KEY_REF) and key_file is not None:
+                result[-1] = "--set-file"
+                result.append(arg[: -len(KEY_REF)] + str(key_file))
+                continue
+            raise NotExecutable("this command would put the API key in the process list: copy it and run it yourself")
+        result.append(arg)
+    return result
+
+
+@contextlib.contextmanager
+def key_file_for(settings: "Settings", argv: list[str]) -> Iterator[Path | None]:
+    """A 0600 temp file holding the API key, only when the command refers to it; removed afterwards."""
+    if not any(KEY_REF in a for a in argv) or not settings.api_key_value:
+        yield None
+        return
+    fd, name = tempfile.mkstemp(prefix="castui-key-")
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, settings.api_key_value.encode())
+        os.close(fd)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def child_environment(settings: "Settings", session: "Session | None" = None) -> dict[str, str]:
+    """The user's environment without the API key, pointed at the same cluster castui looks at."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CASTAI_API_KEY", "CASTAI_API_TOKEN")}
+    if settings.kubeconfig:
+        env["KUBECONFIG"] = settings.kubeconfig
+    return env
+
+
+def with_context(argv: list[str], settings: "Settings") -> list[str]:
+    """kubectl and helm act on the context castui diagnosed, not whatever is current."""
+    if not settings.context or not argv or argv[0] not in ("kubectl", "helm"):
+        return argv
+    flag = "--context" if argv[0] == "kubectl" else "--kube-context"
+    if flag in argv or any(a.startswith(flag + "=") for a in argv):
+        return argv
+    return [argv[0], flag, settings.context, *argv[1:]]
+
+
+def supports_server_dry_run(argv: list[str]) -> bool:
+    return bool(argv) and argv[0] == "kubectl" and len(argv) > 1 and argv[1] in (
+        "apply", "annotate", "patch", "label", "scale", "delete", "create", "set")
+
+
+def dry_run_argv(argv: list[str]) -> list[str]:
+    return [*argv, "--dry-run=server"]
+
+
+async def run_command(
+    settings: "Settings",
+    fix: Fix,
+    argv: list[str],
+    *,
+    target: str,
+    on_output: Callable[[str, str], Any] | None = None,
+    dry_run: bool = False,
+    cancel: asyncio.Event | None = None,
+) -> ExecutionResult:
+    """Run one of the fix's commands, streaming output lines as (stream, line)."""
+    if not dry_run:
+        check_allowed(settings, fix, f"run `{shell_join(argv)}`")
+    display = shell_join(dry_run_argv(argv) if dry_run else argv)
+    started = time.monotonic()
+    result = ExecutionResult(command=display, exit_code=None, duration_s=0.0, dry_run=dry_run)
+    emit = on_output or (lambda stream, line: None)
+    kept = 0
+
+    def keep(stream: str, line: str) -> None:
+        nonlocal kept
+        if kept < OUTPUT_LIMIT:
+            result.output.append((stream, line))
+            kept += len(line)
+        emit(stream, line)
+
+    try:
+        with key_file_for(settings, argv) as key_file:
+            real = with_context(executable_argv(dry_run_argv(argv) if dry_run else argv, key_file), settings)
+            if shutil.which(real[0]) is None:
+                raise NotExecutable(f"`{real[0]}` is not installed here: copy the command and run it where it is")
+            process = await asyncio.create_subprocess_exec(
+                *real,
+                stdin=asyncio.subprocess.PIPE if fix.stdin else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=child_environment(settings),
+                start_new_session=True,  # so cancelling kills its children too
+            )
+            if fix.stdin and process.stdin:
+                process.stdin.write(fix.stdin.encode())
+                await process.stdin.drain()
+                process.stdin.close()
+            result.exit_code, result.cancelled = await _wait(process, keep, cancel)
+    except CastuiError as error:
+        result.error = str(error)
+    except OSError as error:
+        result.error = f"could not start `{argv[0]}`: {error.strerror or error}"
+    result.duration_s = round(time.monotonic() - started, 3)
+    audit(kind="command", command=display, target=target, exit_code=result.exit_code, dry_run=dry_run,
+          cancelled=result.cancelled, error=result.error)
+    return result
+
+
+async def _wait(process: asyncio.subprocess.Process, keep: Callable[[str, str], None],
+                cancel: asyncio.Event | None) -> tuple[int | None, bool]:
+    async def pump(stream: asyncio.StreamReader | None, name: str) -> None:
+        if stream is None:
+            return
+        while line := await stream.readline():
+            keep(name, line.decode("utf-8", "replace").rstrip("\n"))
+
+    pumps = asyncio.gather(pump(process.stdout, "stdout"), pump(process.stderr, "stderr"))
+    waiter = asyncio.ensure_future(process.wait())
+    cancelled_wait = asyncio.ensure_future(cancel.wait()) if cancel else None
+    try:
+        done, _ = await asyncio.wait({waiter, *(x for x in [cancelled_wait] if x)}, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            _kill(process)
+            await process.wait()
+            return process.returncode, True
+        await pumps
+        return waiter.result(), False
+    except asyncio.CancelledError:
+        _kill(process)
+        raise
+    finally:
+        if cancelled_wait:
+            cancelled_wait.cancel()
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+async def apply_api_call(session: "Session", fix: Fix, *, target: str) -> ExecutionResult:
+    """PUT the policies castui showed as a diff; the body was built from the policies read this run."""
+    call: ApiCall | None = fix.api_call
+    assert call is not None, "this fix has no API call"
+    check_allowed(session.settings, fix, f"{call.method} the policies")
+    started = time.monotonic()
+    display = f"{call.method} {call.path}"
+    result = ExecutionResult(command=display, exit_code=None, duration_s=0.0)
+    try:
+        cluster_id = session.cluster_id
+        if not cluster_id:
+            raise CastuiError("the cluster id is unknown: set CASTAI_CLUSTER_ID")
+        await session.castai.put_policies(cluster_id, call.body)
+        result.exit_code = 0
+        result.output.append(("stdout", "changed: " + ", ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in call.changes.items())))
+    except CastuiError as error:
+        result.exit_code, result.error = 1, str(error)
+    result.duration_s = round(time.monotonic() - started, 3)
+    audit(kind="api", command=display, target=target, exit_code=result.exit_code, changes={k: list(v) for k, v in call.changes.items()},
+          error=result.error)
+    return result
+
+
+# --- the audit trail ------------------------------------------------------------------------------
+
+
+def audit_path() -> Path:
+    return state_dir() / "audit.log"
+
+
+def audit(**entry: Any) -> None:
+    """Append one JSON line; never raises (auditing must not break a fix), never holds a secret."""
+    entry = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}
+    try:
+        path = audit_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, default=str) + "\n")
+    except OSError:
+        pass
+
+
+def read_audit(limit: int = 200) -> list[dict[str, Any]]:
+    try:
+        lines = audit_path().read_text(encoding="utf-8").splitlines()[-limit:]
+    except OSError:
+        return []
+    entries = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entries.append(json.loads(line))
+    return entries

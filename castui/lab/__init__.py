@@ -28,6 +28,7 @@ class RunningLab:
     workdir: Path
     kubeconfig: Path
     terraform_dir: Path
+    owns_workdir: bool = False
 
     @property
     def url(self) -> str:
@@ -57,6 +58,10 @@ class RunningLab:
 
     def stop(self) -> None:
         self.server.stop()
+        if self.owns_workdir:
+            import shutil
+
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> "RunningLab":
         return self
@@ -72,6 +77,7 @@ def start_lab(scenario: str = DEFAULT_SCENARIO, *, port: int = 0, workdir: Path 
 
     lab = cluster or build(scenario)
     lab.state.kube_tokens = {KUBE_TOKEN: "lab-admin", **lab.state.kube_tokens}
+    owns_workdir = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"castui-lab-{scenario}-"))
     terraform_dir = workdir / "terraform"
     terraform_dir.mkdir(parents=True, exist_ok=True)
@@ -80,4 +86,4 @@ def start_lab(scenario: str = DEFAULT_SCENARIO, *, port: int = 0, workdir: Path 
     server = LabServer(lab.state, port=port)
     server.start()
     kubeconfig = server.write_kubeconfig(workdir / "kubeconfig", token=KUBE_TOKEN, context="castui-lab")
-    return RunningLab(scenario, server, lab, workdir, Path(kubeconfig), terraform_dir)
+    return RunningLab(scenario, server, lab, workdir, Path(kubeconfig), terraform_dir, owns_workdir)

@@ -1,0 +1,45 @@
+"""`castui config init`: a commented config file with every default, generated from the model
+so the file and the code cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from castui.config import Settings, Thresholds
+
+FILE_KEYS = ("namespace", "api_url", "helm_repo_url", "status_url", "timeout", "read_only", "theme",
+             "production_patterns", "redact_patterns")
+
+HELP = {
+    "namespace": "the CAST AI namespace",
+    "api_url": "CAST AI API (EU: https://api.eu.cast.ai); the key stays in CASTAI_API_KEY, never here",
+    "helm_repo_url": "the castai-helm chart repository",
+    "status_url": "the CAST AI status page",
+    "timeout": "seconds each check may take",
+    "read_only": "true: fixes are copy-only everywhere",
+    "theme": "a Textual theme name",
+    "production_patterns": "contexts/clusters matching these get the PRODUCTION banner and typed confirmation",
+    "redact_patterns": "extra regular expressions redacted from every output and bundle",
+}
+
+
+def default_text() -> str:
+    defaults = Settings()
+    lines = ["# castui configuration. Precedence: flags > environment > this file > defaults.", ""]
+    for key in FILE_KEYS:
+        lines.append(f"# {HELP[key]}")
+        lines.append(f"# {key} = {json.dumps(getattr(defaults, key))}")
+        lines.append("")
+    lines.append("[thresholds]")
+    for name, field in Thresholds.model_fields.items():
+        lines.append(f"# {field.description}")
+        lines.append(f"# {name} = {json.dumps(field.default)}")
+    lines += ["", "# Keys by stable action id (see the help screen, `?`), e.g.:", "[keymap]",
+              '# "triage.rerun" = "ctrl+r"', '# "fix.copy" = "y"', ""]
+    return "\n".join(lines)
+
+
+def write_default(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(default_text(), encoding="utf-8")

@@ -145,13 +145,12 @@ def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
         from castui.replay import start_replay
 
         lab = start_replay(Path(args.bundle))
-        flags.update(lab.settings_overrides())
-        flags["read_only"] = True
+        flags = {**lab.settings_overrides(), **_given(flags), "read_only": True}
     elif getattr(args, "lab", None):
         from castui.lab import start_lab
 
         lab = start_lab(args.lab)
-        flags.update(lab.settings_overrides())
+        flags = {**lab.settings_overrides(), **_given(flags)}  # what the user typed beats the lab's defaults
     try:
         settings = load_settings(flags, path=getattr(args, "config", None))
         if lab is not None:
@@ -162,6 +161,10 @@ def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
     finally:
         if lab is not None:
             lab.stop()
+
+
+def _given(flags: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in flags.items() if v is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,11 +214,14 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
+    from castui.clients.errors import ConfigurationError
     from castui.engine.session import Session
 
     progress = Progress(sys.stderr)
     async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
                        bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+        if settings.context and isinstance(session.kube_error, ConfigurationError):
+            raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
         try:
             return await session.diagnose(args.symptom, on_event=progress.on_event, with_status_page=args.format == "text")
         finally:

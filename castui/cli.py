@@ -181,9 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyError as error:
-        print(f"castui: {error.args[0] if error.args else error}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("castui: interrupted", file=sys.stderr)
         return 130

@@ -136,8 +136,12 @@ async def judge_cause(symptom: Symptom, cause: Any, observations: Observations, 
     except Exception as error:  # noqa: BLE001 - a judge bug must not hide the other causes
         judgement = unknown(f"could not judge: {describe(error)}")
     fix = None
-    if cause.fix is not None and judgement.verdict is not CauseVerdict.RULED_OUT:
-        fix = await render_fix(cause.fix, judgement, facts)
+    if cause.fix is not None and judgement.verdict is CauseVerdict.CONFIRMED:
+        try:
+            fix = await render_fix(cause.fix, judgement, facts)
+        except Exception as error:  # noqa: BLE001 - a broken template must not lose the finding
+            judgement = Judgement(judgement.verdict, f"{judgement.reason} (the fix could not be prepared: {describe(error)})",
+                                  judgement.evidence)
     return CauseResult(
         id=cause.id,
         title=cause.title,

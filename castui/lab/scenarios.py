@@ -551,7 +551,9 @@ def build(name: str, now: datetime | None = None) -> LabCluster:
     try:
         chosen = SCENARIOS[name]
     except KeyError:
-        raise KeyError(f"unknown lab scenario {name!r}; `castui lab list` shows them") from None
+        from castui.clients.errors import ConfigurationError
+
+        raise ConfigurationError(f"unknown lab scenario {name!r}; `castui lab list` shows them") from None
     lab = build_healthy(now or datetime.now(timezone.utc).replace(microsecond=0))
     chosen.apply(lab)
     if lab.tfstate is None:

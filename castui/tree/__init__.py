@@ -37,7 +37,9 @@ def symptom(symptom_id: str) -> Symptom:
     try:
         return BY_ID[symptom_id]
     except KeyError:
-        raise KeyError(f"unknown symptom {symptom_id!r}; known: {', '.join(BY_ID)}") from None
+        from castui.clients.errors import ConfigurationError
+
+        raise ConfigurationError(f"unknown symptom {symptom_id!r}; known: {', '.join(BY_ID)}") from None
 
 
 def cause_ids() -> list[str]:

@@ -3,10 +3,12 @@ the official Python client.
 
 Discovery, list/get/watch with label and field selectors and pagination, create,
 replace, delete, the four PATCH flavours, `Table` output for kubectl, the `scale`,
-`status` and `log` subresources, bearer-token authentication and a simple
-forbidden-list authorisation. Errors are `Status` objects worded like the real server's.
+`status` and `log` subresources, bearer-token authentication, a forbidden-list
+authorisation (with SelfSubjectAccessReview for `kubectl auth can-i`), the OpenAPI v3
+stubs that let plain `kubectl apply` validate, and protobuf bodies for kubectl's typed
+`create` subcommands. Errors are `Status` objects worded like the real server's.
 
-Everything runs under `state.lock`; watches poll the store outside it.
+Requests are answered under `state.lock`; watches poll the store outside it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import yaml
 
@@ -143,7 +146,9 @@ def _resource_name(rt: ResourceType) -> str:
 
 
 def _not_found(rt: ResourceType, name: str) -> KubeError:
-    return KubeError(404, f'{_resource_name(rt)} "{name}" not found', details={"name": name, "group": rt.group, "kind": rt.plural})
+    return KubeError(
+        404, f'{_resource_name(rt)} "{name}" not found', details={"name": name, "group": rt.group, "kind": rt.plural}
+    )
 
 
 # -- routing --
@@ -219,7 +224,11 @@ def _parse_target(path: str) -> Target:
 
 
 def _is_watch(req: LabRequest, target: Target) -> bool:
-    return target.watch or req.arg("watch", "").lower() in ("1", "true")
+    return target.watch or _flag(req, "watch")
+
+
+def _flag(req: LabRequest, name: str) -> bool:
+    return (req.arg(name) or "").lower() in ("1", "true")
 
 
 def _verb(req: LabRequest, target: Target) -> str:
@@ -235,29 +244,10 @@ def _verb(req: LabRequest, target: Target) -> str:
 def _dispatch(state: LabState, req: LabRequest, target: Target, verb: str) -> LabResponse:
     if verb == "watch":
         return _watch(state, req, target)
-    handlers: dict[tuple[str | None, str], Callable[[LabState, LabRequest, Target], LabResponse]] = {
-        (None, "list"): _list,
-        (None, "get"): _get,
-        (None, "create"): _create,
-        (None, "update"): _replace,
-        (None, "patch"): _patch,
-        (None, "delete"): _delete,
-        ("log", "get"): _logs,
-        ("scale", "get"): _scale_get,
-        ("scale", "update"): _scale_write,
-        ("scale", "patch"): _scale_write,
-        ("status", "get"): _get,
-        ("status", "update"): _replace,
-        ("status", "patch"): _patch,
-    }
-    if target.sub == "scale" and target.rt.plural not in SCALE_SUBRESOURCE:
+    if target.sub is not None and target.rt.plural not in _SUBRESOURCES.get(target.sub, set()):
         raise KubeError(404, "the server could not find the requested resource")
-    if target.sub == "log" and target.rt.plural != "pods":
-        raise KubeError(404, "the server could not find the requested resource")
-    handler = handlers.get((target.sub, verb))
+    handler = _HANDLERS.get((target.sub, verb))
     if handler is None:
-        if target.sub not in (None, "log", "scale", "status"):
-            raise KubeError(404, "the server could not find the requested resource")
         raise KubeError(405, f"the server does not allow this method on the requested resource ({verb})")
     with state.lock:
         return handler(state, req, target)
@@ -310,9 +300,13 @@ def _access_review(state: LabState, req: LabRequest, user: str, verb: str) -> La
         raise KubeError(405, f"the server does not allow this method on the requested resource ({verb})")
     review = _body_object(req)
     attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
-    denied = bool(attributes) and _denied(state, user, attributes.get("resource", ""), attributes.get("subresource") or None)
+    denied = bool(attributes) and _denied(
+        state, user, attributes.get("resource", ""), attributes.get("subresource") or None
+    )
     status: Obj = {"allowed": not denied}  # RBAC-style: a denial is no rule allowing it, with no reason
-    return LabResponse.of_json({**review, "apiVersion": ACCESS_REVIEW.group_version, "kind": ACCESS_REVIEW.kind, "status": status}, 201)
+    return LabResponse.of_json(
+        {**review, "apiVersion": ACCESS_REVIEW.group_version, "kind": ACCESS_REVIEW.kind, "status": status}, 201
+    )
 
 
 # -- discovery --
@@ -375,7 +369,16 @@ def _api_resources(rt: ResourceType) -> list[Obj]:
     entries = [main]
 
     def sub(name: str, kind: str, verbs: list[str], **extra: str) -> None:
-        entries.append({"name": f"{rt.plural}/{name}", "singularName": "", "namespaced": rt.namespaced, "kind": kind, "verbs": verbs, **extra})
+        entries.append(
+            {
+                "name": f"{rt.plural}/{name}",
+                "singularName": "",
+                "namespaced": rt.namespaced,
+                "kind": kind,
+                "verbs": verbs,
+                **extra,
+            }
+        )
 
     if rt.plural in STATUS_SUBRESOURCE:
         sub("status", rt.kind, ["get", "patch", "update"])
@@ -412,7 +415,9 @@ def _openapi_hash(group_version: str) -> str:
 
 
 def _openapi_document(group_version: str) -> Obj:
-    parameters = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("dryRun", "fieldManager", "fieldValidation")]
+    parameters = [
+        {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("dryRun", "fieldManager", "fieldValidation")
+    ]
     paths: Obj = {}
     for rt in SERVED[group_version].values():
         scope = "/namespaces/{namespace}" if rt.namespaced else ""
@@ -500,7 +505,9 @@ def _body(req: LabRequest) -> Any:
     if "protobuf" in content_type:
         return decode_protobuf(req.body)
     if "cbor" in content_type:
-        raise KubeError(415, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
+        accepted = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
+        raise KubeError(415, f"the body of the request was in an unknown format - accepted media types include: "
+                             f"{accepted}")  # fmt: skip
     try:
         return yaml.safe_load(req.body) if "yaml" in content_type else json.loads(req.body or b"null")
     except (ValueError, yaml.YAMLError) as exc:
@@ -524,26 +531,30 @@ PbSchema = dict[int, tuple[str, Any]]
 _PB_OWNER: PbSchema = {1: ("kind", "s"), 3: ("name", "s"), 4: ("uid", "s"), 5: ("apiVersion", "s"),
                        6: ("controller", "?"), 7: ("blockOwnerDeletion", "?")}  # fmt: skip
 _PB_META: PbSchema = {1: ("name", "s"), 2: ("generateName", "s"), 3: ("namespace", "s"), 11: ("labels", "m"),
-                      12: ("annotations", "m"), 13: ("ownerReferences", [_PB_OWNER]), 14: ("finalizers", ["s"])}  # fmt: skip
+                      12: ("annotations", "m"), 13: ("ownerReferences", [_PB_OWNER]),
+                      14: ("finalizers", ["s"])}  # fmt: skip
 _PB_SUBJECT: PbSchema = {1: ("kind", "s"), 2: ("apiGroup", "s"), 3: ("name", "s"), 4: ("namespace", "s")}
 _PB_ROLE_REF: PbSchema = {1: ("apiGroup", "s"), 2: ("kind", "s"), 3: ("name", "s")}
 _PB_RULE: PbSchema = {1: ("verbs", ["s"]), 2: ("apiGroups", ["s"]), 3: ("resources", ["s"]),
                       4: ("resourceNames", ["s"]), 5: ("nonResourceURLs", ["s"])}  # fmt: skip
 _PB_BINDING: PbSchema = {1: ("metadata", _PB_META), 2: ("subjects", [_PB_SUBJECT]), 3: ("roleRef", _PB_ROLE_REF)}
 _PB_ROLE: PbSchema = {1: ("metadata", _PB_META), 2: ("rules", [_PB_RULE])}
+_PB_OBJECT_REF: PbSchema = {1: ("kind", "s"), 2: ("namespace", "s"), 3: ("name", "s")}
+_PB_RESOURCE_ATTRIBUTES: PbSchema = {1: ("namespace", "s"), 2: ("verb", "s"), 3: ("group", "s"), 4: ("version", "s"),
+                                     5: ("resource", "s"), 6: ("subresource", "s"), 7: ("name", "s")}  # fmt: skip
 PROTOBUF_KINDS: dict[str, PbSchema] = {
     "Namespace": {1: ("metadata", _PB_META), 2: ("spec", {1: ("finalizers", ["s"])})},
-    "Secret": {1: ("metadata", _PB_META), 2: ("data", "mb"), 3: ("type", "s"), 4: ("stringData", "m"), 5: ("immutable", "?")},
+    "Secret": {1: ("metadata", _PB_META), 2: ("data", "mb"), 3: ("type", "s"), 4: ("stringData", "m"),
+               5: ("immutable", "?")},
     "ConfigMap": {1: ("metadata", _PB_META), 2: ("data", "m"), 3: ("binaryData", "mb"), 4: ("immutable", "?")},
-    "ServiceAccount": {1: ("metadata", _PB_META), 2: ("secrets", [{1: ("kind", "s"), 2: ("namespace", "s"), 3: ("name", "s")}]),
-                       3: ("imagePullSecrets", [{1: ("name", "s")}]), 4: ("automountServiceAccountToken", "?")},  # fmt: skip
+    "ServiceAccount": {1: ("metadata", _PB_META), 2: ("secrets", [_PB_OBJECT_REF]),
+                       3: ("imagePullSecrets", [{1: ("name", "s")}]), 4: ("automountServiceAccountToken", "?")},
     "ClusterRoleBinding": _PB_BINDING,
     "RoleBinding": _PB_BINDING,
     "ClusterRole": _PB_ROLE,
     "Role": _PB_ROLE,
     "SelfSubjectAccessReview": {1: ("metadata", _PB_META), 2: ("spec", {
-        1: ("resourceAttributes", {1: ("namespace", "s"), 2: ("verb", "s"), 3: ("group", "s"), 4: ("version", "s"),
-                                   5: ("resource", "s"), 6: ("subresource", "s"), 7: ("name", "s")}),
+        1: ("resourceAttributes", _PB_RESOURCE_ATTRIBUTES),
         2: ("nonResourceAttributes", {1: ("path", "s"), 2: ("verb", "s")}),
     })},
 }  # fmt: skip
@@ -555,12 +566,21 @@ def decode_protobuf(data: bytes) -> Obj:
     if not data.startswith(_PB_MAGIC):
         raise KubeError(400, "the request body is not a Kubernetes protobuf envelope")
     try:
-        envelope = _pb_message(data[len(_PB_MAGIC):], {1: ("typeMeta", {1: ("apiVersion", "s"), 2: ("kind", "s")}), 2: ("raw", "raw")})
+        envelope = _pb_message(
+            data[len(_PB_MAGIC) :], {1: ("typeMeta", {1: ("apiVersion", "s"), 2: ("kind", "s")}), 2: ("raw", "raw")}
+        )
         type_meta = envelope.get("typeMeta") or {}
         schema = PROTOBUF_KINDS.get(type_meta.get("kind", ""))
         if schema is None:
-            raise KubeError(415, f"the lab decodes protobuf bodies only for {', '.join(PROTOBUF_KINDS)}; send JSON (e.g. kubectl apply)")
-        return {"apiVersion": type_meta.get("apiVersion"), "kind": type_meta["kind"], **_pb_message(envelope.get("raw", b""), schema)}
+            raise KubeError(
+                415,
+                f"the lab decodes protobuf bodies only for {', '.join(PROTOBUF_KINDS)}; send JSON (e.g. kubectl apply)",
+            )
+        return {
+            "apiVersion": type_meta.get("apiVersion"),
+            "kind": type_meta["kind"],
+            **_pb_message(envelope.get("raw", b""), schema),
+        }
     except (IndexError, UnicodeDecodeError, ValueError) as exc:
         raise KubeError(400, f"the protobuf request body could not be decoded: {exc}") from exc
 
@@ -762,7 +782,16 @@ def _decode_continue(token: str) -> tuple[str, str]:
         namespace, name = data["start"]
         return (str(namespace), str(name))
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise KubeError(400, "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from exc
+        raise KubeError(
+            400, "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+        ) from exc
+
+
+def _int_arg(req: LabRequest, name: str) -> int:
+    value = req.arg(name) or "0"
+    if not value.isdigit():
+        raise KubeError(400, f"{name}: invalid value {value!r}: must be a non-negative integer")
+    return int(value)
 
 
 def _list(state: LabState, req: LabRequest, target: Target) -> LabResponse:
@@ -774,7 +803,7 @@ def _list(state: LabState, req: LabRequest, target: Target) -> LabResponse:
         items = [o for o in items if _key(o) > start]
     rv = _current_rv(state)
     meta: Obj = {"resourceVersion": str(rv)}
-    limit = int(req.arg("limit") or 0)
+    limit = _int_arg(req, "limit")
     if 0 < limit < len(items):
         meta["continue"] = _encode_continue(rv, _key(items[limit - 1]))
         meta["remainingItemCount"] = len(items) - limit
@@ -833,8 +862,8 @@ def _stamp_write(state: LabState, target: Target, before: Obj | None, after: Obj
         changed = before is None or _spec_part(before) != _spec_part(after)
         meta["generation"] = old_generation + 1 if changed else old_generation
     if target.store in OBSERVED_GENERATION and "generation" in meta:
-        status = after.get("status") if isinstance(after.get("status"), dict) else {}
-        after["status"] = {**status, "observedGeneration": meta["generation"]}
+        status = after.get("status")
+        after["status"] = {**(status if isinstance(status, dict) else {}), "observedGeneration": meta["generation"]}
 
 
 def _spec_part(obj: Obj) -> Obj:
@@ -850,14 +879,18 @@ def _create_object(state: LabState, req: LabRequest, target: Target, obj: Obj) -
     meta = obj.setdefault("metadata", {})
     if target.rt.namespaced:
         if meta.get("namespace") and target.namespace and meta["namespace"] != target.namespace:
-            raise KubeError(400, "the namespace of the provided object does not match the namespace sent on the request")
+            raise KubeError(
+                400, "the namespace of the provided object does not match the namespace sent on the request"
+            )
         meta["namespace"] = meta.get("namespace") or target.namespace or "default"
     else:
         meta.pop("namespace", None)
     if not meta.get("name") and meta.get("generateName"):
         meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
     if not meta.get("name"):
-        raise KubeError(422, f"{target.rt.kind} \"\" is invalid: metadata.name: Required value: name or generateName is required")
+        raise KubeError(
+            422, f'{target.rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required'
+        )
     located = Target(target.rt, meta.get("namespace"), meta["name"])
     if _find(state, located) is not None:
         raise KubeError(409, f'{_resource_name(target.rt)} "{meta["name"]}" already exists', "AlreadyExists",
@@ -881,9 +914,13 @@ def _update(state: LabState, req: LabRequest, target: Target, change: Callable[[
         raise KubeError(422, "the patched object is not an object")
     wanted_rv = _meta(after).get("resourceVersion")
     if wanted_rv and wanted_rv != _meta(before).get("resourceVersion"):
-        raise KubeError(409, f'Operation cannot be fulfilled on {_resource_name(target.rt)} "{target.name}": '
-                        "the object has been modified; please apply your changes to the latest version and try again",
-                        "Conflict", {"name": target.name, "group": target.rt.group, "kind": target.rt.plural})  # fmt: skip
+        message = (
+            f'Operation cannot be fulfilled on {_resource_name(target.rt)} "{target.name}": '
+            "the object has been modified; please apply your changes to the latest version and try again"
+        )
+        raise KubeError(
+            409, message, "Conflict", {"name": target.name, "group": target.rt.group, "kind": target.rt.plural}
+        )
     _check_kind(target, after)
     after = _keep_split(target, before, after)
     _keep_identity(before, after)
@@ -912,7 +949,9 @@ def _keep_split(target: Target, before: Obj, after: Obj) -> Obj:
 def _keep_identity(before: Obj, after: Obj) -> None:
     old, new = _meta(before), after.setdefault("metadata", {})
     if new.get("name") and new["name"] != old.get("name"):
-        raise KubeError(400, f"the name of the object ({new['name']}) does not match the name on the URL ({old.get('name')})")
+        raise KubeError(
+            400, f"the name of the object ({new['name']}) does not match the name on the URL ({old.get('name')})"
+        )
     for field in ("name", "namespace", "uid", "creationTimestamp"):
         if field in old:
             new[field] = old[field]
@@ -945,7 +984,9 @@ def _delete(state: LabState, req: LabRequest, target: Target) -> LabResponse:
         return LabResponse.of_json(served)  # pods answer with the object (graceful deletion)
     meta = _meta(current)
     details = {"name": meta.get("name"), "group": target.rt.group, "kind": target.rt.plural, "uid": meta.get("uid")}
-    return LabResponse.of_json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+    return LabResponse.of_json(
+        {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+    )
 
 
 # -- patches --
@@ -954,7 +995,7 @@ PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml")  # fmt: skip
 
 
-def apply_patch(content_type: str, current: Obj, patch: Any) -> Obj:
+def apply_patch(content_type: str, current: Obj, patch: Any) -> Any:
     if content_type == "application/json-patch+json":
         return json_patch(current, patch)
     if content_type == "application/merge-patch+json":
@@ -964,7 +1005,10 @@ def apply_patch(content_type: str, current: Obj, patch: Any) -> Obj:
         if not isinstance(patch, dict):
             raise KubeError(422, "a strategic merge patch must be an object")
         return strategic_merge(current, patch)
-    raise KubeError(415, "the body of the request was in an unknown format - accepted media types include: " + ", ".join(PATCH_TYPES))
+    raise KubeError(
+        415,
+        "the body of the request was in an unknown format - accepted media types include: " + ", ".join(PATCH_TYPES),
+    )
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -1048,7 +1092,9 @@ def _merge_list(field: str, current: Any, patch: list[Any]) -> list[Any]:
         return [_fresh(i) for i in patch if i.get("$patch") != "replace"]
     result = list(old)
     for item in patch:
-        index = next((n for n, o in enumerate(result) if isinstance(o, dict) and key in item and o.get(key) == item[key]), None)
+        index = next(
+            (n for n, o in enumerate(result) if isinstance(o, dict) and key in item and o.get(key) == item[key]), None
+        )
         if item.get("$patch") == "delete":
             if index is not None:
                 del result[index]
@@ -1177,9 +1223,13 @@ def _scale_write(state: LabState, req: LabRequest, target: Target) -> LabRespons
     else:
         content_type = req.headers.get("content-type", "").split(";")[0].strip()
         scale = apply_patch(content_type, scale_of(current), _body(req))
+    if not isinstance(scale, dict):
+        raise KubeError(422, "the patched Scale is not an object")
     replicas = (scale.get("spec") or {}).get("replicas")
     if not isinstance(replicas, int) or replicas < 0:
-        raise KubeError(422, f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: Invalid value: {replicas!r}')
+        raise KubeError(
+            422, f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: Invalid value: {replicas!r}'
+        )
     wanted_rv = _meta(scale).get("resourceVersion")
 
     def change(obj: Obj) -> Obj:
@@ -1201,11 +1251,13 @@ _NOT_STARTED = "is waiting to start"
 def _logs(state: LabState, req: LabRequest, target: Target) -> LabResponse:
     pod = _require(state, target)
     spec = pod.get("spec") or {}
-    containers = [c.get("name") for part in ("containers", "initContainers", "ephemeralContainers") for c in spec.get(part) or []]
+    containers = [
+        c.get("name") for part in ("containers", "initContainers", "ephemeralContainers") for c in spec.get(part) or []
+    ]
     container = req.arg("container") or (containers[0] if containers else "")
     if container not in containers:
         raise KubeError(400, f"container {container} is not valid for pod {target.name}")
-    previous = req.arg("previous", "").lower() in ("1", "true")
+    previous = _flag(req, "previous")
     data = state.logs.get((target.namespace or "", target.name or "", container, previous))
     if data is None and previous:
         raise KubeError(400, f'previous terminated container "{container}" in pod "{target.name}" not found')
@@ -1230,10 +1282,29 @@ def _waiting_reason(pod: Obj, container: str) -> str | None:
 def _trim_log(data: bytes, tail_lines: str | None, limit_bytes: str | None) -> bytes:
     if tail_lines is not None and tail_lines.lstrip("-").isdigit() and int(tail_lines) >= 0:
         lines = data.splitlines(keepends=True)
-        data = b"".join(lines[len(lines) - int(tail_lines):]) if int(tail_lines) < len(lines) else data
+        data = b"".join(lines[len(lines) - int(tail_lines) :]) if int(tail_lines) < len(lines) else data
     if limit_bytes is not None and limit_bytes.isdigit():
         data = data[: int(limit_bytes)]
     return data
+
+
+#: (subresource, verb) → handler; the watch verb is handled apart (it streams)
+_HANDLERS: dict[tuple[str | None, str], Callable[[LabState, LabRequest, Target], LabResponse]] = {
+    (None, "list"): _list,
+    (None, "get"): _get,
+    (None, "create"): _create,
+    (None, "update"): _replace,
+    (None, "patch"): _patch,
+    (None, "delete"): _delete,
+    ("log", "get"): _logs,
+    ("scale", "get"): _scale_get,
+    ("scale", "update"): _scale_write,
+    ("scale", "patch"): _scale_write,
+    ("status", "get"): _get,
+    ("status", "update"): _replace,
+    ("status", "patch"): _patch,
+}
+_SUBRESOURCES = {"log": {"pods"}, "scale": SCALE_SUBRESOURCE, "status": STATUS_SUBRESOURCE}
 
 
 # -- watch --
@@ -1256,8 +1327,8 @@ def _watch(state: LabState, req: LabRequest, target: Target) -> LabResponse:
     encode = _event_encoder(target.rt, req)
     initial = [encode("ADDED", seen[k]) for k in sorted(seen)] if send_initial else []
     if bookmarks:
-        marker = {"kind": target.rt.kind, "apiVersion": target.rt.group_version,
-                  "metadata": {"resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}}}  # fmt: skip
+        end_meta = {"resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}}
+        marker = {"kind": target.rt.kind, "apiVersion": target.rt.group_version, "metadata": end_meta}
         initial.append(json.dumps({"type": "BOOKMARK", "object": marker}).encode() + b"\n")
     stream = _watch_stream(state, target, match, seen, initial, deadline, encode)
     return LabResponse(200, None, "application/json", stream=stream)
@@ -1290,7 +1361,9 @@ def _watch_stream(
         yield b"".join(encode(kind, obj) for kind, obj in _changes(state, target, match, seen))
 
 
-def _changes(state: LabState, target: Target, match: Predicate, seen: dict[tuple[str, str], Obj]) -> list[tuple[str, Obj]]:
+def _changes(
+    state: LabState, target: Target, match: Predicate, seen: dict[tuple[str, str], Obj]
+) -> list[tuple[str, Obj]]:
     """What changed since the last poll, by content (hooks may edit objects without a resourceVersion)."""
     events: list[tuple[str, Obj]] = []
     with state.lock:
@@ -1331,10 +1404,22 @@ def table(rt: ResourceType, objs: list[Obj], req: LabRequest, list_meta: Obj) ->
             row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": _meta(obj)}
         rows.append(row)
     definitions = [
-        {"name": name, "type": kind, "format": "name" if name == "Name" else "", "description": name, "priority": priority}
+        {
+            "name": name,
+            "type": kind,
+            "format": "name" if name == "Name" else "",
+            "description": name,
+            "priority": priority,
+        }
         for name, kind, priority, _ in columns
     ]
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "columnDefinitions": definitions, "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta,
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }
 
 
 def human_duration(seconds: float) -> str:
@@ -1378,7 +1463,7 @@ def _age(obj: Obj, now: datetime) -> str:
 
 
 def _name(obj: Obj, now: datetime) -> str:
-    return _meta(obj).get("name", "")
+    return str(_meta(obj).get("name", ""))
 
 
 def _pod_status(pod: Obj) -> str:
@@ -1466,7 +1551,7 @@ def _node_status(node: Obj, now: datetime) -> str:
 
 def _node_roles(node: Obj, now: datetime) -> str:
     prefix = "node-role.kubernetes.io/"
-    roles = sorted(k[len(prefix):] for k in _meta(node).get("labels") or {} if k.startswith(prefix))
+    roles = sorted(k[len(prefix) :] for k in _meta(node).get("labels") or {} if k.startswith(prefix))
     return ",".join(roles) or "<none>"
 
 
@@ -1531,6 +1616,13 @@ TABLE_COLUMNS: dict[str, list[Column]] = {
     "namespaces": [
         ("Name", "string", 0, _name),
         ("Status", "string", 0, _path("status", "phase", default="Active")),
+        ("Age", "string", 0, _age),
+    ],
+    "poddisruptionbudgets": [
+        ("Name", "string", 0, _name),
+        ("Min Available", "string", 0, _path("spec", "minAvailable", default="N/A")),
+        ("Max Unavailable", "string", 0, _path("spec", "maxUnavailable", default="N/A")),
+        ("Allowed Disruptions", "integer", 0, _path("status", "disruptionsAllowed", default=0)),
         ("Age", "string", 0, _age),
     ],
 }

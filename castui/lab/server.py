@@ -9,6 +9,7 @@ to a `LabResponse`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import os
 import re
@@ -17,14 +18,16 @@ import ssl
 import struct
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import yaml
 
 from castui.lab.http import LabRequest, LabResponse, Route
+from castui.lab.kube_api import is_kube_path, status_response
 from castui.lab.state import Fault, LabState
 
 #: route modules offered each request, in order; a module that does not exist yet is skipped
@@ -93,17 +96,9 @@ def _failing_route(name: str, exc: Exception) -> Route:
     return route
 
 
-def _is_kube_path(path: str) -> bool:
-    from castui.lab.kube_api import is_kube_path
-
-    return is_kube_path(path)
-
-
 def _error_response(path: str, status: int, message: str) -> LabResponse:
     """A Kubernetes `Status` on Kubernetes paths, `{"message": ...}` elsewhere."""
-    if _is_kube_path(path):
-        from castui.lab.kube_api import status_response
-
+    if is_kube_path(path):
         return status_response(status, message)
     return LabResponse.of_json({"message": message}, status)
 
@@ -112,7 +107,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, lab: "LabServer", address: tuple[str, int]) -> None:
+    def __init__(self, lab: LabServer, address: tuple[str, int]) -> None:
         self.lab = lab
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
@@ -173,7 +168,7 @@ class LabServer:
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
+        host, port = self._httpd.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     @property
@@ -187,10 +182,10 @@ class LabServer:
         target.write_text(LAB_CERT_PEM)
         return target
 
-    def start(self) -> "LabServer":
+    def start(self) -> LabServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="castui-lab", daemon=True
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="castui-lab", daemon=True
             )
             self._thread.start()
         return self
@@ -205,13 +200,11 @@ class LabServer:
         with self._httpd.sockets_lock:
             open_sockets = list(self._httpd.open_sockets)
         for sock in open_sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._httpd.server_close()
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         return self.start()
 
     def __exit__(
@@ -287,6 +280,8 @@ class LabServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate sends: with Nagle on, keep-alive clients wait ~40 ms per request
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -321,9 +316,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.lab.state.request_log.append((req.method, req.path))
         faults = self.lab.matching_faults(req)
         for fault in faults:
-            if fault.kind == "latency":
-                if self.lab.stopping.wait(fault.seconds):
-                    return self._drop()
+            if fault.kind == "latency" and self.lab.stopping.wait(fault.seconds):
+                return self._drop()  # the server is stopping
         terminal = next((f for f in faults if f.kind != "latency"), None)
         if terminal is not None and terminal.kind == "hang":
             self.lab.stopping.wait(terminal.seconds or HANG_SECONDS)
@@ -396,11 +390,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close without (finishing) an answer; SO_LINGER 0 makes it a reset, not a clean FIN."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
-        except OSError:
-            pass
 
 
 # -- fault bodies --

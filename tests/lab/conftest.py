@@ -67,7 +67,9 @@ def _container_status(name: str, now: datetime, restarts: int) -> dict[str, Any]
     }
 
 
-def _pod(name: str, namespace: str, labels: dict[str, str], owner: dict[str, Any] | None, phase: str, now: datetime) -> dict[str, Any]:
+def _pod(
+    name: str, namespace: str, labels: dict[str, str], owner: dict[str, Any] | None, phase: str, now: datetime
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "name": name,
         "namespace": namespace,
@@ -82,7 +84,10 @@ def _pod(name: str, namespace: str, labels: dict[str, str], owner: dict[str, Any
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": meta,
-        "spec": {"nodeName": NODE, "containers": [{"name": "agent", "image": "us-docker.pkg.dev/castai-hub/library/agent:v0.60.0"}]},
+        "spec": {
+            "nodeName": NODE,
+            "containers": [{"name": "agent", "image": "us-docker.pkg.dev/castai-hub/library/agent:v0.60.0"}],
+        },
         "status": {
             "phase": phase,
             "podIP": "10.1.0.7",
@@ -99,34 +104,69 @@ def make_state() -> LabState:
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": AGENT, "namespace": NS, "uid": "deploy-uid", "resourceVersion": "30", "generation": 1,
-                     "creationTimestamp": _ts(now - timedelta(days=1)), "labels": labels},  # fmt: skip
+        "metadata": {
+            "name": AGENT,
+            "namespace": NS,
+            "uid": "deploy-uid",
+            "resourceVersion": "30",
+            "generation": 1,
+            "creationTimestamp": _ts(now - timedelta(days=1)),
+            "labels": labels,
+        },  # fmt: skip
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT}},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "agent", "image": "us-docker.pkg.dev/castai-hub/library/agent:v0.60.0"}]},
+                "spec": {
+                    "containers": [{"name": "agent", "image": "us-docker.pkg.dev/castai-hub/library/agent:v0.60.0"}]
+                },
             },
         },
-        "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1,
-                   "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]},  # fmt: skip
+        "status": {
+            "observedGeneration": 1,
+            "replicas": 1,
+            "readyReplicas": 1,
+            "updatedReplicas": 1,
+            "availableReplicas": 1,
+            "conditions": [
+                {"type": "Available", "status": "True"},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+            ],
+        },  # fmt: skip
     }
     replicaset = {
         "apiVersion": "apps/v1",
         "kind": "ReplicaSet",
-        "metadata": {"name": RS, "namespace": NS, "uid": "rs-uid", "resourceVersion": "31", "labels": labels,
-                     "creationTimestamp": _ts(now - timedelta(days=1)),
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": AGENT, "uid": "deploy-uid", "controller": True}]},  # fmt: skip
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT}}, "template": deployment["spec"]["template"]},
+        "metadata": {
+            "name": RS,
+            "namespace": NS,
+            "uid": "rs-uid",
+            "resourceVersion": "31",
+            "labels": labels,
+            "creationTimestamp": _ts(now - timedelta(days=1)),
+            "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": AGENT, "uid": "deploy-uid", "controller": True}
+            ],
+        },  # fmt: skip
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT}},
+            "template": deployment["spec"]["template"],
+        },
         "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
     }
     rs_owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": RS, "uid": "rs-uid", "controller": True}
     event = {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"name": f"{POD}.17a", "namespace": NS, "uid": "event-uid", "resourceVersion": "40",
-                     "creationTimestamp": _ts(now - timedelta(minutes=31))},  # fmt: skip
+        "metadata": {
+            "name": f"{POD}.17a",
+            "namespace": NS,
+            "uid": "event-uid",
+            "resourceVersion": "40",
+            "creationTimestamp": _ts(now - timedelta(minutes=31)),
+        },  # fmt: skip
         "involvedObject": {"kind": "Pod", "name": POD, "namespace": NS, "apiVersion": "v1", "uid": f"uid-{POD}"},
         "reason": "BackOff",
         "type": "Warning",
@@ -139,21 +179,48 @@ def make_state() -> LabState:
     pdb = {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {"name": AGENT, "namespace": NS, "uid": "pdb-uid", "resourceVersion": "50", "creationTimestamp": _ts(now - timedelta(days=1))},
+        "metadata": {
+            "name": AGENT,
+            "namespace": NS,
+            "uid": "pdb-uid",
+            "resourceVersion": "50",
+            "creationTimestamp": _ts(now - timedelta(days=1)),
+        },
         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": AGENT}}},
-        "status": {"currentHealthy": 1, "desiredHealthy": 1, "disruptionsAllowed": 0, "expectedPods": 1, "observedGeneration": 1},
+        "status": {
+            "currentHealthy": 1,
+            "desiredHealthy": 1,
+            "disruptionsAllowed": 0,
+            "expectedPods": 1,
+            "observedGeneration": 1,
+        },
     }
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": "castai-agent", "namespace": NS, "uid": "secret-uid", "resourceVersion": "60", "creationTimestamp": _ts(now - timedelta(days=1))},
+        "metadata": {
+            "name": "castai-agent",
+            "namespace": NS,
+            "uid": "secret-uid",
+            "resourceVersion": "60",
+            "creationTimestamp": _ts(now - timedelta(days=1)),
+        },
         "type": "Opaque",
         "data": {"API_KEY": base64.b64encode(b"lab-api-key").decode()},
     }
     namespaces = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "uid": f"ns-{n}", "resourceVersion": "5",
-                                                                 "creationTimestamp": _ts(now - timedelta(days=3))},
-         "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}  # fmt: skip
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": n,
+                "uid": f"ns-{n}",
+                "resourceVersion": "5",
+                "creationTimestamp": _ts(now - timedelta(days=3)),
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }  # fmt: skip
         for n in (NS, "kube-system")
     ]
     state = LabState(

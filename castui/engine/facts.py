@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from castui.clients.errors import ApiKeyMissing, CastuiError, NotFound, RequestTimeout
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     import httpx
 
     from castui.clients.castai import CastaiClient
@@ -32,6 +35,16 @@ T = TypeVar("T")
 AGENT = "castai-agent"
 AGENT_SELECTOR = "app.kubernetes.io/name=castai-agent"
 METADATA_CONFIGMAP = "castai-agent-metadata"
+#: failures that never reached a server (nothing to replay)
+UNRECORDED = frozenset({"api-key-missing", "read-only"})
+#: objects per page of a folded list: fewer round trips (each pays the latency), still bounded memory
+FOLD_PAGE_SIZE = 5000
+#: memo keys that are the same for every cluster of one API key: a fleet run fetches them once
+SHARED_KEYS = frozenset({("clusters",), ("tokens",), ("helm-index",)})
+#: threads for blocking Kubernetes calls. asyncio's default pool has cpu+4 (6 on two cores): a few long
+#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets.
+KUBE_THREADS = 32
+_kube_pool: "ThreadPoolExecutor | None" = None
 
 
 class Facts:
@@ -44,6 +57,7 @@ class Facts:
         *,
         now: datetime | None = None,
         kube_error: CastuiError | None = None,
+        shared: dict[Any, "asyncio.Future[Any]"] | None = None,
     ) -> None:
         self.settings = settings
         self.kube = kube
@@ -53,30 +67,49 @@ class Facts:
         #: why there is no Kubernetes gateway (unreachable kubeconfig, unknown context)
         self.kube_error = kube_error
         self._tasks: dict[Any, asyncio.Future[Any]] = {}
-        #: raw answers, for bundles: key → JSON-able value
+        #: a memo shared by several runs (a fleet: one per cluster) for SHARED_KEYS
+        self.shared = shared
+        #: raw answers, for bundles (and their replay): JSON key of the request → JSON-able answer
         self.raw: dict[str, Any] = {}
+        #: requests that failed, same keys: {"kind": error kind, "message": castui's message, "hint": its hint}
+        self.raw_errors: dict[str, dict[str, str | None]] = {}
 
     # --- the memo ---------------------------------------------------------------------------
 
     async def once(self, key: Any, fetch: Callable[[], Awaitable[T]]) -> T:
         """Run `fetch` once per key per run; every caller awaits the same result or error."""
-        task = self._tasks.get(key)
+        tasks = self.shared if self.shared is not None and key in SHARED_KEYS else self._tasks
+        task = tasks.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._bounded(fetch))
-            self._tasks[key] = task
+            task = asyncio.ensure_future(self._bounded(fetch, key))
+            # a run cut short (a fleet cluster's deadline) leaves no one to read a failure: read it here,
+            # or asyncio logs "exception was never retrieved" from the garbage collector
+            task.add_done_callback(_retrieve)
+            tasks[key] = task
         return await asyncio.shield(task)
 
-    async def _bounded(self, fetch: Callable[[], Awaitable[T]]) -> T:
+    async def recorded(self, key: tuple[Any, ...], answer: Awaitable[T], to_raw: Callable[[T], Any] = lambda v: v) -> T:
+        """Await a fetch and remember its answer (or its failure) in `raw` for bundles."""
+        try:
+            value = await answer
+        except CastuiError as error:
+            if error.kind not in UNRECORDED:
+                self.raw_errors.setdefault(raw_key(key), {"kind": error.kind, "message": error.message, "hint": error.hint})
+            raise
+        self.raw.setdefault(raw_key(key), to_raw(value))
+        return value
+
+    async def _bounded(self, fetch: Callable[[], Awaitable[T]], key: Any = None) -> T:
         try:
             return await asyncio.wait_for(fetch(), timeout=self.settings.timeout)
         except (asyncio.TimeoutError, TimeoutError):
-            raise RequestTimeout(f"no answer within {self.settings.timeout:g}s") from None
+            raise RequestTimeout(f"{describe_fetch(key)}: no answer within {self.settings.timeout:g}s") from None
 
     async def kube_call(self, key: Any, call: Callable[["KubeGateway"], T]) -> T:
         if self.kube is None:
             raise self.kube_error or CastuiError("no Kubernetes connection")
         gateway = self.kube
-        return await self.once(key, lambda: asyncio.to_thread(call, gateway))
+        return await self.once(key, lambda: in_kube_thread(call, gateway))
 
     async def kube_list(
         self,
@@ -87,18 +120,14 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        items = await self.kube_call(
+        return await self.recorded(key, self.kube_call(
             key,
             lambda kube: kube.list(resource, namespace, label_selector=label_selector, field_selector=field_selector),
-        )
-        self.raw.setdefault(_raw_key(key), items)
-        return items
+        ))
 
     async def kube_get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = ("get", resource, namespace, name)
-        obj = await self.kube_call(key, lambda kube: kube.get(resource, namespace, name))
-        self.raw.setdefault(_raw_key(key), obj)
-        return obj
+        return await self.recorded(key, self.kube_call(key, lambda kube: kube.get(resource, namespace, name)))
 
     # --- Kubernetes ---------------------------------------------------------------------------
 
@@ -125,11 +154,9 @@ class Facts:
 
     async def logs(self, pod: str, container: str | None = None, *, previous: bool = False, tail: int | None = 50) -> str:
         key = ("logs", self.ns, pod, container, previous, tail)
-        text = await self.kube_call(
+        return await self.recorded(key, self.kube_call(
             key, lambda kube: kube.logs(self.ns, pod, container, previous=previous, tail_lines=tail)
-        )
-        self.raw.setdefault(_raw_key(key), text)
-        return text
+        ))
 
     async def nodes(self) -> list[dict[str, Any]]:
         return await self.kube_list("nodes")
@@ -140,6 +167,22 @@ class Facts:
 
     async def all_pods(self) -> list[dict[str, Any]]:
         return await self.kube_list("pods", None)
+
+    async def kube_fold(
+        self,
+        name: str,
+        resource: str,
+        fold: Callable[[Iterable[list[dict[str, Any]]]], T],
+        *,
+        namespace: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = FOLD_PAGE_SIZE,
+    ) -> T:
+        """A big list folded page by page (in the Kubernetes thread) into what a check needs, so
+        100,000 pods never sit in memory at once; `raw` keeps the folded answer under ("fold", name)."""
+        key = ("fold", name, resource, namespace, field_selector)
+        return await self.recorded(key, self.kube_call(key, lambda kube: fold(
+            kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size))))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)
@@ -169,8 +212,9 @@ class Facts:
         return await self.once(("helm-releases",), lambda: asyncio.to_thread(latest_releases, secrets))
 
     async def agent_api_key(self) -> str | None:
-        """The agent's own key, read to be *tested*, never used to read data; never stored in `raw`."""
-        secret = await self.kube_call(("get", "secrets", self.ns, AGENT), lambda kube: kube.get("secrets", self.ns, AGENT))
+        """The agent's own key, read to be *tested*, never used to read data; `raw` keeps the Secret without its data."""
+        key = ("get", "secrets", self.ns, AGENT)
+        secret = await self.recorded(key, self.kube_call(key, lambda kube: kube.get("secrets", self.ns, AGENT)), _without_data)
         if not secret:
             return None
         value = (secret.get("data") or {}).get("API_KEY")
@@ -207,39 +251,36 @@ class Facts:
         raise CastuiError("cluster id unknown: " + "; ".join(reasons), hint="set CASTAI_CLUSTER_ID or --cluster-id")
 
     async def clusters(self) -> list["Cluster"]:
-        clusters = await self.once(("clusters",), self.castai.list_clusters)
-        self.raw.setdefault("castai/clusters", [c.model_dump(mode="json", by_alias=True) for c in clusters])
-        return clusters
+        return await self.recorded(("castai", "clusters"), self.once(("clusters",), self.castai.list_clusters), _dump_all)
 
     async def cluster(self) -> "Cluster":
         cluster_id = await self.cluster_id()
-        cluster = await self.once(("cluster", cluster_id), lambda: self.castai.get_cluster(cluster_id))
-        self.raw.setdefault("castai/cluster", cluster.model_dump(mode="json", by_alias=True))
-        return cluster
+        return await self.recorded(("castai", "cluster", cluster_id),
+                                   self.once(("cluster", cluster_id), lambda: self.castai.get_cluster(cluster_id)), _dump)
 
     async def policies(self) -> "Policies":
         return (await self.policies_with_raw())[0]
 
     async def policies_with_raw(self) -> tuple["Policies", dict[str, Any]]:
         cluster_id = await self.cluster_id()
-        result = await self.once(("policies", cluster_id), lambda: self.castai.get_policies(cluster_id))
-        self.raw.setdefault("castai/policies", result[1])
-        return result
+        return await self.recorded(("castai", "policies", cluster_id),
+                                   self.once(("policies", cluster_id), lambda: self.castai.get_policies(cluster_id)),
+                                   lambda result: result[1])
 
     async def node_templates(self) -> list["NodeTemplate"]:
         cluster_id = await self.cluster_id()
-        templates = await self.once(("templates", cluster_id), lambda: self.castai.list_node_templates(cluster_id))
-        self.raw.setdefault("castai/node-templates", [t.model_dump(mode="json", by_alias=True) for t in templates])
-        return templates
+        return await self.recorded(("castai", "node-templates", cluster_id),
+                                   self.once(("templates", cluster_id), lambda: self.castai.list_node_templates(cluster_id)),
+                                   _dump_all)
 
     async def workloads(self) -> list["Workload"]:
         cluster_id = await self.cluster_id()
-        workloads = await self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id))
-        self.raw.setdefault("castai/workloads", [w.model_dump(mode="json", by_alias=True) for w in workloads])
-        return workloads
+        return await self.recorded(("castai", "workloads", cluster_id),
+                                   self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
+                                   _dump_all)
 
     async def auth_tokens(self) -> list["AuthToken"]:
-        return await self.once(("tokens",), self.castai.list_auth_tokens)
+        return await self.recorded(("castai", "auth-tokens"), self.once(("tokens",), self.castai.list_auth_tokens), _dump_all)
 
     async def agent_key_status(self) -> int | None:
         """HTTP status the API gives the agent's key (one call, key never shown); None: no key in the cluster."""
@@ -248,7 +289,7 @@ class Facts:
             key = await self.agent_api_key()
             return None if key is None else await self.castai.test_key(key)
 
-        return await self.once(("agent-key-status",), test)
+        return await self.recorded(("castai", "agent-key-status"), self.once(("agent-key-status",), test))
 
     async def has_api_key(self) -> bool:
         return self.castai.has_key
@@ -262,15 +303,65 @@ class Facts:
     async def chart_index(self) -> dict[str, str]:
         from castui.clients.helmrepo import fetch_index
 
-        return await self.once(("helm-index",), lambda: fetch_index(self.http, self.settings.helm_repo_url))
+        return await self.recorded(("helm-index",), self.once(("helm-index",), lambda: fetch_index(self.http, self.settings.helm_repo_url)))
 
     async def terraform_state(self) -> dict[str, Any] | None:
         """The tfstate of the Terraform directory, or None when there is none."""
         from castui.clients.terraform import read_state
 
-        return await self.once(
+        return await self.recorded(("tfstate",), self.once(
             ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir))
-        )
+        ))
+
+
+def _retrieve(task: "asyncio.Future[Any]") -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def in_kube_thread(call: Callable[..., T], *args: Any) -> T:
+    """Run a blocking Kubernetes call on castui's own pool (see KUBE_THREADS)."""
+    global _kube_pool
+    if _kube_pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _kube_pool = ThreadPoolExecutor(KUBE_THREADS, thread_name_prefix="castui-kube")
+    return await asyncio.get_running_loop().run_in_executor(_kube_pool, functools.partial(call, *args))
+
+
+#: what a fetch-once key reads, in the words the clients' own messages use (a timeout names it)
+FETCHES = {
+    "cluster-id": "find the CAST AI cluster id",
+    "clusters": "list CAST AI clusters",
+    "cluster": "get CAST AI cluster",
+    "policies": "read autoscaler policies of cluster",
+    "templates": "list node templates of cluster",
+    "workloads": "list workload autoscaler workloads of cluster",
+    "tokens": "list CAST AI API keys",
+    "agent-key-status": "test the agent's API key",
+    "helm-releases": "read the Helm releases",
+    "helm-index": "read the Helm repository index",
+    "tfstate": "read the Terraform state",
+}
+
+
+def describe_fetch(key: Any) -> str:
+    """What a `Facts.once` key reads: "list nodes", "read the log of pod ns/name", "list CAST AI API keys"."""
+    from castui.lab.state import RESOURCES
+
+    if not isinstance(key, tuple) or not key:
+        return "read from the cluster or the API"
+    kind, args = str(key[0]), key[1:]
+    if kind in ("list", "get") and args:
+        resource, namespace = str(args[0]), args[1] if len(args) > 1 else None
+        target = f"{resource} {args[2]}" if kind == "get" and len(args) > 2 else resource
+        if resource in RESOURCES and not RESOURCES[resource].namespaced:
+            return f"{kind} {target}"
+        return f"{kind} {target} in {namespace}" if namespace else f"{kind} {target} in all namespaces"
+    if kind == "logs" and len(args) >= 2:
+        return f"read the {'previous ' if len(args) > 3 and args[3] else ''}log of pod {args[0]}/{args[1]}"
+    words = FETCHES.get(kind, kind)
+    return f"{words} {args[0]}" if args and words.endswith(" cluster") else words
 
 
 def _labels(obj: dict[str, Any]) -> dict[str, str]:
@@ -286,5 +377,27 @@ def _cluster_names(cluster: "Cluster") -> set[str]:
     return names
 
 
-def _raw_key(key: tuple[Any, ...]) -> str:
-    return json.dumps([k for k in key], default=str)
+def raw_key(key: tuple[Any, ...]) -> str:
+    """How `raw` names a request: a JSON list, e.g. `["list", "pods", "castai-agent", null, null]`."""
+    return json.dumps(list(key), default=str)
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def _dump_all(models: list[Any]) -> list[Any]:
+    return [_dump(m) for m in models]
+
+
+def _without_data(secret: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The agent's Secret as `raw` may keep it: every data value replaced by base64 of the marker."""
+    if not secret:
+        return secret
+    from castui.report.redact import LAST_APPLIED, REDACTED, REDACTED_B64
+
+    meta = dict(secret.get("metadata") or {})
+    if LAST_APPLIED in (meta.get("annotations") or {}):
+        meta["annotations"] = {**meta["annotations"], LAST_APPLIED: REDACTED}
+    return {**secret, "metadata": meta, "data": {k: REDACTED_B64 for k in (secret.get("data") or {})},
+            **({"stringData": {k: REDACTED for k in secret["stringData"]}} if secret.get("stringData") else {})}

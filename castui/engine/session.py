@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from castui.clients.castai import CastaiClient
     from castui.clients.kube import KubeGateway
     from castui.config import Settings
+    from castui.engine.execute import ExecutionResult
 
 
 class Session:
@@ -42,6 +43,8 @@ class Session:
         self.cluster_id: str | None = settings.cluster_id
         self.cluster_name: str | None = None
         self.region: str | None = None
+        #: fixes run (or dry-run) in this session, oldest first; the audit log keeps them across sessions
+        self.executions: list[ExecutionResult] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -104,6 +107,22 @@ class Session:
             captured_at=self.captured_at,
         )
 
+    def audit_target(self) -> str:
+        """How audit entries name this cluster (`target=`), so `castui report` finds this cluster's fixes."""
+        target = self.target()
+        return f"context {target.context or '(current)'}, cluster {target.cluster_id or 'unknown'}"
+
+    async def recheck(self, symptom_ids: Iterable[str], *, after: "ExecutionResult | None" = None) -> Diagnosis:
+        """Re-run symptoms after a fix and audit the outcome next to the fix, for the support report."""
+        from castui.engine.execute import audit
+
+        ids = list(symptom_ids)
+        diagnosis = await self.diagnose(ids)
+        audit(kind="recheck", target=self.audit_target(), after=after.command if after else None,
+              symptoms={s.id: s.verdict.value for s in diagnosis.symptoms},
+              still_confirmed=[c.id for _, c in diagnosis.confirmed()])
+        return diagnosis
+
     def new_facts(self) -> Facts:
         assert self._http is not None, "Session.open() first"
         now = self.captured_at or datetime.now(timezone.utc)
@@ -142,6 +161,11 @@ class Session:
             status_page=status,
             exit_code=exit_code_for(results),
         )
+
+    async def identify(self) -> Target:
+        """Learn the cluster id, name and region without running any check (the app's header)."""
+        await self._learn_identity(self.new_facts())
+        return self.target()
 
     async def _learn_identity(self, facts: Facts) -> None:
         """Remember the cluster id/name the run found, for the header and the report."""

@@ -106,6 +106,9 @@ def _error_response(path: str, status: int, message: str) -> LabResponse:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # a diagnosis opens dozens of connections at once; the default backlog of 5 drops some,
+    # and the kernel's 1 s SYN retry then shows up as a stall
+    request_queue_size = 128
 
     def __init__(self, lab: LabServer, address: tuple[str, int]) -> None:
         self.lab = lab

@@ -5,7 +5,7 @@ from __future__ import annotations
 from castui.diagnosis import CauseVerdict, Diagnosis
 from castui.report.redact import Redactor
 from castui.report.symbols import SYMPTOM, cause_badge, suppression_text
-from castui.report.text import ORDER, headline, summary_line
+from castui.report.text import ORDER, headline, printable, summary_line
 
 
 def _cell(text: str) -> str:
@@ -37,4 +37,5 @@ def render_markdown(diagnosis: Diagnosis, redactor: Redactor) -> str:
         page = diagnosis.status_page
         out += ["", "## CAST AI status page", "",
                 (page.description or page.indicator or "") if page.available else (page.reason or "status page unavailable")]
-    return redactor.text("\n".join(out)) + "\n"
+    # names from the cluster may carry terminal escapes: show them, never send them
+    return redactor.text("\n".join(printable(line) for line in "\n".join(out).split("\n"))) + "\n"

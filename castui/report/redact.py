@@ -1,17 +1,28 @@
 """The one redaction function every output uses: screens, diagnose, bundles, reports.
 
-It removes the configured API key wherever it appears, and anything shaped like a
-credential: bearer tokens, `X-API-Key`/`Authorization` headers, passwords in URLs,
-and values of secret-looking keys. Counts what it removed, by kind.
+It removes the configured API key and the kubeconfig's credentials wherever they
+appear (also base64-encoded, as Kubernetes Secrets carry them), and anything shaped
+like a credential: bearer tokens, `X-API-Key`/`Authorization` headers, passwords in
+URLs, 64-hex-digit keys, values of secret-looking keys (and of `{name, value}` pairs
+such as container env), the data of Kubernetes Secrets, and the values inside Helm
+release payloads. Counts what it removed, by kind.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
+import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 REDACTED = "[REDACTED]"
 
@@ -22,8 +33,22 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("url-password", re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)(@)")),
     ("key-value", re.compile(r"(?i)((?:api[_-]?key|apikey|token|password|passwd|secret|client[_-]?secret)[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\]|\$\{)([^\s\"',;}{]{6,})")),
     ("jwt", re.compile(r"()(eyJ[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,})")),
+    ("private-key", re.compile(r"()(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)")),
+    # CAST AI keys are 64 hex digits; image digests (`sha256:…`) are not secrets
+    ("key-shaped", re.compile(r"()(?<![0-9A-Za-z])(?<!sha256:)([0-9a-fA-F]{64})(?![0-9A-Za-z])")),
 ]
 SECRET_KEYS = re.compile(r"(?i)(api[_-]?key|apikey|token|password|passwd|secret|credential|private[_-]?key|client[_-]?secret|certificate-authority-data|client-key-data|client-certificate-data)")
+
+
+#: a Secret type whose `data.release` is a Helm release: decoded, redacted inside, re-encoded
+HELM_RELEASE_TYPE = "helm.sh/release.v1"
+#: kubectl keeps a copy of the applied object, Secret data included, in this annotation
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+#: credentials read from a kubeconfig shorter than this are skipped: they would redact ordinary words
+MIN_KUBECONFIG_SECRET = 8
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass
@@ -33,19 +58,29 @@ class Redactor:
     secrets: list[str] = field(default_factory=list)
     extra_patterns: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    #: known secret (and its base64 forms) → the kind it is counted as
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.secrets = sorted({s for s in self.secrets if s and len(s) >= 4}, key=len, reverse=True)
+        given = [(s, self.kinds.get(s, "api-key")) for s in self.secrets]
+        self.kinds, self.secrets = {}, []
+        for value, kind in given:
+            self.add_secret(value, kind)
         self._extra = [re.compile(p) for p in self.extra_patterns]
 
-    def add_secret(self, value: str | None) -> None:
-        if value and len(value) >= 4 and value not in self.secrets:
-            self.secrets = sorted([*self.secrets, value], key=len, reverse=True)
+    def add_secret(self, value: str | None, kind: str = "api-key") -> None:
+        if not value or len(value) < 4:
+            return
+        # Kubernetes Secrets and Helm manifests carry values base64-encoded
+        encoded = base64.b64encode(value.encode()).decode()
+        for variant in (value, encoded, encoded.rstrip("=")):
+            self.kinds.setdefault(variant, kind)
+        self.secrets = sorted(self.kinds, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         for secret in self.secrets:
             if secret in value:
-                self.counts["api-key"] += value.count(secret)
+                self.counts[self.kinds.get(secret, "api-key")] += value.count(secret)
                 value = value.replace(secret, REDACTED)
         for kind, pattern in PATTERNS:
             value, n = pattern.subn(lambda m: m.group(1) + REDACTED + (m.group(3) if m.lastindex and m.lastindex >= 3 else ""), value)
@@ -56,24 +91,132 @@ class Redactor:
         return value
 
     def data(self, value: Any, key: str = "") -> Any:
-        """Redact a JSON-shaped value; values under secret-looking keys are replaced whole."""
+        """Redact a JSON-shaped value; values under secret-looking keys are replaced whole.
+
+        So is the `value` of a `{name, value}` pair whose name looks secret (container env).
+        """
         if isinstance(value, dict):
-            return {k: self.data(v, str(k)) for k, v in value.items()}
+            name = value.get("name")
+            secret_pair = isinstance(name, str) and "value" in value and bool(SECRET_KEYS.search(name))
+            # keys are text too (node names key a summary; a --redact pattern may name them)
+            return {(self.text(k) if isinstance(k, str) else k):
+                    (self._whole(v, "secret-value") if secret_pair and k == "value" else self.data(v, str(k)))
+                    for k, v in value.items()}
         if isinstance(value, list):
             return [self.data(v, key) for v in value]
         if isinstance(value, str):
-            if key and SECRET_KEYS.search(key) and value and value != REDACTED and not value.startswith("${"):
-                self.counts["secret-value"] += 1
-                return REDACTED
+            if key and SECRET_KEYS.search(key):
+                return self._whole(value, "secret-value")
             return self.text(value)
         return value
 
     def lines(self, values: Iterable[str]) -> list[str]:
         return [self.text(v) for v in values]
 
+    def kube_object(self, obj: Any, resource: str | None = None) -> Any:
+        """A Kubernetes object as the API returns it; a Secret's data never survives."""
+        if isinstance(obj, dict) and (resource == "secrets" or obj.get("kind") == "Secret"):
+            return self.secret(obj)
+        return self.data(obj)
+
+    def secret(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A Secret with every value redacted; a Helm release keeps its payload, redacted inside."""
+        rest = {k: v for k, v in obj.items() if k not in ("data", "stringData")}
+        annotations = (rest.get("metadata") or {}).get("annotations") or {}
+        if LAST_APPLIED in annotations:
+            rest = {**rest, "metadata": {**rest["metadata"], "annotations": {**annotations, LAST_APPLIED: REDACTED}}}
+            self.counts["secret-data"] += 1
+        out = self.data(rest)
+        data = obj.get("data")
+        if isinstance(data, dict):
+            helm = obj.get("type") == HELM_RELEASE_TYPE
+            out["data"] = {k: self.helm_payload(v) if helm and k == "release" else self._whole_b64(v) for k, v in data.items()}
+        if isinstance(obj.get("stringData"), dict):
+            out["stringData"] = {k: self._whole(v, "secret-data") for k, v in obj["stringData"].items()}
+        return out
+
+    def helm_payload(self, payload: Any) -> str:
+        """A Helm release Secret's `data.release` (base64(base64(gzip(JSON))), castai-facts.md §2.5),
+        decoded, its values and rendered manifest redacted, and encoded again."""
+        try:
+            inner = base64.b64decode(str(payload), validate=True)
+            raw = base64.b64decode(inner, validate=True)
+            release = json.loads(gzip.decompress(raw) if raw[:3] == _GZIP_MAGIC else raw)
+        except (binascii.Error, ValueError, OSError, EOFError):
+            return self._whole_b64(payload)  # undecodable: nothing of it may stay
+        if not isinstance(release, dict):
+            return self._whole_b64(payload)
+        manifest = release.get("manifest")
+        redacted = self.data({k: v for k, v in release.items() if k != "manifest"})
+        if isinstance(manifest, str):
+            redacted["manifest"] = self.manifest(manifest)
+        encoded = gzip.compress(json.dumps(redacted, separators=(",", ":")).encode(), compresslevel=9, mtime=0)
+        return base64.b64encode(base64.b64encode(encoded)).decode()
+
+    def manifest(self, text: str) -> str:
+        """Rendered YAML documents (a Helm manifest): Secrets lose their data, the rest is redacted."""
+        try:
+            docs = [d for d in yaml.load_all(text, Loader=_YamlLoader) if d is not None]
+        except yaml.YAMLError:
+            return self._whole(text, "secret-data") if text.strip() else text
+        redacted = [self.kube_object(d) if isinstance(d, dict) else self.data(d) for d in docs]
+        return yaml.dump_all(redacted, Dumper=_YamlDumper, sort_keys=False)
+
+    def _whole(self, value: Any, kind: str) -> Any:
+        if not isinstance(value, str) or not value or value == REDACTED or value.startswith("${"):
+            return value if not isinstance(value, (dict, list)) else self.data(value)
+        self.counts[kind] += 1
+        return REDACTED
+
+    def _whole_b64(self, value: Any) -> Any:
+        """A Secret `data` value: base64 of the marker, so the object still decodes."""
+        if not isinstance(value, str) or not value:
+            return value
+        self.counts["secret-data"] += 1
+        return REDACTED_B64
+
+
+REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
+
+
+def kubeconfig_credentials(kubeconfig: str | None = None) -> list[str]:
+    """Tokens, passwords and client keys in the kubeconfig file(s) castui uses; unreadable files give none."""
+    raw = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    found: list[str] = []
+    for part in raw.split(os.pathsep):
+        path = Path(part).expanduser() if part else None
+        try:
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) if path and path.is_file() else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        for entry in (doc.get("users") or []) if isinstance(doc, dict) else []:
+            user = entry.get("user") if isinstance(entry, dict) else None
+            if isinstance(user, dict):
+                found.extend(_user_credentials(user))
+    return [v for v in dict.fromkeys(found) if len(v) >= MIN_KUBECONFIG_SECRET]
+
+
+def _user_credentials(user: dict[str, Any]) -> list[str]:
+    values = [user.get(k) for k in ("token", "password", "client-key-data")]
+    provider = (user.get("auth-provider") or {}).get("config") or {}
+    values += [v for k, v in provider.items() if SECRET_KEYS.search(str(k))] if isinstance(provider, dict) else []
+    for env in ((user.get("exec") or {}).get("env") or []) if isinstance(user.get("exec"), dict) else []:
+        if isinstance(env, dict) and SECRET_KEYS.search(str(env.get("name", ""))):
+            values.append(env.get("value"))
+    key_data = user.get("client-key-data")
+    if isinstance(key_data, str):
+        try:  # the decoded PEM, should it ever be printed
+            values.append(base64.b64decode(key_data).decode().strip())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            pass
+    return [v for v in values if isinstance(v, str) and v]
+
 
 def redactor_for(settings: Any, *more_secrets: str | None) -> Redactor:
-    """The redactor for a run: the configured key, extra patterns from the config."""
+    """The redactor for a run: the configured key, the kubeconfig's credentials, extra patterns from the config."""
     secrets = [settings.api_key_value, *more_secrets] if settings is not None else list(more_secrets)
     patterns = list(getattr(settings, "redact_patterns", []) or [])
-    return Redactor(secrets=[s for s in secrets if s], extra_patterns=patterns)
+    redactor = Redactor(secrets=[s for s in secrets if s], extra_patterns=patterns)
+    for credential in kubeconfig_credentials(getattr(settings, "kubeconfig", None)):
+        redactor.add_secret(credential, "kubeconfig-credential")
+    return redactor

@@ -6,6 +6,8 @@ every state is a word and a symbol, colour only decorates (and goes with NO_COLO
 
 from __future__ import annotations
 
+import re
+
 from castui.diagnosis import CauseVerdict, Diagnosis, SymptomVerdict
 from castui.report.redact import Redactor
 from castui.report.symbols import CAUSE, SYMPTOM, cause_badge, suppression_text
@@ -34,45 +36,65 @@ def summary_line(diagnosis: Diagnosis) -> str:
 
 
 def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False, verbose: bool = False) -> str:
-    def paint(text: str, style: str) -> str:
+    out: list[tuple[str, str | None]] = []  # (line, style): data is made printable before any colour goes on
+
+    def add(text: str, style: str | None = None) -> None:
+        out.append((text, style))
+
+    def paint(text: str, style: str | None) -> str:
         return f"{ANSI[style]}{text}{RESET}" if color and style in ANSI else text
 
-    out = [paint(headline(diagnosis), "bold"), ""]
+    add(headline(diagnosis), "bold")
+    add("")
     for symptom in sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict)):
         symbol, word, style = SYMPTOM[symptom.verdict]
-        out.append(paint(f"{symbol} {word}: {symptom.id}: {symptom.title}", style))
-        out.append(f"    {symptom.summary}")
+        add(f"{symbol} {word}: {symptom.id}: {symptom.title}", style)
+        add(f"    {symptom.summary}")
         for cause in symptom.causes:
             if cause.verdict is CauseVerdict.RULED_OUT and not verbose and symptom.verdict is SymptomVerdict.HEALTHY:
                 continue
             c_symbol, c_word, c_style = cause_badge(cause)
-            out.append(paint(f"    {c_symbol} {c_word}: {cause.id}: {cause.reason}", c_style))
+            add(f"    {c_symbol} {c_word}: {cause.id}: {cause.reason}", c_style)
             if note := suppression_text(cause):
-                out.append(f"        {note}")
+                add(f"        {note}")
             if cause.fix and cause.verdict is CauseVerdict.CONFIRMED:
                 change = "changes the cluster" if cause.fix.mutates else "read-only"
-                out.append(f"        fix ({change}): {cause.fix.title}")
+                add(f"        fix ({change}): {cause.fix.title}")
                 for line in cause.fix.shell_lines():
-                    out.extend("          " + ("$ " if i == 0 else "  ") + part for i, part in enumerate(line.splitlines()))
+                    for i, part in enumerate(line.split("\n")):  # a newline inside a quoted argument stays in it
+                        add("          " + ("$ " if i == 0 else "  ") + part)
                 if cause.fix.note:
-                    out.append(f"        note: {cause.fix.note}")
+                    add(f"        note: {cause.fix.note}")
         failed = [c for c in symptom.checks if c.reason]
         for check in failed:
-            out.append(paint(f"    ? could not check {check.id}: {check.reason}", "yellow"))
-        out.append("")
+            add(f"    ? could not check {check.id}: {check.reason}", "yellow")
+        add("")
     if diagnosis.status_page is not None:
         page = diagnosis.status_page
         if page.available:
-            out.append(f"CAST AI status page: {page.description or page.indicator}")
-            out.extend(f"  incident: {i.get('name')} ({i.get('status')}, impact {i.get('impact')})" for i in page.incidents)
+            add(f"CAST AI status page: {page.description or page.indicator}")
+            for i in page.incidents:
+                add(f"  incident: {i.get('name')} ({i.get('status')}, impact {i.get('impact')})")
         else:
-            out.append(f"CAST AI status page: {page.reason or 'status page unavailable'}")
-        out.append("")
+            add(f"CAST AI status page: {page.reason or 'status page unavailable'}")
+        add("")
     if any(s.verdict is SymptomVerdict.PROBLEM and not any(c.verdict is CauseVerdict.CONFIRMED for c in s.causes)
            for s in diagnosis.symptoms):
-        out.append("Some problems have no confirmed cause: run `castui bundle` and `castui report` for the support hand-off.")
-    out.append(summary_line(diagnosis))
-    return redactor.text("\n".join(out)) + "\n"
+        add("Some problems have no confirmed cause: run `castui bundle` and `castui report` for the support hand-off.")
+    add(summary_line(diagnosis))
+    return redactor.text("\n".join(paint(printable(text), style) for text, style in out)) + "\n"
+
+
+#: characters a terminal acts on instead of showing: C0/C1 controls (ESC starts colour, title and
+#: clipboard sequences), line and paragraph separators, and the bidirectional overrides that reorder text
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """Text from the cluster or the API, safe to print on a terminal: every control character is
+    shown as its escape (`\\x1b`, `\\n`), so names cannot colour, clear, retitle or fake lines."""
+    return _UNPRINTABLE.sub(lambda m: _NAMED.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"), text)
 
 
 def verdict_words() -> dict[str, str]:

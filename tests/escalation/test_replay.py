@@ -1,0 +1,156 @@
+"""Replay: a bundle served again read-only gives the verdicts the live run gave, judged at capture time."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from castui import cli
+from castui.bundle import REPLAY_KEY
+from castui.clients.errors import ReadOnlyMode
+from castui.diagnosis import ApiCall, Fix
+from castui.engine.execute import apply_api_call, run_command
+from castui.lab import start_lab
+from castui.lab.scenarios import CLUSTER_ID, SCENARIOS
+from castui.replay import start_replay
+from castui.support import open_session
+
+from .conftest import bundle_files, confirmed, make_bundle, settings_for, verdicts
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_diagnose_bundle_gives_the_live_verdicts(scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with start_lab(scenario) as lab:
+        result = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz"))
+    live = result.diagnosis
+    assert confirmed(live) == SCENARIOS[scenario].confirms  # the live run itself is right
+
+    code = cli.main(["diagnose", "--bundle", str(result.path), "--format", "json"])
+
+    replayed = json.loads(capsys.readouterr().out)
+    assert verdicts(replayed) == verdicts(live)
+    assert code == live.exit_code
+    assert replayed["target"]["bundle"] == str(result.path)
+    assert replayed["target"]["captured_at"] == replayed["generated_at"] == live.generated_at.isoformat().replace("+00:00", "Z")
+
+
+def test_a_forbidden_read_replays_as_forbidden(tmp_path: Path) -> None:
+    with start_lab("eviction-storm") as lab:
+        lab.cluster.state.kube_forbidden = {"lab-admin": {"events"}}
+        result = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz"))
+
+    with start_replay(result.path) as replay:
+        replayed = asyncio.run(_diagnose(replay))
+
+    assert verdicts(replayed) == verdicts(result.diagnosis)
+    storm = next(c for s in replayed.symptoms for c in s.causes if c.id == "eviction-storm")
+    assert storm.verdict.value == "unknown" and "403 Forbidden" in storm.reason
+
+
+def test_a_replay_judges_at_the_capture_time_its_manifest_names(tmp_path: Path) -> None:
+    """A healthy agent's last snapshot was 40 s old at capture; a day later it would be stale."""
+    with start_lab("healthy") as lab:
+        path = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz")).path
+    later = tmp_path / "later.tar.gz"
+    _rewrite(path, later, lambda manifest: {**manifest, "captured_at": _shift(manifest["captured_at"], days=1)})
+
+    with start_replay(path) as replay:
+        as_captured = asyncio.run(_diagnose(replay))
+    with start_replay(later) as replay:
+        a_day_later = asyncio.run(_diagnose(replay))
+
+    assert "heartbeat-failing" not in confirmed(as_captured)
+    assert "heartbeat-failing" in confirmed(a_day_later)
+
+
+async def _diagnose(replay):  # type: ignore[no-untyped-def]
+    async with open_session(settings_for(replay), replay) as session:
+        return await session.diagnose()
+
+
+def test_the_replayed_session_refuses_to_execute_anything(tmp_path: Path) -> None:
+    with start_lab("unschedulable-pods-disabled") as lab:
+        path = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz")).path
+
+    with start_replay(path) as replay:
+        settings = settings_for(replay)
+        assert settings.read_only
+        fix = Fix(title="restart the agent", commands=[["kubectl", "rollout", "restart", "deployment/castai-agent"]])
+        with pytest.raises(ReadOnlyMode):
+            asyncio.run(run_command(settings, fix, fix.commands[0], target="replay"))
+
+        async def put_policies() -> None:
+            async with open_session(settings, replay) as session:
+                session.cluster_id = CLUSTER_ID
+                call = ApiCall(method="PUT", path=f"/v1/kubernetes/clusters/{CLUSTER_ID}/policies", body={"enabled": True})
+                await apply_api_call(session, Fix(title="enable", api_call=call), target="replay")
+
+        with pytest.raises(ReadOnlyMode):
+            asyncio.run(put_policies())
+        # and the replay server itself refuses writes, whoever asks
+        put = httpx.put(f"{replay.url}/v1/kubernetes/clusters/{CLUSTER_ID}/policies", json={}, headers={"X-API-Key": REPLAY_KEY})
+        assert put.status_code == 405
+
+
+def test_castui_with_a_bundle_opens_on_the_replay_read_only(tmp_path: Path) -> None:
+    with start_lab("healthy") as lab:
+        path = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz")).path
+    args = cli.build_parser().parse_args(["--bundle", str(path)])
+
+    with cli.resolved_settings(args) as (settings, replay):
+        assert settings.read_only and replay.bundle == str(path) and replay.scenario is None
+        assert settings.api_url == replay.url and settings.context == "castui-lab"
+        assert replay.captured_at is not None
+    assert not replay.workdir.exists()  # stopped and cleaned up
+
+
+def test_a_file_that_is_not_a_bundle_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "notes.tar.gz"
+    junk.write_text("not a tarball")
+
+    assert cli.main(["diagnose", "--bundle", str(junk)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "not a castui bundle" in err and "castui bundle" in err
+
+
+def _rewrite(source: Path, target: Path, change) -> None:  # type: ignore[no-untyped-def]
+    files = bundle_files(source)
+    files["manifest.json"] = json.dumps(change(json.loads(files["manifest.json"]))).encode()
+    with tarfile.open(target, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"bundle/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _shift(iso: str, **delta: float) -> str:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(iso.replace("Z", "+00:00")) + timedelta(**delta)).isoformat()
+
+
+async def test_the_app_on_a_replay_triages_read_only(tmp_path: Path) -> None:
+    """`castui --bundle FILE`: the app opens on the replay, its run is judged at capture time and matches."""
+    from castui.app import CastuiApp
+    from castui.screens.triage_screen import TriageScreen
+    from tests.app.conftest import finish_triage, wait_for_screen
+
+    with start_lab("heartbeat-failing") as lab:
+        result = await make_bundle(lab, tmp_path / "b.tar.gz")
+    with start_replay(result.path) as replay:
+        app = CastuiApp(settings_for(replay), lab=replay)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("2")  # agent-disconnected
+            await wait_for_screen(pilot, TriageScreen, on_top=False)
+            (diagnosis, _) = await finish_triage(pilot)
+            assert app.settings.read_only and diagnosis.target.bundle == str(result.path)
+            assert diagnosis.generated_at == result.diagnosis.generated_at
+            assert verdicts(diagnosis)["agent-disconnected"] == verdicts(result.diagnosis)["agent-disconnected"]
+            assert "heartbeat-failing" in confirmed(diagnosis)

@@ -1,0 +1,253 @@
+"""The castui app: pick a symptom, watch the checks, read the evidence, apply a verified fix.
+
+The app owns the `Session` (opened in a worker), the `Connection` every header shows,
+and what the last runs found. Screens ask it for the session and never call a client
+themselves. Keys come from the bindings' stable ids, overridden by `settings.keymap`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from castui.clients.errors import CastuiError
+from castui.commands import CastuiCommands
+from castui.diagnosis import Diagnosis, SymptomResult
+from castui.engine.session import Session
+from castui.report.redact import Redactor, redactor_for
+from castui.widgets.connection_header import Connection, Reach
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from castui.config import Settings
+    from castui.engine.execute import ExecutionResult
+    from castui.screens.help_screen import HelpRow
+
+HERE = Path(__file__).parent
+
+
+class CastuiApp(App[int]):
+    TITLE = "castui"
+    CSS_PATH = [HERE / "app.tcss", HERE / "widgets" / "widgets.tcss"]
+    COMMANDS = App.COMMANDS | {CastuiCommands}
+
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "back", "Back/quit", id="app.back"),
+        Binding("K", "api_key", "API key", id="app.api-key"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands", priority=True),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
+    ]
+
+    connection: reactive[Connection] = reactive(Connection)
+
+    def __init__(self, settings: "Settings", lab: Any = None, *, now: "datetime | None" = None,
+                 timings: bool = True) -> None:
+        """`now` judges the run at a fixed time (a lab with a fixed clock); `timings=False` hides
+        durations and stills the spinner, for screenshots that must not change between runs."""
+        super().__init__()
+        self.settings = settings
+        self.lab = lab
+        self.timings = timings
+        bundle = getattr(lab, "bundle", None)
+        self.session = Session(settings, lab=None if lab is None or bundle else lab.scenario, bundle=bundle,
+                               captured_at=now or getattr(lab, "captured_at", None))
+        self.last_results: dict[str, SymptomResult] = {}
+        self.last_diagnosis: Diagnosis | None = None
+        self._session_ready = asyncio.Event()
+        self._session_problem: str | None = None
+        self.set_reactive(CastuiApp.connection, self.connection_now())
+
+    # --- start and stop -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.settings.keymap)
+        self._warn_unknown_keymap_ids()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        else:
+            self.notify(f"unknown theme {self.settings.theme!r}; using {self.theme}", severity="warning", markup=False)
+        from castui.screens.home_screen import HomeScreen
+
+        self.push_screen(HomeScreen())
+        self.open_session()
+
+    async def on_unmount(self) -> None:
+        await self.session.close()
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def open_session(self) -> None:
+        try:
+            await self.session.open()
+        except Exception as error:  # noqa: BLE001 - a broken config shows in the header, not as a traceback
+            from castui.engine.runner import describe
+
+            self._session_problem = describe(error)
+            self.connection = self.connection.with_(kube=Reach(True, self._session_problem), api=Reach(True, self._session_problem))
+            return
+        finally:
+            self._session_ready.set()
+        self.connection = self.connection_now(kube=self.connection.kube, api=self.connection.api)
+        await self.check_connectivity()
+
+    async def check_connectivity(self) -> None:
+        """Whether the cluster and the API answer, and which cluster this is (for the header)."""
+        states, _ = await asyncio.gather(self.session.connectivity(), self.session.identify())
+        self.connection = self.connection_now(kube=Reach(True, states["kube"]), api=Reach(True, states["api"]))
+
+    async def ready_session(self) -> Session:
+        """The open session; raises with the reason when it could not open."""
+        await self._session_ready.wait()
+        if self._session_problem:
+            raise CastuiError(self._session_problem)
+        return self.session
+
+    def connection_now(self, *, kube: Reach | None = None, api: Reach | None = None) -> Connection:
+        target = self.session.target()
+        return Connection(
+            context=target.context,
+            cluster_id=target.cluster_id,
+            cluster_name=target.cluster_name,
+            region=target.region,
+            api_url=target.api_url or self.settings.api_url,
+            lab=target.lab,
+            bundle=target.bundle,
+            has_key=bool(self.settings.api_key_value),
+            read_only=self.settings.read_only,
+            production=self.settings.is_production(target.context, target.kube_cluster, target.cluster_name),
+            kube=kube or Reach(),
+            api=api or Reach(),
+        )
+
+    # --- what screens ask -----------------------------------------------------------------------
+
+    @property
+    def executions(self) -> list["ExecutionResult"]:
+        """Fixes run in this session (the session keeps them, for the support report)."""
+        return self.session.executions
+
+    def redactor(self) -> Redactor:
+        """THE redaction for everything on screen (it knows a key typed in later, too)."""
+        return redactor_for(self.settings)
+
+    def remember(self, diagnosis: Diagnosis) -> None:
+        self.last_diagnosis = diagnosis
+        self.last_results.update({s.id: s for s in diagnosis.symptoms})
+        self.connection = self.connection_now(kube=self.connection.kube, api=self.connection.api)
+
+    def open_triage(self, symptom_ids: list[str] | None) -> None:
+        from castui.screens.triage_screen import TriageScreen
+
+        self.push_screen(TriageScreen(symptom_ids))
+
+    def key_for(self, action_id: str) -> str:
+        """The key the user presses for a binding id now (after the keymap), as the footer shows it."""
+        keys = self._keymap.get(action_id)
+        binding = next((b for b in all_bindings() if b.id == action_id), None)
+        if binding is None:
+            return "?"
+        key = (keys or binding.key).split(",")[0]
+        return self.get_key_display(binding.with_key(key))
+
+    def screen_actions(self, screen: Screen[Any]) -> list[tuple["HelpRow", str, DOMNode]]:
+        """The actions reachable on `screen` now: keys after the keymap, with their stable ids."""
+        from castui.screens.help_screen import HelpRow
+
+        grouped: dict[str, tuple[list[str], Binding, DOMNode]] = {}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.id or not binding.description:
+                continue
+            keys, _, _ = grouped.setdefault(binding.id, ([], binding, active.node))
+            display = self.get_key_display(binding)
+            if display not in keys:
+                keys.append(display)
+        return [(HelpRow(" / ".join(keys), binding.description, action_id), binding.action, node)
+                for action_id, (keys, binding, node) in grouped.items()]
+
+    def run_bound_action(self, action: str, namespace: DOMNode) -> None:
+        self.call_later(self.run_action, action, namespace)
+
+    # --- app actions ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from castui.screens.help_screen import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        title = type(screen).__name__.removesuffix("Screen") or "castui"
+        self.push_screen(HelpScreen(title, [row for row, _, _ in self.screen_actions(screen)]))
+
+    async def action_back(self) -> None:
+        """`q`: back one screen; out of the app from the home screen."""
+        back = getattr(self.screen, "action_back", None)
+        if back is not None:
+            result = back()
+            if asyncio.iscoroutine(result):
+                await result
+        elif len(self.screen_stack) > 2:
+            self.pop_screen()
+        else:
+            self.exit(0)
+
+    def action_api_key(self) -> None:
+        from castui.screens.api_key_screen import ApiKeyScreen
+
+        self.push_screen(ApiKeyScreen(), self._key_entered)
+
+    def _key_entered(self, key: str | None) -> None:
+        if not key:
+            return
+        self.session.set_api_key(key)
+        self.connection = self.connection.with_(has_key=True, api=Reach())
+        self.notify("API key set for this session (kept in memory only). Press r on a triage screen to re-run.")
+        self.recheck_connectivity()
+
+    @work(exclusive=True, group="connectivity", exit_on_error=False)
+    async def recheck_connectivity(self) -> None:
+        await self._session_ready.wait()
+        if not self._session_problem:
+            await self.check_connectivity()
+
+    def _warn_unknown_keymap_ids(self) -> None:
+        known = {b.id for b in all_bindings() if b.id}
+        unknown = sorted(set(self.settings.keymap) - known)
+        if unknown:
+            self.notify("keymap: unknown action id(s) " + ", ".join(unknown) + " (? lists the ids)", severity="warning",
+                        markup=False, timeout=10)
+
+
+def all_bindings() -> Iterable[Binding]:
+    """Every binding castui defines, for the keymap check and key lookups."""
+    from castui.screens.api_key_screen import ApiKeyScreen
+    from castui.screens.confirm_screen import ConfirmScreen
+    from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.escalation_screen import EscalationScreen
+    from castui.screens.help_screen import HelpScreen
+    from castui.screens.home_screen import HomeScreen
+    from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.triage_screen import TriageScreen
+    from castui.widgets.evidence_pane import EvidencePane
+    from castui.widgets.evidence_table import EvidenceTable
+    from castui.widgets.json_view import JsonView
+    from castui.widgets.log_pane import FindInput
+    from castui.widgets.log_view import LogView
+    from castui.widgets.triage_tree import TriageTree
+
+    owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, HelpScreen, ConfirmScreen,
+              ConsentScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+    for owner in owners:
+        for binding in owner.BINDINGS:
+            if isinstance(binding, Binding):
+                yield binding

@@ -1,0 +1,40 @@
+"""The command palette (ctrl+p): every symptom, and the actions of the current screen with
+their keys, so the palette teaches the keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from castui.tree import SYMPTOMS
+
+if TYPE_CHECKING:
+    from castui.app import CastuiApp
+
+
+class CastuiCommands(Provider):
+    def commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app: CastuiApp = self.app  # type: ignore[assignment]
+        found: list[tuple[str, str, Callable[[], object]]] = [
+            ("Run every check", "every symptom at once, problems first", partial(app.open_triage, None)),
+        ]
+        for position, symptom in enumerate(SYMPTOMS):
+            key = str((position + 1) % 10)
+            found.append((f"Diagnose {symptom.id}", f"{symptom.title} (home: {key})", partial(app.open_triage, [symptom.id])))
+        for row, action, namespace in app.screen_actions(self.screen):
+            found.append((row.description, f"{row.keys}  ·  {row.action_id}", partial(app.run_bound_action, action, namespace)))
+        return found
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self.commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self.commands():
+            score = max(matcher.match(title), matcher.match(help_text) * 0.8)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

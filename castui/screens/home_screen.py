@@ -1,0 +1,154 @@
+"""The symptom picker: the ten symptoms with how to recognise each, and "run every check".
+
+Arrows or j/k and enter; digits pick directly (1–9, 0 for the tenth); `/` filters;
+`a` runs everything. After a run, each symptom shows its last verdict.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from castui.tree import SYMPTOMS
+from castui.tree.model import Symptom
+from castui.widgets.connection_header import ConnectionHeader
+from castui.widgets.verdict_badge import symptom_badge
+
+ALL = "all"
+
+
+def digit_of(position: int) -> str:
+    """1–9, then 0 for the tenth."""
+    return str((position + 1) % 10)
+
+
+def prompt(key: str, title: Text, detail: str) -> Table:
+    """A key badge, then the title and the detail; wrapped lines stay indented under the title."""
+    grid = Table.grid(padding=(0, 2, 0, 0))
+    grid.add_column(width=3, no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(f" {key} ", style="bold reverse"), Text.assemble(title, "\n", (detail, "dim")))
+    return grid
+
+
+def symptom_prompt(position: int, symptom: Symptom, last: object | None, plain: bool) -> Table:
+    title = Text.assemble((symptom.id, "bold"), f"  {symptom.title}")
+    if last is not None:
+        title.append("  ")
+        title.append_text(symptom_badge(last, plain=plain))  # type: ignore[arg-type]
+    return prompt(digit_of(position), title, symptom.recognise)
+
+
+def matches(symptom: Symptom, query: str) -> bool:
+    query = query.lower().strip()
+    return not query or any(query in field.lower() for field in (symptom.id, symptom.title, symptom.recognise))
+
+
+class HomeScreen(Screen[None]):
+    CSS_PATH = "home_screen.tcss"
+    AUTO_FOCUS = "#symptoms"
+
+    BINDINGS = [
+        Binding("enter", "open", "Diagnose", id="home.open"),
+        Binding("a", "run_all", "Run every check", id="home.run-all"),
+        Binding("slash", "filter", "Filter", id="home.filter"),
+        Binding("j", "cursor(1)", "Down", show=False, id="home.down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="home.up"),
+        Binding("escape", "back", "Quit", show=False, id="home.back"),
+        *[Binding(digit_of(i), f"pick({i})", f"Symptom {digit_of(i)}", show=False, id=f"home.pick-{digit_of(i)}")
+          for i in range(len(SYMPTOMS))],
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionHeader()
+        yield Static(Text.assemble(("What do you see? ", "bold"),
+                                   ("Pick a symptom (1–9, 0), or run every check (a) to rank what is wrong.", "dim")),
+                     id="home-intro")
+        yield Input(placeholder="filter symptoms (enter: go to the list, escape: clear)", id="home-filter")
+        yield OptionList(id="symptoms")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#home-filter", Input).display = False
+        self.fill()
+
+    def on_screen_resume(self) -> None:
+        self.fill()
+
+    @property
+    def plain(self) -> bool:
+        return bool(getattr(self.app, "settings", None) and self.app.settings.plain)  # type: ignore[attr-defined]
+
+    def fill(self, query: str = "") -> None:
+        options = self.query_one("#symptoms", OptionList)
+        highlighted = options.highlighted_option.id if options.highlighted_option else None
+        last = getattr(self.app, "last_results", {})
+        items: list[Option] = []
+        if not query.strip():
+            items.append(Option(prompt("a", Text("Run every check", style="bold"),
+                                       "every symptom at once; what is wrong comes first"), id=ALL))
+        for position, symptom in enumerate(SYMPTOMS):
+            if matches(symptom, query):
+                items.append(Option(symptom_prompt(position, symptom, last.get(symptom.id), self.plain), id=symptom.id))
+        options.clear_options()
+        options.add_options(items)
+        if not items:
+            options.add_option(Option(Text("no symptom matches the filter", style="dim"), id="none", disabled=True))
+            return
+        ids = [o.id for o in items]
+        options.highlighted = ids.index(highlighted) if highlighted in ids else 0
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def open(self, option_id: str | None) -> None:
+        if option_id == ALL:
+            self.app.open_triage(None)  # type: ignore[attr-defined]
+        elif option_id and option_id != "none":
+            self.app.open_triage([option_id])  # type: ignore[attr-defined]
+
+    @on(OptionList.OptionSelected, "#symptoms")
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        self.open(event.option.id)
+
+    def action_open(self) -> None:
+        options = self.query_one("#symptoms", OptionList)
+        self.open(options.highlighted_option.id if options.highlighted_option else None)
+
+    def action_run_all(self) -> None:
+        self.open(ALL)
+
+    def action_pick(self, position: int) -> None:
+        self.open(SYMPTOMS[position].id)
+
+    def action_cursor(self, step: int) -> None:
+        options = self.query_one("#symptoms", OptionList)
+        options.action_cursor_down() if step > 0 else options.action_cursor_up()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#home-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#home-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.fill(event.value)
+
+    @on(Input.Submitted, "#home-filter")
+    def filter_done(self) -> None:
+        self.query_one("#symptoms", OptionList).focus()
+
+    def action_back(self) -> None:
+        field = self.query_one("#home-filter", Input)
+        if field.display:
+            field.value = ""
+            field.display = False
+            self.fill()
+            self.query_one("#symptoms", OptionList).focus()
+        else:
+            self.app.exit(0)

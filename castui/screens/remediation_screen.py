@@ -1,0 +1,285 @@
+"""The fix for one confirmed cause: why, the exact commands, copy, and (unless read-only)
+run them after a confirmation, streaming the output; then re-check and show before → after.
+
+API fixes show the JSON diff and are applied through the CAST AI client; their curl
+stays copyable. Every run goes through `engine.execute`, which enforces read-only
+mode and keeps the key out of argv.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Log, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult
+from castui.engine.execute import ExecutionResult, NotExecutable, executable_argv, supports_server_dry_run, with_context
+from castui.report.symbols import SYMPTOM
+from castui.screens.confirm_screen import ConfirmRequest, ConfirmScreen
+from castui.widgets.connection_header import ConnectionHeader
+from castui.widgets.policy_diff import PolicyDiff
+from castui.widgets.verdict_badge import badge, cause_text
+
+
+class RemediationScreen(Screen[bool]):
+    CSS_PATH = "remediation_screen.tcss"
+    AUTO_FOCUS = "#fix-commands"
+
+    BINDINGS = [
+        Binding("c", "copy", "Copy", id="fix.copy"),
+        Binding("x", "execute", "Execute", id="fix.execute"),
+        Binding("d", "dry_run", "Dry run", id="fix.dry-run"),
+        Binding("escape", "back", "Back / cancel", id="fix.back"),
+    ]
+
+    def __init__(self, symptom: SymptomResult, cause: CauseResult) -> None:
+        super().__init__()
+        assert cause.fix is not None, "a remediation screen needs a fix"
+        self.symptom = symptom
+        self.cause = cause
+        self.fix = cause.fix
+        self.running = False
+        self.changed = False
+        self._cancel: asyncio.Event | None = None
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        plain = self.settings.plain
+        redact = self.app.redactor().text  # type: ignore[attr-defined]
+        fix = self.fix
+        yield ConnectionHeader()
+        with VerticalScroll(id="fix-body"):
+            yield Static(Text.assemble(("Fix: ", "bold"), (fix.title, "bold"), "   for ", cause_text(self.cause, plain=plain),
+                                       " ", (self.cause.id, "bold"), f" ({self.symptom.id})"), id="fix-title")
+            why = redact(fix.explanation or self.cause.title)
+            if fix.note:
+                why += "\nNote: " + redact(fix.note)
+            yield Static(Text(why), id="fix-explanation")
+            yield Static(self.effect_text(), id="fix-effect")
+            if fix.api_call is not None:
+                yield Static(Text.assemble(("API change ", "bold"), f"{fix.api_call.method} {fix.api_call.path}"), classes="fix-label")
+                yield PolicyDiff(fix.api_call, plain=plain, id="fix-diff")
+            if fix.commands:
+                label = "Command" if len(fix.commands) == 1 else "Commands (↑/↓ to pick one)"
+                yield Static(Text(label + (" · the curl does the same API change by hand" if fix.api_call else ""), style="bold"),
+                             classes="fix-label")
+                yield OptionList(*[Option(Text(redact(line)), id=str(i)) for i, line in enumerate(fix.shell_lines())],
+                                 id="fix-commands")
+            else:
+                yield Static(Text("No command: this fix is something to do by hand (see above)."), id="fix-commands-none")
+            yield Static(id="fix-status")
+            yield Static(id="fix-outcome")
+        yield Log(id="fix-output", highlight=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#fix-output", Log).display = False
+
+    @property
+    def settings(self):  # noqa: ANN201 - the app's Settings
+        return self.app.settings  # type: ignore[attr-defined]
+
+    def effect_text(self) -> Text:
+        fix = self.fix
+        text = Text()
+        text.append("Changes the cluster: ", style="bold")
+        text.append("yes" if fix.mutates else "no")
+        if fix.recheck:
+            text.append("   Re-checks afterwards: ", style="bold")
+            text.append(", ".join(fix.recheck))
+        if self.settings.read_only:
+            text.append("\nread-only mode: copy the command and run it yourself; castui will not run it", style="bold")
+        return text
+
+    # --- which command --------------------------------------------------------------------------
+
+    def selected_index(self) -> int:
+        try:
+            options = self.query_one("#fix-commands", OptionList)
+        except Exception:  # noqa: BLE001 - no command list
+            return 0
+        return options.highlighted or 0
+
+    def selected_argv(self) -> list[str] | None:
+        if not self.fix.commands:
+            return None
+        return self.fix.commands[min(self.selected_index(), len(self.fix.commands) - 1)]
+
+    @on(OptionList.OptionHighlighted, "#fix-commands")
+    def picked(self) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("execute", "dry_run") and self.settings.read_only:
+            return False  # read-only: no execute anywhere, not even greyed out
+        if action == "execute" and not (self.fix.api_call or self.fix.commands):
+            return False
+        if action == "dry_run":
+            argv = self.selected_argv()
+            return bool(argv and not self.fix.api_call and supports_server_dry_run(argv)) or False
+        if action == "copy" and not self.fix.commands:
+            return False
+        return True
+
+    # --- copy -----------------------------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        lines = self.fix.shell_lines()
+        if lines:
+            self.copy_line(lines[min(self.selected_index(), len(lines) - 1)])
+
+    @work(group="copy")
+    async def copy_line(self, line: str) -> None:
+        from castui.clipboard import copy_text
+
+        outcome = await copy_text(self.app, line)
+        self.status(outcome.describe())
+        self.notify(outcome.describe(), title="Copied", markup=False)
+
+    def status(self, message: str | Text) -> None:
+        self.query_one("#fix-status", Static).update(message if isinstance(message, Text) else Text(message))
+
+    # --- execute --------------------------------------------------------------------------------
+
+    def action_execute(self) -> None:
+        if self.running:
+            return
+        if self.settings.read_only:
+            return
+        self.execute(dry_run=False)
+
+    def action_dry_run(self) -> None:
+        if not self.running and not self.settings.read_only:
+            self.execute(dry_run=True)
+
+    def request_for(self, argv: list[str] | None, *, dry_run: bool) -> ConfirmRequest:
+        target = self.app.session.target()  # type: ignore[attr-defined]
+        connection = self.app.connection  # type: ignore[attr-defined]
+        shown = None
+        if argv is not None:
+            shown = tuple(with_context([*argv, "--dry-run=server"] if dry_run else argv, self.settings))
+        cluster = target.cluster_name + f" ({target.cluster_id})" if target.cluster_name else target.cluster_id
+        return ConfirmRequest(
+            title=self.fix.title,
+            mutates=self.fix.mutates,
+            context=target.context,
+            cluster=cluster,
+            production=connection.production,
+            argv=shown,
+            api_call=self.fix.api_call if argv is None else None,
+            dry_run=dry_run,
+            stdin=self.fix.stdin,
+        )
+
+    @work(exclusive=True, group="fix", exit_on_error=False)
+    async def execute(self, *, dry_run: bool) -> None:
+        from castui.engine.execute import apply_api_call, run_command
+
+        argv = None if (self.fix.api_call and not dry_run) else self.selected_argv()
+        if argv is not None:
+            try:
+                executable_argv(argv, Path("/dev/null"))  # placeholders and key-in-argv are refused up front
+            except NotExecutable as why:
+                self.status(Text(f"✗ castui will not run this: {why}. Copy it (c) instead.", style="bold"))
+                return
+        if not dry_run:
+            confirmed = await self.app.push_screen(ConfirmScreen(self.request_for(argv, dry_run=False)), wait_for_dismiss=True)
+            if not confirmed:
+                self.status("Not run: you cancelled.")
+                return
+        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        output = self.query_one("#fix-output", Log)
+        output.clear()
+        output.display = True
+        output.border_title = "dry run output" if dry_run else "output"
+        redact = self.app.redactor().text  # type: ignore[attr-defined]
+        self._cancel = asyncio.Event()
+        self.running = True
+        self.query_one("#fix-outcome", Static).update("")
+        self.status(Text("Running… (escape cancels)" if argv is not None else "Calling the API…", style="bold"))
+        try:
+            if argv is None:
+                result = await apply_api_call(session, self.fix, target=session.audit_target())
+                for stream, line in result.output:
+                    output.write_line(redact(line))
+            else:
+                def show(stream: str, line: str) -> None:
+                    output.write_line(("stderr: " if stream == "stderr" else "") + redact(line))
+
+                result = await run_command(self.settings, self.fix, argv, target=session.audit_target(), on_output=show,
+                                           dry_run=dry_run, cancel=self._cancel)
+        finally:
+            self.running = False
+        session.executions.append(result)
+        self.status(self.result_text(result))
+        if result.ok and not dry_run:
+            self.changed = True
+            await self.recheck(result)
+
+    def result_text(self, result: ExecutionResult) -> Text:
+        what = "dry run" if result.dry_run else "run"
+        if result.cancelled:
+            return Text(f"✗ cancelled: the {what} was stopped (exit code {result.exit_code})", style="bold")
+        if result.error:
+            return Text(f"✗ the {what} failed: {self.app.redactor().text(result.error)}", style="bold")  # type: ignore[attr-defined]
+        ok = result.exit_code == 0
+        timing = f" in {result.duration_s:.1f} s" if self.app.timings else ""  # type: ignore[attr-defined]
+        return Text(f"{'✓' if ok else '✗'} {what} finished: exit code {result.exit_code}{timing}", style="bold")
+
+    async def recheck(self, after: ExecutionResult) -> None:
+        if not self.fix.recheck:
+            return
+        outcome = self.query_one("#fix-outcome", Static)
+        outcome.update(Text(f"Re-checking {', '.join(self.fix.recheck)}…"))
+        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        diagnosis: Diagnosis = await session.recheck(self.fix.recheck, after=after)
+        self.app.remember(diagnosis)  # type: ignore[attr-defined]
+        outcome.update(self.before_after(diagnosis))
+
+    def before_after(self, diagnosis: Diagnosis) -> Text:
+        plain = self.settings.plain
+        after = next((c for s in diagnosis.symptoms for c in s.causes if c.id == self.cause.id), None)
+        text = Text.assemble(("After the fix: ", "bold"), (self.cause.id, "bold"), "  ", cause_text(self.cause, plain=plain), " → ")
+        if after is None:
+            text.append("not re-checked")
+        else:
+            text.append_text(cause_text(after, plain=plain))
+            text.append("\n" + self.app.redactor().text(after.reason))  # type: ignore[attr-defined]
+            if after.verdict is CauseVerdict.CONFIRMED:
+                text.append("\nStill confirmed: the fix did not take; escalate from the triage screen (e).", style="bold")
+        for symptom in diagnosis.symptoms:
+            text.append(f"\n{symptom.id}: ")
+            text.append_text(badge(_symptom_entry(symptom), plain=plain))
+        return text
+
+    @on(Worker.StateChanged)
+    def worker_failed(self, event: Worker.StateChanged) -> None:
+        """An unexpected failure in a run or a copy becomes words on the screen, never a traceback."""
+        if event.state is WorkerState.ERROR and event.worker.group in ("fix", "copy"):
+            from castui.engine.runner import describe
+
+            self.running = False
+            self.status(Text(f"✗ {describe(event.worker.error)}", style="bold"))
+
+    # --- leaving --------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.running and self._cancel is not None:
+            self._cancel.set()
+            self.status(Text("Cancelling…", style="bold"))
+            return
+        self.dismiss(self.changed)
+
+
+def _symptom_entry(symptom: SymptomResult) -> tuple[str, str, str]:
+    return SYMPTOM[symptom.verdict]

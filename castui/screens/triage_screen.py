@@ -1,0 +1,273 @@
+"""Triage: run one symptom (or all) and watch the tree fill in; read the evidence; go to the fix.
+
+The run is an exclusive worker owned by this screen, so leaving the screen (or `r`,
+which starts a fresh run) cancels it. Runner events arrive as messages. Active checks
+ask for consent in a modal, inside the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, Tree
+from textual.worker import Worker, WorkerState
+
+from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict
+from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
+from castui.tree import SYMPTOMS, symptom
+from castui.tree.model import Check
+from castui.widgets.connection_header import ConnectionHeader
+from castui.widgets.evidence_pane import EvidencePane
+from castui.widgets.triage_tree import TriageItem, TriageTree
+
+
+class RunProgress(Message):
+    """One runner event, delivered to the screen in order."""
+
+    def __init__(self, event: RunEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class TriageScreen(Screen[None]):
+    CSS_PATH = "triage_screen.tcss"
+    AUTO_FOCUS = "#triage-tree"
+
+    BINDINGS = [
+        Binding("f", "fix", "Fix", id="triage.fix"),
+        Binding("v", "evidence", "Evidence", id="triage.evidence"),
+        Binding("r", "rerun", "Re-run", id="triage.rerun"),
+        Binding("e", "escalate", "Escalate", id="triage.escalate"),
+        Binding("tab", "switch_pane", "Switch pane", show=False, id="triage.switch-pane"),
+        Binding("escape", "back", "Back", id="triage.back"),
+    ]
+
+    def __init__(self, symptom_ids: list[str] | None = None) -> None:
+        super().__init__()
+        self.symptom_ids = symptom_ids
+        self.diagnosis: Diagnosis | None = None
+        #: how many runs this screen started (the first, and every re-run)
+        self.runs = 0
+        self._consent_lock = asyncio.Lock()
+        self._consent_answers: dict[str, bool] = {}
+
+    @property
+    def symptoms(self) -> list[Any]:
+        return [symptom(i) for i in self.symptom_ids] if self.symptom_ids else list(SYMPTOMS)
+
+    def compose(self) -> ComposeResult:
+        plain = self.app.settings.plain  # type: ignore[attr-defined]
+        yield ConnectionHeader()
+        yield Static(id="triage-summary")
+        with Horizontal(id="triage-body"):
+            yield TriageTree(plain=plain, timings=self.app.timings, id="triage-tree")  # type: ignore[attr-defined]
+            yield EvidencePane(plain=plain, id="evidence")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.start_run()
+
+    def on_resize(self) -> None:
+        # side by side when there is room; stacked on a narrow terminal
+        self.set_class(self.size.width < 110, "-narrow")
+
+    @property
+    def tree(self) -> TriageTree:
+        return self.query_one(TriageTree)
+
+    @property
+    def pane(self) -> EvidencePane:
+        return self.query_one(EvidencePane)
+
+    def key(self, action_id: str) -> str:
+        return self.app.key_for(action_id)  # type: ignore[attr-defined]
+
+    # --- the run --------------------------------------------------------------------------------
+
+    def start_run(self) -> None:
+        """A fresh run; a run still going is cancelled (exclusive worker)."""
+        self.diagnosis = None
+        self._consent_answers = {}
+        self.runs += 1
+        self.run_diagnosis()
+
+    @work(exclusive=True, group="triage", exit_on_error=False)
+    async def run_diagnosis(self) -> Diagnosis:
+        redactor = self.app.redactor()  # type: ignore[attr-defined]
+        self.tree.begin(self.symptoms, redactor.text)
+        count = sum(len(s.checks) for s in self.symptoms)
+        self.say(Text(f"Running {count} checks of {len(self.symptoms)} symptom(s)…"))
+        self.pane.show_message("Checks are running; results appear in the tree as they arrive.")
+        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        return await session.diagnose(self.symptom_ids, on_event=lambda e: self.post_message(RunProgress(e)),
+                                      consent=self.consent)
+
+    @on(RunProgress)
+    def progress(self, message: RunProgress) -> None:
+        event = message.event
+        if isinstance(event, CheckStarted):
+            self.tree.check_started(event.symptom_id, event.check_id)
+        elif isinstance(event, CheckFinished):
+            self.tree.check_finished(event.symptom_id, event.result)
+        elif isinstance(event, SymptomFinished):
+            self.tree.symptom_finished(event.result)
+        self._show_highlighted()
+
+    @on(Worker.StateChanged)
+    def run_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "triage":
+            return
+        if event.state is WorkerState.SUCCESS:
+            self.finished(event.worker.result)
+        elif event.state is WorkerState.ERROR:
+            from castui.engine.runner import describe
+
+            self.say(Text(f"✗ the run failed: {describe(event.worker.error)}  (r: run again)", style="bold"))
+        elif event.state is WorkerState.CANCELLED:
+            self.say(Text("run cancelled (r: run again)"))
+
+    def finished(self, diagnosis: Diagnosis) -> None:
+        self.diagnosis = diagnosis
+        self.app.remember(diagnosis)  # type: ignore[attr-defined]
+        self.tree.finish(diagnosis.symptoms)
+        self.say(self.summary(diagnosis))
+        self._show_highlighted()
+
+    def summary(self, diagnosis: Diagnosis) -> Text:
+        problems = [s for s in diagnosis.symptoms if s.verdict is SymptomVerdict.PROBLEM]
+        unknown = [s for s in diagnosis.symptoms if s.verdict is SymptomVerdict.UNKNOWN]
+        confirmed = diagnosis.confirmed()
+        text = Text()
+        if confirmed:
+            names = ", ".join(c.id for _, c in confirmed[:3]) + (f" and {len(confirmed) - 3} more" if len(confirmed) > 3 else "")
+            text.append(f"✗ {len(confirmed)} cause(s) confirmed: ", style="bold")
+            text.append(names)
+            text.append(f"   {self.key('triage.fix')}: fix  {self.key('triage.evidence')}: evidence", style="dim")
+        elif problems:
+            text.append("✗ a problem is observed but no cause is confirmed", style="bold")
+            text.append(f"   press {self.key('triage.escalate')} to escalate: status page, bundle, support report")
+        elif unknown:
+            text.append("? nothing confirmed, but some checks could not run", style="bold")
+            text.append("   see the ? items for why")
+        else:
+            text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        if len(diagnosis.symptoms) > 1:
+            text.append(f"   ({len(problems)} problem, {len(unknown)} unknown, "
+                        f"{len(diagnosis.symptoms) - len(problems) - len(unknown)} healthy)", style="dim")
+        return text
+
+    def say(self, text: Text) -> None:
+        self.query_one("#triage-summary", Static).update(text)
+
+    async def consent(self, check: Check) -> bool:
+        """Active checks ask first, once per run (concurrent symptoms share the answer)."""
+        from castui.screens.consent_screen import ConsentScreen
+
+        async with self._consent_lock:
+            if check.id not in self._consent_answers:
+                production = self.app.connection.production  # type: ignore[attr-defined]
+                answer = await self.app.push_screen(ConsentScreen(check, production=production), wait_for_dismiss=True)
+                self._consent_answers[check.id] = bool(answer)
+            return self._consent_answers[check.id]
+
+    # --- the highlighted item -------------------------------------------------------------------
+
+    @on(Tree.NodeHighlighted, "#triage-tree")
+    def highlighted(self) -> None:
+        self._show_highlighted()
+
+    @on(Tree.NodeSelected, "#triage-tree")
+    def selected(self, event: Tree.NodeSelected[TriageItem]) -> None:
+        item = event.node.data
+        if item is not None and item.kind == "cause":
+            self.action_fix()
+
+    def _show_highlighted(self) -> None:
+        node = self.tree.cursor_node
+        item = node.data if node else None
+        redactor = self.app.redactor()  # type: ignore[attr-defined]
+        if item is None:
+            return
+        if item.kind == "cause":
+            cause = self.tree.cause(item)
+            if cause is not None:
+                self.pane.show_cause(cause, redactor, fix_key=self.key("triage.fix"))
+            else:
+                self.pane.show_message("This cause is judged once its symptom's checks are done.")
+        elif item.kind == "check" and item.item_id:
+            result = self.tree.checks.get((item.symptom_id, item.item_id))
+            if result is not None:
+                self.pane.show_check(item.symptom_id, result, redactor, timings=self.app.timings)  # type: ignore[attr-defined]
+            else:
+                self.pane.show_message("This check is still running.")
+        else:
+            result = self.tree.results.get(item.symptom_id)
+            if result is not None:
+                self.pane.show_symptom(result, redactor, escalate_key=self.key("triage.escalate"))
+            else:
+                self.pane.show_message(symptom(item.symptom_id).recognise)
+
+    def highlighted_cause(self) -> tuple[SymptomResult, Any] | None:
+        node = self.tree.cursor_node
+        item = node.data if node else None
+        if item is None or item.kind != "cause":
+            return None
+        cause = self.tree.cause(item)
+        result = self.tree.results.get(item.symptom_id)
+        return (result, cause) if cause and result else None
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_fix(self) -> None:
+        from castui.screens.remediation_screen import RemediationScreen
+
+        picked = self.highlighted_cause()
+        if picked is None:
+            self.notify("Highlight a confirmed cause to see its fix.", severity="warning")
+            return
+        result, cause = picked
+        if cause.verdict is not CauseVerdict.CONFIRMED or cause.fix is None:
+            self.notify(f"{cause.id} is {cause.verdict.value.replace('_', ' ')}: it has no fix to apply.", markup=False)
+            return
+        self.app.push_screen(RemediationScreen(result, cause), self._after_fix)
+
+    def _after_fix(self, changed: bool | None) -> None:
+        if changed:
+            self.action_rerun()
+
+    def action_evidence(self) -> None:
+        if not self.pane.focus_evidence():
+            self.notify("No evidence for the highlighted item.")
+            return
+        self.maximize(self.pane, container=False)
+
+    def action_switch_pane(self) -> None:
+        if self.tree.has_focus:
+            self.pane.focus_evidence() or self.notify("No evidence for the highlighted item.")
+        else:
+            self.minimize()
+            self.tree.focus()
+
+    def action_rerun(self) -> None:
+        self.minimize()
+        self.start_run()
+
+    def action_escalate(self) -> None:
+        from castui.screens.escalation_screen import EscalationScreen
+
+        self.app.push_screen(EscalationScreen(self.diagnosis))
+
+    def action_back(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            self.tree.focus()
+            return
+        self.dismiss()

@@ -1,0 +1,124 @@
+"""The header every screen shows: where castui is looking and whether it gets answers.
+
+The app owns one `Connection` (a reactive); each screen's header watches it, so the
+context, cluster, API and their reachability read the same everywhere. A production
+target adds a banner that says PRODUCTION in words, not only in colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlparse
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from castui.config import DEFAULT_API_URL
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whether one side answers: not checked yet, yes, or no with the reason."""
+
+    checked: bool = False
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.checked and self.problem is None
+
+
+@dataclass(frozen=True)
+class Connection:
+    context: str | None = None
+    cluster_id: str | None = None
+    cluster_name: str | None = None
+    region: str | None = None
+    api_url: str = DEFAULT_API_URL
+    lab: str | None = None
+    bundle: str | None = None
+    has_key: bool = False
+    read_only: bool = False
+    production: bool = False
+    kube: Reach = Reach()
+    api: Reach = Reach()
+
+    def with_(self, **changes: object) -> "Connection":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def api_display(self) -> str:
+        """The API as a person recognises it; a lab's loopback port is noise."""
+        if self.lab or self.bundle:
+            return "lab loopback" if self.lab else "replayed bundle"
+        if self.api_url == DEFAULT_API_URL:
+            return "api.cast.ai"
+        return urlparse(self.api_url).netloc or self.api_url
+
+
+class ConnectionHeader(Vertical):
+    """Context · cluster · API · lab, a reachability line, and the production banner."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="where")
+        yield Static(id="reach")
+        yield Static(id="production-banner")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "connection", self.show, init=True)
+
+    def on_resize(self) -> None:
+        self.show(self.app.connection)  # type: ignore[attr-defined]
+
+    def show(self, connection: Connection) -> None:
+        wide = self.size.width >= 110
+        plain = bool(getattr(getattr(self.app, "settings", None), "plain", False))
+        self.query_one("#where", Static).update(where_line(connection, wide=wide))
+        key_for = getattr(self.app, "key_for", None)
+        key = key_for("app.api-key") if key_for else "K"
+        self.query_one("#reach", Static).update(reach_line(connection, plain=plain, key=key))
+        banner = self.query_one("#production-banner", Static)
+        banner.display = connection.production
+        if connection.production:
+            banner.update(Text.assemble(
+                (" ⚠ PRODUCTION ", "bold reverse"),
+                f" context {connection.context or '?'}: changes here affect production; "
+                "every command asks you to type the context name",
+            ))
+
+
+def where_line(c: Connection, *, wide: bool) -> Text:
+    cluster_id = c.cluster_id or "unknown"
+    if not wide and c.cluster_id:
+        cluster_id = c.cluster_id[:8] + "…"
+    cluster = f"{c.cluster_name} {cluster_id}" if c.cluster_name else cluster_id
+    api = c.api_display + (f" {c.region}" if c.region else "")
+    parts: list[tuple[str, str]] = [("context ", "dim"), (c.context or "none", "bold"),
+                                    ("  cluster ", "dim"), (cluster, "bold"),
+                                    ("  API ", "dim"), (api, "bold")]
+    return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+
+def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = None) -> Text:
+    if missing:
+        return Text.assemble((f"{name} ? ", "bold" if plain else "bold yellow"), missing)
+    if not reach.checked:
+        return Text.assemble((f"{name} … ", "bold"), "checking")
+    if reach.problem is None:
+        return Text.assemble((f"{name} ✓ ", "bold" if plain else "bold green"), "answers")
+    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"no answer: {reach.problem}")
+
+
+def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:
+    missing = None if c.has_key else f"no key: cluster checks only ({key}: enter a key)"
+    text = Text.assemble(reach_text("cluster", c.kube, plain=plain), "   ", reach_text("API", c.api, plain=plain, missing=missing))
+    if c.lab:
+        text.append_text(Text.assemble(("   lab scenario ", "dim"), (c.lab, "bold")))
+    if c.bundle:
+        text.append_text(Text.assemble(("   replay of ", "dim"), (c.bundle, "bold")))
+    if c.read_only:
+        text.append_text(Text.assemble(("   read-only", "bold")))
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text

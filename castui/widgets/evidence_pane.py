@@ -1,0 +1,153 @@
+"""What castui saw for the highlighted item of the triage tree.
+
+A cause shows its verdict, reason and evidence: logs in the virtualised log view,
+events and tables in a sortable table, JSON as marked text or a tree, plain text as
+text. `[` and `]` step through a cause's pieces of evidence. Everything shown comes
+through the redactor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, Static
+
+from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, Evidence, SymptomResult
+from castui.report.redact import Redactor
+from castui.report.symbols import suppression_text
+from castui.widgets.evidence_table import EvidenceTable
+from castui.widgets.json_view import JsonView
+from castui.widgets.log_pane import LogPane
+from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
+
+VIEWS = {"log": "ev-log", "events": "ev-table", "table": "ev-table", "json": "ev-json", "text": "ev-text"}
+
+
+class EvidencePane(Vertical):
+    ALLOW_MAXIMIZE = True  # `v` on the triage screen gives the evidence the whole screen
+
+    BINDINGS = [
+        Binding("right_square_bracket", "cycle(1)", "Next evidence", id="evidence.next"),
+        Binding("left_square_bracket", "cycle(-1)", "Previous evidence", show=False, id="evidence.previous"),
+    ]
+
+    def __init__(self, *, plain: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._plain = plain
+        self._evidence: list[Evidence] = []
+        self._index = 0
+        self._redactor: Redactor | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="ev-detail")
+        yield Static(id="ev-title")
+        with ContentSwitcher(initial="ev-none", id="ev-switcher"):
+            yield Static("", id="ev-none")
+            yield LogPane(plain=self._plain, id="ev-log")
+            yield EvidenceTable(id="ev-table")
+            yield JsonView(plain=self._plain, id="ev-json")
+            with VerticalScroll(id="ev-text"):
+                yield Static(id="ev-text-body")
+
+    # --- what to show ---------------------------------------------------------------------------
+
+    def show_cause(self, cause: CauseResult, redactor: Redactor, *, fix_key: str = "f") -> None:
+        detail = Text.assemble(cause_text(cause, plain=self._plain), "  ", (cause.id, "bold"), f"  {cause.title}\n")
+        detail.append(redactor.text(cause.reason))
+        if note := suppression_text(cause):
+            detail.append(f"\n~ {note}")
+        if cause.fix is not None and cause.verdict is CauseVerdict.CONFIRMED:
+            detail.append(f"\nFix: {cause.fix.title} (press {fix_key})", style="bold")
+        self._set_detail(detail)
+        self.show_evidence(list(cause.evidence), redactor)
+
+    def show_check(self, symptom_id: str, check: CheckResult, redactor: Redactor, *, timings: bool = True) -> None:
+        detail = Text.assemble(check_badge(check, plain=self._plain), "  ", (check.id, "bold"), f"  {check.title}")
+        if timings and check.duration_ms is not None and check.status in (CheckStatus.OK, CheckStatus.FAILED):
+            detail.append(f"  ({duration_text(check.duration_ms)})", style="dim")
+        if check.summary:
+            detail.append("\n" + redactor.text(check.summary))
+        if check.reason:
+            detail.append("\ncould not check: " + redactor.text(check.reason))
+        detail.append(f"\npart of {symptom_id}", style="dim")
+        self._set_detail(detail)
+        self.show_evidence([], redactor)
+
+    def show_symptom(self, result: SymptomResult, redactor: Redactor, *, escalate_key: str = "e") -> None:
+        detail = Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}\n")
+        detail.append(redactor.text(result.summary))
+        confirmed = [c for c in result.causes if c.verdict is CauseVerdict.CONFIRMED]
+        if result.observed and not confirmed:
+            detail.append(f"\nNo cause confirmed: press {escalate_key} to escalate (status page, bundle, report)", style="bold")
+        self._set_detail(detail)
+        self.show_evidence([], redactor)
+
+    def show_message(self, message: str | Text) -> None:
+        self._set_detail(message if isinstance(message, Text) else Text(message))
+        self.show_evidence([], None)
+
+    def _set_detail(self, text: Text) -> None:
+        self.query_one("#ev-detail", Static).update(text)
+
+    # --- evidence -------------------------------------------------------------------------------
+
+    def show_evidence(self, evidence: list[Evidence], redactor: Redactor | None) -> None:
+        self._evidence, self._index, self._redactor = evidence, 0, redactor
+        self._render_current()
+
+    @property
+    def current(self) -> Evidence | None:
+        return self._evidence[self._index] if self._evidence else None
+
+    def action_cycle(self, step: int) -> None:
+        if len(self._evidence) > 1:
+            self._index = (self._index + step) % len(self._evidence)
+            self._render_current()
+
+    def _render_current(self) -> None:
+        switcher = self.query_one("#ev-switcher", ContentSwitcher)
+        title = self.query_one("#ev-title", Static)
+        evidence, redactor = self.current, self._redactor
+        if evidence is None or redactor is None:
+            title.update("")
+            title.display = False
+            switcher.current = "ev-none"
+            return
+        title.display = True
+        counter = f" ({self._index + 1} of {len(self._evidence)}; [ ] switch)" if len(self._evidence) > 1 else ""
+        title.update(Text.assemble(("Evidence: ", "bold"), redactor.text(evidence.title), (counter, "dim")))
+        view = VIEWS.get(evidence.kind, "ev-text")
+        if evidence.kind == "log":
+            self.query_one(LogPane).load(evidence.lines, evidence.highlight, redactor.text)
+        elif view == "ev-table":
+            rows = evidence.data if isinstance(evidence.data, list) else [["line"], *([line] for line in evidence.lines)]
+            self.query_one(EvidenceTable).load(rows, redactor.text)
+        elif evidence.kind == "json":
+            self.query_one(JsonView).load(redactor.data(evidence.data), evidence.path)
+        else:
+            body = "\n".join(redactor.lines(evidence.lines)) if evidence.lines else str(redactor.data(evidence.data) or "")
+            self.query_one("#ev-text-body", Static).update(Text(body))
+        switcher.current = view
+
+    def focus_evidence(self) -> bool:
+        """Focus the evidence body; False when there is nothing to focus."""
+        evidence = self.current
+        if evidence is None:
+            return False
+        if evidence.kind == "log":
+            self.query_one(LogPane).view.focus()
+        elif evidence.kind in ("events", "table"):
+            self.query_one(EvidenceTable).focus()
+        elif evidence.kind == "json":
+            self.query_one(JsonView).focus_body()
+        else:
+            self.query_one("#ev-text", VerticalScroll).focus()
+        return True
+
+    @property
+    def redact(self) -> Callable[[str], str]:
+        return self._redactor.text if self._redactor else (lambda s: s)

@@ -1,0 +1,276 @@
+"""A virtualised log view: only the lines on screen are redacted, styled and rendered.
+
+Like toolong's log lines, it never builds a widget or Rich object for a line it is
+not showing, so a million-line log scrolls as fast as a ten-line one. Lines that
+matter (`Evidence.highlight`) carry a ▶ marker; errors, warnings and
+heartbeat/connect lines are styled, and the words stay in the text for plain mode.
+Search (`/`, `n`, `N`) scans in a thread.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+ERROR = re.compile(r"(?i)(level=(error|fatal)|\b(error|fatal|panic|failed|failure|refused|denied|forbidden|unauthorized)\b|status_code=[45]\d\d)")
+WARNING = re.compile(r"(?i)(level=warn(ing)?|\bwarn(ing)?\b)")
+TOPIC = re.compile(r"(?i)(heartbeat|snapshot|delta|connect\w*|registered)")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+CACHE_LINES = 2_000
+
+
+def clean(line: str) -> str:
+    """Log text is data: tabs become spaces and control characters (escape sequences too) become ?."""
+    return CONTROL.sub("?", line.replace("\t", "    "))
+
+
+class LogView(ScrollView, can_focus=True):
+    """Lines with a cursor, marked lines and a search; redaction is applied as lines are drawn."""
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="log.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="log.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="log.page-up"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="log.page-down"),
+        Binding("left,h", "sideways(-1)", "Left", show=False, id="log.left"),
+        Binding("right,l", "sideways(1)", "Right", show=False, id="log.right"),
+        Binding("home,g", "edge(0)", "First line", show=False, id="log.first"),
+        Binding("end,G", "edge(1)", "Last line", show=False, id="log.last"),
+        Binding("slash", "find", "Search", id="log.search"),
+        Binding("n", "next_match(1)", "Next match", id="log.next"),
+        Binding("N", "next_match(-1)", "Previous match", show=False, id="log.previous"),
+        Binding("m", "next_marked", "Next marked", id="log.next-marked"),
+    ]
+
+    COMPONENT_CLASSES = {"logview--gutter", "logview--cursor", "logview--marked", "logview--match"}
+
+    cursor: reactive[int] = reactive(0)
+
+    class FindRequested(Message):
+        """The user pressed `/`: the pane around the view shows its search input."""
+
+    class StatusChanged(Message):
+        def __init__(self, status: str) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(self, *, redact: Callable[[str], str] | None = None, plain: bool = False,
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._lines: Sequence[str] = ()
+        self._marked: list[int] = []
+        self._marked_set: set[int] = set()
+        self._redact = redact or (lambda line: line)
+        self._plain = plain
+        self._shown: OrderedDict[int, str] = OrderedDict()
+        self.query_text = ""
+        self.matches: list[int] = []
+        self._gutter = 2
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def load(self, lines: Sequence[str], marked: Iterable[int] = (), *, redact: Callable[[str], str] | None = None) -> None:
+        """Show `lines` (kept by reference, never copied); the cursor goes to the first marked line."""
+        self._lines = lines
+        self._marked = sorted(i for i in set(marked) if 0 <= i < len(lines))
+        self._marked_set = set(self._marked)
+        if redact is not None:
+            self._redact = redact
+        self._shown.clear()
+        self.query_text, self.matches = "", []
+        self._gutter = len(str(len(lines))) + 3
+        width = max(map(len, lines), default=0) + self._gutter
+        self.virtual_size = Size(width, len(lines))
+        self.cursor = self._marked[0] if self._marked else 0
+        self.scroll_to(x=0, y=0, animate=False, immediate=True)
+        # the new virtual size is laid out on the next refresh; only then can we scroll to the cursor
+        self.call_after_refresh(self._reveal, self.cursor)
+        self.refresh()
+        self._post_status()
+
+    def _reveal(self, index: int) -> None:
+        """Scroll so line `index` shows, with a little context above it when there is room."""
+        context = min(2, max(0, self.size.height // 3))
+        self.scroll_to(y=max(0, index - context), animate=False, immediate=True)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    def shown_line(self, index: int) -> str:
+        """The line as the screen shows it: cleaned and redacted (cached for the lines in view)."""
+        text = self._shown.get(index)
+        if text is None:
+            text = clean(self._redact(self._lines[index]))
+            self._shown[index] = text
+            if len(self._shown) > CACHE_LINES:
+                self._shown.popitem(last=False)
+        else:
+            self._shown.move_to_end(index)
+        return text
+
+    def visible_text(self) -> list[str]:
+        """The text of the lines in view, as drawn (for tests and the screen reader in us all)."""
+        top = round(self.scroll_offset.y)
+        return [self.shown_line(i) for i in range(top, min(top + self.size.height, len(self._lines)))]
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        width = self.size.width
+        base = self.rich_style
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        text = self._line_text(index)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        return strip.crop_extend(scroll_x, scroll_x + width, base).simplify()
+
+    def _line_text(self, index: int) -> Text:
+        content = self.shown_line(index)
+        marked = index in self._marked_set
+        gutter_style = self.get_component_rich_style("logview--gutter", partial=True)
+        number = str(index + 1).rjust(self._gutter - 3)
+        marker = "▶" if marked else " "
+        text = Text.assemble((number, gutter_style), " ", (marker, "bold"), " ")
+        line = Text(content)
+        if marked:
+            # the marker and the band say "this line matters"; level colours would fight the band
+            line.stylize(self.get_component_rich_style("logview--marked", partial=True) + Style(bold=True))
+        elif not self._plain:
+            if ERROR.search(content):
+                line.stylize("red")
+            elif WARNING.search(content):
+                line.stylize("yellow")
+            line.highlight_regex(TOPIC, "cyan")
+        if self.query_text:
+            line.highlight_words([self.query_text], self.get_component_rich_style("logview--match", partial=True),
+                                 case_sensitive=False)
+        text.append_text(line)
+        if index == self.cursor:
+            text.stylize(self.get_component_rich_style("logview--cursor", partial=True) if self.has_focus else Style(underline=True))
+        return text
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._post_status()
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # --- moving ---------------------------------------------------------------------------------
+
+    def go_to(self, index: int) -> None:
+        if not self._lines:
+            return
+        self.cursor = max(0, min(index, len(self._lines) - 1))
+        top = round(self.scroll_offset.y)
+        height = max(1, self.size.height)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_move(self, delta: int) -> None:
+        self.go_to(self.cursor + delta)
+
+    def action_sideways(self, direction: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x + direction * max(8, self.size.width // 4)), animate=False)
+
+    def action_page(self, direction: int) -> None:
+        self.go_to(self.cursor + direction * max(1, self.size.height - 1))
+
+    def action_edge(self, end: int) -> None:
+        self.go_to(len(self._lines) - 1 if end else 0)
+
+    def action_next_marked(self) -> None:
+        after = [i for i in self._marked if i > self.cursor]
+        if after or self._marked:
+            self.go_to((after or self._marked)[0])
+
+    def action_find(self) -> None:
+        self.post_message(self.FindRequested())
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def find(self, query: str) -> None:
+        """Search for `query` (case-insensitive) in a thread; the cursor jumps to the next match."""
+        self.query_text = query
+        self.matches = []
+        self._shown_refresh()
+        if query:
+            self._scan(query)
+
+    def _shown_refresh(self) -> None:
+        self.refresh()
+        self._post_status()
+
+    @work(thread=True, exclusive=True, group="log-search")
+    def _scan(self, query: str) -> None:
+        needle = query.lower()
+        lines = self._lines
+        matches = [i for i, line in enumerate(lines) if needle in line.lower()]
+        self.app.call_from_thread(self._found, query, matches)
+
+    def _found(self, query: str, matches: list[int]) -> None:
+        if query != self.query_text:
+            return
+        self.matches = matches
+        self.action_next_match(1, include_current=True)
+        self._shown_refresh()
+
+    def action_next_match(self, direction: int, include_current: bool = False) -> None:
+        if not self.matches:
+            self._post_status()
+            return
+
+        needle = self.query_text.lower()
+        position = self.cursor
+        for _ in range(len(self.matches)):
+            if direction > 0:
+                i = bisect.bisect_left(self.matches, position) if include_current else bisect.bisect_right(self.matches, position)
+                candidate = self.matches[i % len(self.matches)]
+            else:
+                i = bisect.bisect_left(self.matches, position) - 1
+                candidate = self.matches[i % len(self.matches)]
+            # a match inside a redacted secret is not one the user can see: skip it
+            if needle in self.shown_line(candidate).lower():
+                self.go_to(candidate)
+                return
+            position, include_current = candidate, False
+        self._post_status()
+
+    def status(self) -> str:
+        if not self._lines:
+            return "no lines"
+        parts = [f"line {self.cursor + 1} of {len(self._lines)}"]
+        if self._marked:
+            parts.append(f"{len(self._marked)} marked ▶ (m: next)")
+        if self.query_text:
+            if self.matches:
+
+                at = bisect.bisect_left(self.matches, self.cursor)
+                here = at + 1 if at < len(self.matches) and self.matches[at] == self.cursor else None
+                parts.append(f"“{self.query_text}”: " + (f"match {here} of {len(self.matches)}" if here else f"{len(self.matches)} matches"))
+            else:
+                parts.append(f"“{self.query_text}”: no match")
+        return " · ".join(parts)
+
+    def _post_status(self) -> None:
+        self.post_message(self.StatusChanged(self.status()))

@@ -1,0 +1,227 @@
+"""The triage tree: symptom → checks → causes, filled in live as the runner reports.
+
+Checks show a spinner while they run, then a status symbol and word, their duration
+and one line of what they saw. Causes show their verdict, confirmed first. When the
+run ends the tree is rebuilt from the results, problems first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, SymptomResult, SymptomVerdict
+from castui.report.symbols import CHECK
+from castui.tree.model import Symptom
+from castui.widgets.verdict_badge import badge, cause_text, check_badge, duration_text, symptom_badge
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+RANK = {SymptomVerdict.PROBLEM: 0, SymptomVerdict.UNKNOWN: 1, SymptomVerdict.HEALTHY: 2}
+
+
+@dataclass(frozen=True)
+class TriageItem:
+    kind: Literal["symptom", "checks", "causes", "check", "cause"]
+    symptom_id: str
+    item_id: str | None = None
+
+
+class TriageTree(Tree[TriageItem]):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="triage.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="triage.up"),
+    ]
+
+    def __init__(self, *, plain: bool = False, timings: bool = True, id: str | None = None) -> None:
+        super().__init__("Diagnosis", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self._plain = plain
+        self._timings = timings
+        self._redact: Callable[[str], str] = lambda s: s
+        self._symptoms: dict[str, Symptom] = {}
+        self._by_item: dict[TriageItem, TreeNode[TriageItem]] = {}
+        self._titles: dict[tuple[str, str], str] = {}
+        self._in_flight: set[tuple[str, str]] = set()
+        self._done_checks: dict[str, int] = {}
+        self._frame = 0
+        self.checks: dict[tuple[str, str], CheckResult] = {}
+        self.results: dict[str, SymptomResult] = {}
+
+    def on_mount(self) -> None:
+        self._spin = self.set_interval(0.1, self._advance_spinner, pause=True)
+
+    # --- a run, live ----------------------------------------------------------------------------
+
+    def begin(self, symptoms: Iterable[Symptom], redact: Callable[[str], str]) -> None:
+        self._redact = redact
+        self._symptoms = {s.id: s for s in symptoms}
+        self._titles = {(s.id, c.id): c.title for s in self._symptoms.values() for c in s.checks}
+        self.checks, self.results, self._in_flight, self._done_checks = {}, {}, set(), {}
+        self.clear()
+        self._by_item = {}
+        for symptom in self._symptoms.values():
+            node = self._add(self.root, TriageItem("symptom", symptom.id), self._pending_symptom_label(symptom.id), expand=True)
+            checks = self._add(node, TriageItem("checks", symptom.id), Text("Checks", style="bold"), expand=True)
+            for check in symptom.checks:
+                label = self._check_label(symptom.id, check.id, None)
+                self._add(checks, TriageItem("check", symptom.id, check.id), label, leaf=True)
+            causes = self._add(node, TriageItem("causes", symptom.id), Text("Causes", style="bold"), expand=True)
+            for cause in symptom.causes:
+                label = Text.assemble(badge(CHECK[CheckStatus.PENDING], plain=self._plain), "  ", (cause.id, "bold"), f"  {cause.title}")
+                self._add(causes, TriageItem("cause", symptom.id, cause.id), label, leaf=True)
+        if self.root.children:
+            self.call_after_refresh(self.move_cursor, self.root.children[0])
+
+    def check_started(self, symptom_id: str, check_id: str) -> None:
+        self._in_flight.add((symptom_id, check_id))
+        if self._timings:
+            self._spin.resume()
+        self._relabel_check(symptom_id, check_id)
+
+    def check_finished(self, symptom_id: str, result: CheckResult) -> None:
+        self._in_flight.discard((symptom_id, result.id))
+        self.checks[(symptom_id, result.id)] = result
+        self._done_checks[symptom_id] = self._done_checks.get(symptom_id, 0) + 1
+        self._relabel_check(symptom_id, result.id)
+        node = self._by_item.get(TriageItem("symptom", symptom_id))
+        if node is not None and symptom_id not in self.results:
+            node.set_label(self._pending_symptom_label(symptom_id))
+        if not self._in_flight:
+            self._spin.pause()
+
+    def symptom_finished(self, result: SymptomResult) -> None:
+        self.results[result.id] = result
+        for check in result.checks:
+            self.checks[(result.id, check.id)] = check
+        node = self._by_item.get(TriageItem("symptom", result.id))
+        if node is None:
+            return
+        node.set_label(self._symptom_label(result))
+        causes = self._by_item[TriageItem("causes", result.id)]
+        cursor = self.cursor_node.data if self.cursor_node else None
+        for child in list(causes.children):
+            self._by_item.pop(child.data, None)  # type: ignore[arg-type]
+        causes.remove_children()
+        for cause in result.causes:
+            self._add(causes, TriageItem("cause", result.id, cause.id), self._cause_label(cause), leaf=True)
+        if cursor is not None and cursor in self._by_item:
+            self.call_after_refresh(self.move_cursor, self._by_item[cursor])
+
+    def finish(self, results: list[SymptomResult]) -> None:
+        """Rebuild from the final results: problems first; healthy symptoms folded when there are several."""
+        cursor = self.cursor_node.data if self.cursor_node else None
+        ordered = sorted(results, key=lambda r: RANK[r.verdict])
+        several = len(ordered) > 1
+        self.clear()
+        self._by_item = {}
+        self._in_flight.clear()
+        self._spin.pause()
+        for result in ordered:
+            self.results[result.id] = result
+            fold = several and result.verdict is SymptomVerdict.HEALTHY
+            node = self._add(self.root, TriageItem("symptom", result.id), self._symptom_label(result), expand=not fold)
+            # with several symptoms the causes matter most: checks fold away (enter/space opens them)
+            checks = self._add(node, TriageItem("checks", result.id), Text(f"Checks ({len(result.checks)})", style="bold"),
+                               expand=not several)
+            for check in result.checks:
+                self.checks[(result.id, check.id)] = check
+                self._add(checks, TriageItem("check", result.id, check.id), self._check_label(result.id, check.id, check), leaf=True)
+            causes = self._add(node, TriageItem("causes", result.id), Text("Causes", style="bold"), expand=True)
+            for cause in result.causes:
+                self._add(causes, TriageItem("cause", result.id, cause.id), self._cause_label(cause), leaf=True)
+        target = self.first_confirmed() or (self._by_item.get(cursor) if cursor else None)
+        if target is None and self.root.children:
+            target = self.root.children[0]
+        if target is not None:
+            self.call_after_refresh(self._land_on, target)
+
+    def _land_on(self, node: TreeNode[TriageItem]) -> None:
+        self.move_cursor(node)
+        self.scroll_to_node(node, animate=False)
+
+    def first_confirmed(self) -> TreeNode[TriageItem] | None:
+        for symptom in self.root.children:
+            for group in symptom.children:
+                for node in group.children:
+                    item = node.data
+                    if item and item.kind == "cause" and self.cause(item) and self.cause(item).verdict is CauseVerdict.CONFIRMED:  # type: ignore[union-attr]
+                        return node
+        return None
+
+    # --- lookups --------------------------------------------------------------------------------
+
+    @property
+    def checks_running(self) -> frozenset[tuple[str, str]]:
+        """(symptom id, check id) of the checks started and not yet finished."""
+        return frozenset(self._in_flight)
+
+    def cause(self, item: TriageItem) -> CauseResult | None:
+        result = self.results.get(item.symptom_id)
+        if result is None or item.kind != "cause":
+            return None
+        return next((c for c in result.causes if c.id == item.item_id), None)
+
+    def node_for(self, item: TriageItem) -> TreeNode[TriageItem] | None:
+        return self._by_item.get(item)
+
+    # --- labels ---------------------------------------------------------------------------------
+
+    def _add(self, parent: TreeNode[TriageItem], item: TriageItem, label: Text, *, expand: bool = False,
+             leaf: bool = False) -> TreeNode[TriageItem]:
+        node = parent.add_leaf(label, data=item) if leaf else parent.add(label, data=item, expand=expand)
+        self._by_item[item] = node
+        return node
+
+    def _pending_symptom_label(self, symptom_id: str) -> Text:
+        symptom = self._symptoms.get(symptom_id)
+        total = len(symptom.checks) if symptom else 0
+        done = self._done_checks.get(symptom_id, 0)
+        title = symptom.title if symptom else ""
+        return Text.assemble(badge(CHECK[CheckStatus.RUNNING], plain=self._plain), "  ", (symptom_id, "bold"), f"  {title}",
+                             (f"  {done}/{total} checks", "dim"))
+
+    def _symptom_label(self, result: SymptomResult) -> Text:
+        confirmed = sum(1 for c in result.causes if c.verdict is CauseVerdict.CONFIRMED)
+        tail = f"  {confirmed} confirmed" if confirmed else ""
+        if result.verdict is SymptomVerdict.PROBLEM and not confirmed:
+            tail = "  no cause confirmed: escalate (e)"
+        return Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}", (tail, "bold"))
+
+    def _check_label(self, symptom_id: str, check_id: str, result: CheckResult | None) -> Text:
+        title = self._titles.get((symptom_id, check_id), result.title if result else check_id)
+        if result is None:
+            if (symptom_id, check_id) in self._in_flight:
+                # without timings (screenshots) the spinner stands still, so pictures do not depend on when they are taken
+                frame = SPINNER[self._frame % len(SPINNER)] if self._timings else "…"
+                return Text.assemble((f"{frame} running", "bold" if self._plain else "bold cyan"), f"  {title}")
+            return Text.assemble(badge(CHECK[CheckStatus.PENDING], plain=self._plain), f"  {title}")
+        label = Text.assemble(check_badge(result, plain=self._plain), f"  {title}")
+        if self._timings and result.duration_ms is not None and (result.duration_ms > 0 or result.summary):
+            label.append(f"  {duration_text(result.duration_ms)}", style="dim")
+        line = result.reason or result.summary
+        if line:
+            label.append("  " + self._redact(line), style="dim")
+        return label
+
+    def _cause_label(self, cause: CauseResult) -> Text:
+        label = Text.assemble(cause_text(cause, plain=self._plain), "  ", (cause.id, "bold"), f"  {cause.title}")
+        if cause.fix is not None and cause.verdict is CauseVerdict.CONFIRMED:
+            label.append("  → fix", style="bold")
+        return label
+
+    def _relabel_check(self, symptom_id: str, check_id: str) -> None:
+        node = self._by_item.get(TriageItem("check", symptom_id, check_id))
+        if node is not None:
+            node.set_label(self._check_label(symptom_id, check_id, self.checks.get((symptom_id, check_id))))
+
+    def _advance_spinner(self) -> None:
+        self._frame += 1
+        for symptom_id, check_id in list(self._in_flight):
+            self._relabel_check(symptom_id, check_id)

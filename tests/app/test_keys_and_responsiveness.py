@@ -1,0 +1,122 @@
+"""Keys a user relies on: the keymap from the config file changes the key and the footer;
+the home screen's digits, filter, help and palette; and the app keeps answering keys
+while slow checks are still running."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from castui.lab import RunningLab
+from castui.lab.state import Fault
+from castui.screens.api_key_screen import ApiKeyScreen
+from castui.screens.help_screen import HelpScreen
+from castui.screens.home_screen import HomeScreen
+from castui.screens.triage_screen import TriageScreen
+from castui.tree import SYMPTOMS
+from castui.widgets.triage_tree import TriageTree
+from tests.app.conftest import finish_triage, footer_keys, lab_on_fixed_clock, settings_for, text_of, wait_for, wait_for_screen
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[RunningLab]:
+    running = lab_on_fixed_clock("unschedulable-pods-disabled")
+    yield running
+    running.stop()
+
+
+async def test_keymap_in_the_config_file_moves_the_key_and_the_footer(lab: RunningLab, make_app, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keymap]\n"triage.rerun" = "R"\n"app.help" = "h"\n')
+    app = make_app(lab, settings_for(lab, config=config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+        await finish_triage(pilot)
+        keys = footer_keys(app)
+        assert keys["Re-run"] == "R" and keys["Help"] == "h"
+
+        await pilot.press("r")  # the old key does nothing now
+        await pilot.pause()
+        assert triage.runs == 1
+        await pilot.press("R")
+        assert triage.runs == 2
+        await finish_triage(pilot)
+
+        await pilot.press("h")
+        help_screen = await wait_for_screen(pilot, HelpScreen)
+        rows = {row.action_id: row.keys for row in help_screen.rows}
+        assert rows["triage.rerun"] == "R" and rows["app.help"].startswith("h")
+
+
+async def test_home_digits_filter_help_and_palette(lab: RunningLab, make_app) -> None:
+    app = make_app(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = await wait_for_screen(pilot, HomeScreen)
+        options = home.query_one(OptionList)
+        assert options.option_count == 11, "every check, then the ten symptoms"
+
+        await pilot.press("slash", *"evict")
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["evictor-aggressive"]
+        await pilot.press("escape")
+        assert options.option_count == 11 and not home.query_one(Input).display
+
+        await pilot.press("question_mark")
+        help_screen = await wait_for_screen(pilot, HelpScreen)
+        ids = {row.action_id for row in help_screen.rows}
+        assert {"home.run-all", "home.filter", "home.pick-0", "app.help", "app.api-key"} <= ids
+        await pilot.press("escape")
+        await wait_for_screen(pilot, HomeScreen)
+
+        from castui.commands import CastuiCommands
+
+        titles = [title for title, _, _ in CastuiCommands(home).commands()]
+        assert "Run every check" in titles and f"Diagnose {SYMPTOMS[9].id}" in titles and "Filter" in titles
+
+        await pilot.press("0")  # the tenth symptom
+        triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+        assert triage.symptom_ids == [SYMPTOMS[9].id]
+
+
+async def test_a_typed_api_key_is_masked_and_kept_in_memory(make_app) -> None:
+    with lab_on_fixed_clock("api-key-missing") as lab:
+        app = make_app(lab)
+        async with app.run_test(size=(120, 40)) as pilot:
+            home = await wait_for_screen(pilot, HomeScreen)
+            await wait_for(pilot, lambda: "no key" in text_of(home.query_one("#reach", Static)), "the missing key")
+            await pilot.press("K")
+            modal = await wait_for_screen(pilot, ApiKeyScreen)
+            field = modal.query_one(Input)
+            assert field.password
+            field.insert_text_at_cursor("castui-lab-user-key-7d3f9a2b41c6e8f0")  # as a paste would
+            await pilot.pause()
+            assert "castui-lab-user-key" not in text_of(field)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "API ✓ answers" in text_of(home.query_one("#reach", Static)), "the API to answer")
+            assert app.settings.api_key_value == "castui-lab-user-key-7d3f9a2b41c6e8f0"
+
+
+async def test_keys_are_handled_while_a_slow_check_is_still_running(make_app) -> None:
+    with lab_on_fixed_clock("unschedulable-pods-disabled") as lab:
+        lab.server.state.faults.append(Fault("latency", path=r"/policies$", seconds=2))
+        app = make_app(lab)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("4")
+            triage = await wait_for_screen(pilot, TriageScreen)
+            tree = triage.query_one(TriageTree)
+            await wait_for(pilot, lambda: tree.checks_running, "a check to start")
+
+            await pilot.press("question_mark")
+            await wait_for_screen(pilot, HelpScreen, timeout=1)
+            await pilot.press("escape")
+            await wait_for_screen(pilot, TriageScreen, timeout=1)
+            before = tree.cursor_line
+            await pilot.press("j", "j")
+            await wait_for(pilot, lambda: tree.cursor_line == before + 2, "the cursor to move", timeout=1)
+            assert triage.diagnosis is None and tree.checks_running, "the slow check is still running"
+
+            diagnosis, _ = await finish_triage(pilot)
+            assert [c.id for _, c in diagnosis.confirmed()] == ["unschedulable-pods-disabled"]

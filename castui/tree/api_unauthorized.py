@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from castui.clients.errors import ApiKeyMissing, Forbidden, Unauthorized
@@ -25,23 +26,10 @@ async def gather_key_present(facts: Facts) -> bool:
     return await facts.has_api_key()
 
 
-async def gather_cluster_list(facts: Facts) -> dict[str, Any]:
-    """The status the API gives castui's key on the cluster list: 401 and 403 are answers, not failures."""
+async def status_of(call: Callable[[], Awaitable[object]]) -> dict[str, Any]:
+    """The status the API gives castui's key: 401 and 403 are answers here, not failures."""
     try:
-        clusters = await facts.clusters()
-    except ApiKeyMissing:
-        return {"status": None}
-    except Unauthorized:
-        return {"status": 401}
-    except Forbidden:
-        return {"status": 403}
-    return {"status": 200, "count": len(clusters)}
-
-
-async def gather_cluster_access(facts: Facts) -> dict[str, Any]:
-    """A key of another organisation lists clusters fine but gets 403 on this one."""
-    try:
-        await facts.cluster()
+        await call()
     except ApiKeyMissing:
         return {"status": None}
     except Unauthorized:
@@ -49,6 +37,15 @@ async def gather_cluster_access(facts: Facts) -> dict[str, Any]:
     except Forbidden:
         return {"status": 403}
     return {"status": 200}
+
+
+async def gather_cluster_list(facts: Facts) -> dict[str, Any]:
+    return await status_of(facts.clusters)
+
+
+async def gather_cluster_access(facts: Facts) -> dict[str, Any]:
+    """A key of another organisation lists clusters fine but gets 403 on this one."""
+    return await status_of(facts.cluster)
 
 
 async def gather_key_details(facts: Facts) -> dict[str, Any] | None:

@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("castui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `castui diagnose | head`: the reader left; stop quietly like other Unix tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 # --- commands ---------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ class HelmRelease(BaseModel):
 def decode_release_secret(secret: dict[str, Any]) -> HelmRelease:
     """A release from one Secret as the Kubernetes API returns it; MalformedResponse if corrupt."""
     label = f"Helm release Secret {_meta(secret).get('namespace')}/{_meta(secret).get('name')}"
-    payload = (secret.get("data") or {}).get("release")
+    data = secret.get("data") if isinstance(secret, dict) else None
+    payload = data.get("release") if isinstance(data, dict) else None
     if not isinstance(payload, str):
         raise MalformedResponse(f"{label}: no data.release")
     try:
@@ -145,24 +146,29 @@ def _time(value: Any) -> Any:
 def _identity(secret: dict[str, Any]) -> tuple[tuple[str, str], int] | None:
     """((namespace, release name), revision) from the labels, else from the Secret's name."""
     meta = _meta(secret)
-    labels = meta.get("labels") or {}
-    if secret.get("type") != SECRET_TYPE and labels.get("owner") != "helm":
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    if not isinstance(secret, dict) or secret.get("type") != SECRET_TYPE and labels.get("owner") != "helm":
         return None
-    match = _SECRET_NAME.match(meta.get("name") or "")
-    name = labels.get("name") or (match and match["name"])
-    revision = labels.get("version") or (match and match["revision"])
+    match = _SECRET_NAME.match(_str(meta.get("name")))
+    name = _str(labels.get("name")) or (match and match["name"])
+    revision = _str(labels.get("version")) or (match and match["revision"])
     if not name or not str(revision).isdigit():
         return None
-    return (meta.get("namespace") or "", str(name)), int(str(revision))
+    return (_str(meta.get("namespace")), str(name)), int(str(revision))
 
 
 def _sort_key(entry: tuple[int, dict[str, Any]]) -> tuple[str, str]:
     meta = _meta(entry[1])
-    return meta.get("namespace") or "", meta.get("name") or ""
+    return _str(meta.get("namespace")), _str(meta.get("name"))
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _meta(secret: dict[str, Any]) -> dict[str, Any]:
-    return secret.get("metadata") or {}
+    meta = secret.get("metadata") if isinstance(secret, dict) else None
+    return meta if isinstance(meta, dict) else {}  # a malformed Secret is skipped, not a crash
 
 
 def _unix_seconds(value: Any) -> str | None:

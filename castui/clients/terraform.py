@@ -39,12 +39,14 @@ def read_state(directory: Path) -> dict[str, Any] | None:
         raise MalformedResponse(f"{path}: not a readable Terraform state: {exc}") from None
     if not isinstance(state, dict) or state.get("version") != 4:
         raise MalformedResponse(f"{path}: Terraform state version {state.get('version') if isinstance(state, dict) else '?'} is not supported (4 expected)")
-    for resource in state.get("resources") or []:
+    for resource in _list(state.get("resources")):
         if not isinstance(resource, dict) or resource.get("type") != "castai_autoscaler" or resource.get("mode") != "managed":
             continue
-        for instance in resource.get("instances") or []:
-            attributes = (instance or {}).get("attributes") or {}
-            address = ".".join(p for p in (resource.get("module"), "castai_autoscaler", resource.get("name")) if p)
+        for instance in _list(resource.get("instances")):
+            attributes = instance.get("attributes") if isinstance(instance, dict) else None
+            if not isinstance(attributes, dict):
+                raise MalformedResponse(f"{path}: the castai_autoscaler resource has no attributes object")
+            address = ".".join(p for p in (resource.get("module"), "castai_autoscaler", resource.get("name")) if p and isinstance(p, str))
             return {
                 "address": address,
                 "cluster_id": attributes.get("cluster_id"),
@@ -54,18 +56,27 @@ def read_state(directory: Path) -> dict[str, Any] | None:
     return None
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def declared_policies(attributes: dict[str, Any]) -> dict[str, Any]:
     """`autoscaler_settings` (snake_case, lists of one block) → camelCase, or `autoscaler_policies_json` as is."""
     settings = attributes.get("autoscaler_settings")
     if settings:
-        return _camel(_unwrap(settings))
+        declared = _camel(_unwrap(settings))
+        if not isinstance(declared, dict):
+            raise MalformedResponse("autoscaler_settings is not a block of settings")
+        return declared
     raw = attributes.get("autoscaler_policies_json")
     if raw:
         try:
-            value = json.loads(raw)
+            value = json.loads(raw) if isinstance(raw, str) else None
         except json.JSONDecodeError as exc:
             raise MalformedResponse(f"autoscaler_policies_json is not JSON: {exc}") from None
-        return value if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            raise MalformedResponse("autoscaler_policies_json is not a JSON object")
+        return value
     return {}
 
 

@@ -48,6 +48,15 @@ async def render_fix(template: FixTemplate, judgement: Judgement, facts: "Facts"
         patch = template.policies_patch(values) if callable(template.policies_patch) else template.policies_patch
         api_call = await _policies_call(dict(patch), facts)
         commands.append(curl_for(facts.settings.api_url, api_call))
+    note = fill(template.note, values) if template.note else None
+    expandable = next((v for v in judgement.fix_args.values() if isinstance(v, str) and "${" in v), None)
+    if expandable is not None:
+        # shell_join keeps `${CASTAI_…}` expandable on purpose; the same text inside a name from the
+        # cluster would hand the user's key (or any variable) to whoever named it. No valid
+        # Kubernetes name contains `${`, so such a name means tampering: offer no command at all.
+        commands = []
+        note = (f"no command shown: {expandable!r} comes from the cluster and contains '${{', which a shell "
+                "would expand (no valid Kubernetes name does); find out who created it") + (f". {note}" if note else "")
     return Fix(
         title=fill(template.title, values),
         explanation=fill(template.explanation, values),
@@ -56,7 +65,7 @@ async def render_fix(template: FixTemplate, judgement: Judgement, facts: "Facts"
         recheck=list(template.recheck),
         api_call=api_call,
         stdin=fill(template.stdin, values) if template.stdin else None,
-        note=fill(template.note, values) if template.note else None,
+        note=note,
     )
 
 

@@ -11,6 +11,8 @@ from castui.tree.reading import (
     HEALTHY_ACTIVITY,
     NETWORK_ERROR,
     PROVIDER_ERROR,
+    as_dict,
+    as_dicts,
     container_statuses,
     is_crashlooping,
     is_ready,
@@ -33,7 +35,11 @@ async def gather_agent_logs(facts: Facts) -> dict[str, Any]:
     if not pods:
         return {"pod": None, "current": [], "previous": []}
     pod = max(pods, key=lambda p: (is_crashlooping(p), restarts(p)))
-    container = "agent" if any(s.get("name") == "agent" for s in container_statuses(pod)) else None
+    # a real apiserver refuses a log request without a container on a multi-container pod, and an
+    # evicted pod has no container statuses: name the container from the spec as well
+    spec_containers = as_dicts(as_dict(pod.get("spec")).get("containers"))
+    named_agent = any(s.get("name") == "agent" for s in [*container_statuses(pod), *spec_containers])
+    container = "agent" if named_agent else None
     current = log_lines(await facts.logs(name_of(pod), container))
     previous: list[str] = []
     if restarts(pod):

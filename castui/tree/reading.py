@@ -4,32 +4,57 @@ judges share, so "is this pod running?" has one answer everywhere."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from castui.diagnosis import Evidence
+
+# --- shapes: objects from a server or a bundle may be malformed; reading them must not raise ---
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A JSON object, or {} for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_dicts(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list, or [] for anything else."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def as_str(value: Any, default: str = "") -> str:
+    return default if value is None else value if isinstance(value, str) else str(value)
+
+
+def as_int(value: Any) -> int:
+    """An integer field (restartCount, count), 0 when absent or not a number."""
+    try:
+        return int(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else 0
+    except (ValueError, OverflowError):
+        return 0
+
 
 # --- pods ---------------------------------------------------------------------------------------
 
 
 def name_of(obj: dict[str, Any]) -> str:
-    return obj.get("metadata", {}).get("name", "?")
+    return as_str(as_dict(as_dict(obj).get("metadata")).get("name"), "?")
 
 
 def namespaced_name(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata", {})
-    return f"{meta.get('namespace', '')}/{meta.get('name', '?')}".lstrip("/")
+    meta = as_dict(as_dict(obj).get("metadata"))
+    return f"{as_str(meta.get('namespace'))}/{as_str(meta.get('name'), '?')}".lstrip("/")
 
 
 def container_statuses(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    return (pod.get("status") or {}).get("containerStatuses") or []
+    return as_dicts(as_dict(as_dict(pod).get("status")).get("containerStatuses"))
 
 
 def waiting_reason(pod: dict[str, Any]) -> str | None:
     for status in container_statuses(pod):
-        waiting = (status.get("state") or {}).get("waiting")
-        if waiting and waiting.get("reason"):
-            return waiting["reason"]
+        waiting = as_dict(as_dict(status.get("state")).get("waiting"))
+        if waiting.get("reason"):
+            return as_str(waiting["reason"])
     return None
 
 
@@ -40,35 +65,35 @@ def is_crashlooping(pod: dict[str, Any]) -> bool:
 def has_running_container(pod: dict[str, Any], container: str | None = None) -> bool:
     """A container in `state.running`: phase `Running` alone says nothing (a crash loop keeps it)."""
     return any(
-        "running" in (s.get("state") or {}) and (container is None or s.get("name") == container)
+        "running" in as_dict(s.get("state")) and (container is None or s.get("name") == container)
         for s in container_statuses(pod)
     )
 
 
 def is_ready(pod: dict[str, Any]) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
+    conditions = as_dicts(as_dict(as_dict(pod).get("status")).get("conditions"))
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions) and has_running_container(pod)
 
 
 def restarts(pod: dict[str, Any]) -> int:
-    return sum(int(s.get("restartCount") or 0) for s in container_statuses(pod))
+    return sum(as_int(s.get("restartCount")) for s in container_statuses(pod))
 
 
 def last_termination(pod: dict[str, Any]) -> str | None:
     for status in container_statuses(pod):
-        terminated = (status.get("lastState") or {}).get("terminated")
+        terminated = as_dict(as_dict(status.get("lastState")).get("terminated"))
         if terminated:
-            return f"{terminated.get('reason', 'Terminated')} (exit {terminated.get('exitCode', '?')})"
+            return f"{as_str(terminated.get('reason'), 'Terminated')} (exit {as_str(terminated.get('exitCode'), '?')})"
     return None
 
 
 def pod_line(pod: dict[str, Any]) -> str:
-    status = pod.get("status") or {}
+    status = as_dict(as_dict(pod).get("status"))
     ready = sum(1 for s in container_statuses(pod) if s.get("ready"))
     parts = [
         name_of(pod),
-        status.get("phase", "?"),
-        f"ready {ready}/{len(container_statuses(pod)) or len(pod.get('spec', {}).get('containers', []))}",
+        as_str(status.get("phase"), "?"),
+        f"ready {ready}/{len(container_statuses(pod)) or len(as_dicts(as_dict(as_dict(pod).get('spec')).get('containers')))}",
         f"restarts {restarts(pod)}",
     ]
     if reason := waiting_reason(pod):
@@ -84,7 +109,7 @@ def pods_table(title: str, pods: list[dict[str, Any]]) -> Evidence:
         rows.append(
             [
                 namespaced_name(pod),
-                (pod.get("status") or {}).get("phase", "?"),
+                as_str(as_dict(as_dict(pod).get("status")).get("phase"), "?"),
                 "yes" if is_ready(pod) else "no",
                 str(restarts(pod)),
                 waiting_reason(pod) or "",
@@ -96,29 +121,30 @@ def pods_table(title: str, pods: list[dict[str, Any]]) -> Evidence:
 
 def started_at(pod: dict[str, Any]) -> datetime | None:
     """When the pod started, from status (a restored object's creationTimestamp is not truthful)."""
-    return parse_time((pod.get("status") or {}).get("startTime"))
+    return parse_time(as_dict(as_dict(pod).get("status")).get("startTime"))
 
 
 def parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # comparable with now
 
 
 def owner_kind(pod: dict[str, Any]) -> str | None:
-    owners = pod.get("metadata", {}).get("ownerReferences") or []
-    return owners[0].get("kind") if owners else None
+    owners = as_dicts(as_dict(as_dict(pod).get("metadata")).get("ownerReferences"))
+    return as_str(owners[0].get("kind")) if owners else None
 
 
 def container_env(workload: dict[str, Any], container: str | None = None) -> dict[str, str]:
     """Plain `value` env of a Deployment's containers (first container, or the named one)."""
-    containers = workload.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
+    containers = as_dicts(as_dict(as_dict(as_dict(as_dict(workload).get("spec")).get("template")).get("spec")).get("containers"))
     for spec in containers:
         if container is None or spec.get("name") == container:
-            return {e["name"]: e.get("value", "") for e in spec.get("env") or [] if "name" in e and "value" in e}
+            return {e["name"]: as_str(e["value"]) for e in as_dicts(spec.get("env")) if isinstance(e.get("name"), str) and "value" in e}
     return {}
 
 
@@ -132,8 +158,8 @@ def quantity_cores(value: Any) -> float:
 
 
 def pod_cpu_request(pod: dict[str, Any]) -> float:
-    containers = pod.get("spec", {}).get("containers") or []
-    return sum(quantity_cores(((c.get("resources") or {}).get("requests") or {}).get("cpu")) for c in containers)
+    containers = as_dicts(as_dict(as_dict(pod).get("spec")).get("containers"))
+    return sum(quantity_cores(as_dict(as_dict(c.get("resources")).get("requests")).get("cpu")) for c in containers)
 
 
 # --- agent logs --------------------------------------------------------------------------------
@@ -166,8 +192,8 @@ def log_evidence(title: str, lines: list[str], highlight: list[int]) -> Evidence
 
 def event_rows(events: list[dict[str, Any]]) -> list[list[str]]:
     rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"]]
-    for event in events:
-        involved = event.get("involvedObject") or {}
+    for event in as_dicts(events):
+        involved = as_dict(event.get("involvedObject"))
         rows.append(
             [
                 str(event.get("lastTimestamp") or event.get("eventTime") or ""),

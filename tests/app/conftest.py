@@ -27,7 +27,7 @@ from castui.lab.scenarios import build
 FIXED = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
 #: snapshot labs listen on the first free port of this range, so an API URL that reaches
 #: the screen (the curl of an API fix) is the same on every run
-SNAPSHOT_PORTS = range(47310, 47330)
+SNAPSHOT_PORTS = range(23410, 23430)  # below the ephemeral range, where no outgoing connection takes them
 NO_CONFIG = Path("/nonexistent/castui/config.toml")
 
 

@@ -23,6 +23,7 @@ from pytest so it can be used from plain scripts too.
 from __future__ import annotations
 
 import atexit
+import base64
 import ctypes
 import json
 import os
@@ -468,10 +469,21 @@ class RealApiServer:
         user: str = ADMIN_USER,
         context_name: str = "real",
         namespace: str | None = None,
+        verify_tls: bool = False,
     ) -> Path:
-        """Write a kubeconfig for ``user`` ('admin' or 'restricted'); returns the path."""
+        """Write a kubeconfig for ``user`` ('admin' or 'restricted'); returns the path.
+
+        With ``verify_tls`` the kubeconfig carries the CA the server generated for itself
+        (``--cert-dir`` writes the serving certificate followed by its CA), so clients
+        verify the server as against a real cluster; otherwise ``insecure-skip-tls-verify``.
+        """
         if not self.url:
             raise RuntimeError("RealApiServer is not started")
+        cluster: dict[str, Any] = {"server": self.url, "insecure-skip-tls-verify": True}
+        if verify_tls:
+            assert self.workdir is not None
+            chain = (self.workdir / "certs" / "apiserver.crt").read_bytes()
+            cluster = {"server": self.url, "certificate-authority-data": base64.b64encode(chain).decode()}
         ctx: dict[str, Any] = {"cluster": context_name, "user": f"{context_name}-{user}"}
         if namespace:
             ctx["namespace"] = namespace
@@ -480,10 +492,7 @@ class RealApiServer:
             "kind": "Config",
             "preferences": {},
             "clusters": [
-                {
-                    "name": context_name,
-                    "cluster": {"server": self.url, "insecure-skip-tls-verify": True},
-                }
+                {"name": context_name, "cluster": cluster}
             ],
             "users": [{"name": f"{context_name}-{user}", "user": {"token": self.token_for(user)}}],
             "contexts": [{"name": context_name, "context": ctx}],

@@ -180,9 +180,16 @@ class Facts:
     ) -> T:
         """A big list folded page by page (in the Kubernetes thread) into what a check needs, so
         100,000 pods never sit in memory at once; `raw` keeps the folded answer under ("fold", name)."""
+        from castui.clients.gc_pause import paused_collector
+
+        def folded(kube: "KubeGateway") -> T:
+            # each page's objects die with the page (reference counting); collector passes in between
+            # would only rescan them, and everything else castui holds, again and again
+            with paused_collector():
+                return fold(kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size))
+
         key = ("fold", name, resource, namespace, field_selector)
-        return await self.recorded(key, self.kube_call(key, lambda kube: fold(
-            kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size))))
+        return await self.recorded(key, self.kube_call(key, folded))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)
@@ -352,6 +359,8 @@ def describe_fetch(key: Any) -> str:
     if not isinstance(key, tuple) or not key:
         return "read from the cluster or the API"
     kind, args = str(key[0]), key[1:]
+    if kind == "fold" and len(args) > 1:  # ("fold", name, resource, namespace, field selector): a paged list
+        kind, args = "list", args[1:]
     if kind in ("list", "get") and args:
         resource, namespace = str(args[0]), args[1] if len(args) > 1 else None
         target = f"{resource} {args[2]}" if kind == "get" and len(args) > 2 else resource

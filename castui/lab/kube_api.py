@@ -795,24 +795,25 @@ def _int_arg(req: LabRequest, name: str) -> int:
 
 
 def _list(state: LabState, req: LabRequest, target: Target) -> LabResponse:
-    match = _matcher(req, target)
-    items = sorted((o for o in state.items(target.store) if match(o)), key=_key)
+    from castui.lab.list_index import list_body, list_page  # a sorted index per store: 100,000 pods page fast
+
+    match = _matcher(req, target)  # validates the selectors even when there are none to apply
+    selective = bool(req.arg("labelSelector") or req.arg("fieldSelector"))
     token = req.arg("continue")
-    if token:
-        start = _decode_continue(token)
-        items = [o for o in items if _key(o) > start]
     rv = _current_rv(state)
     meta: Obj = {"resourceVersion": str(rv)}
-    limit = _int_arg(req, "limit")
-    if 0 < limit < len(items):
-        meta["continue"] = _encode_continue(rv, _key(items[limit - 1]))
-        meta["remainingItemCount"] = len(items) - limit
-        items = items[:limit]
+    page = list_page(state, target.store, namespace=target.namespace if target.rt.namespaced else None,
+                     match=match if selective else None, after=_decode_continue(token) if token else None,
+                     limit=_int_arg(req, "limit"))
+    items = page.items
+    if page.last is not None:
+        meta["continue"] = _encode_continue(rv, page.last)
+        if page.remaining is not None:  # unknown with selectors: the real server omits it then
+            meta["remainingItemCount"] = page.remaining
     if _wants_table(req):
         return LabResponse.of_json(table(target.rt, items, req, meta))
-    served = [_served(target.rt, o) for o in items]
-    body = {"kind": f"{target.rt.kind}List", "apiVersion": target.rt.group_version, "metadata": meta, "items": served}
-    return LabResponse.of_json(body)
+    body = list_body(state, target.store, target.rt.kind, target.rt.group_version, meta, items, lambda o: _served(target.rt, o))
+    return LabResponse(200, body, "application/json")
 
 
 def _get(state: LabState, req: LabRequest, target: Target) -> LabResponse:

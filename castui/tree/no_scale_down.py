@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from castui.engine.facts import Facts
@@ -41,23 +42,43 @@ def drain_blocker(pod: dict[str, Any]) -> str | None:
     return None
 
 
+#: pods that have finished hold no node; the server leaves them out of the answer
+RUNNING_OR_PENDING = "status.phase!=Succeeded,status.phase!=Failed"
+
+
+def workload_by_node(pages: Iterable[list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Per node: how many workload pods could be moved off it, and the pods that block a drain.
+
+    DaemonSet pods do not count (they run on every node). Folded page by page: only counts
+    and blockers stay, never the pods themselves.
+    """
+    by_node: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        for pod in page:
+            node = pod.get("spec", {}).get("nodeName")
+            if not node or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed") or owner_kind(pod) == "DaemonSet":
+                continue
+            entry = by_node.setdefault(node, {"movable": 0, "blockers": []})
+            if why := drain_blocker(pod):
+                entry["blockers"].append((namespaced_name(pod), why))
+            else:
+                entry["movable"] += 1
+    return by_node
+
+
 async def gather_node_occupancy(facts: Facts) -> list[dict[str, Any]]:
     """Nodes that hold nothing but DaemonSet pods and pods that block a drain."""
-    nodes, pods = await facts.nodes(), await facts.all_pods()
-    by_node: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for pod in pods:
-        node = pod.get("spec", {}).get("nodeName")
-        if node and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-            by_node[node].append(pod)
+    nodes, by_node = await asyncio.gather(
+        facts.nodes(), facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING)
+    )
     empty = []
     for node in nodes:
-        workload = [p for p in by_node.get(name_of(node), []) if owner_kind(p) != "DaemonSet"]
-        blockers = [(namespaced_name(p), why) for p in workload if (why := drain_blocker(p))]
-        if len(blockers) == len(workload):
+        occupancy = by_node.get(name_of(node)) or {"movable": 0, "blockers": []}
+        if not occupancy["movable"]:
             meta = node.get("metadata", {})
             marked = next((k for k in REMOVAL_DISABLED if (meta.get("labels") or {}).get(k) == "true"
                            or (meta.get("annotations") or {}).get(k) == "true"), None)
-            empty.append({"node": name_of(node), "blockers": blockers, "node_marked": marked})
+            empty.append({"node": name_of(node), "blockers": list(occupancy["blockers"]), "node_marked": marked})
     return empty
 
 

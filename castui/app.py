@@ -234,6 +234,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.screens.confirm_screen import ConfirmScreen
     from castui.screens.consent_screen import ConsentScreen
     from castui.screens.escalation_screen import EscalationScreen
+    from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
     from castui.screens.home_screen import HomeScreen
     from castui.screens.remediation_screen import RemediationScreen
@@ -245,7 +246,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.log_view import LogView
     from castui.widgets.triage_tree import TriageTree
 
-    owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, HelpScreen, ConfirmScreen,
+    owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
               ConsentScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:

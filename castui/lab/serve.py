@@ -22,7 +22,7 @@ def serve(args: argparse.Namespace) -> int:
         print("\nexport these to point kubectl and castui at it:")
         print(f"  export KUBECONFIG={shlex.quote(str(running.kubeconfig))}")
         print(f"  export CASTAI_API_URL={running.api_url} CASTAI_API_KEY={running.api_key}")
-        print("  castui diagnose --all-contexts")
+        print(f"  castui diagnose --all-contexts --helm-repo-url {running.api_url}/helm-charts --status-url {running.api_url}/status")
     else:
         cluster = None
         if args.scale:

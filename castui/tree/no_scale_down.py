@@ -68,9 +68,16 @@ def workload_by_node(pages: Iterable[list[dict[str, Any]]]) -> dict[str, dict[st
 
 async def gather_node_occupancy(facts: Facts) -> list[dict[str, Any]]:
     """Nodes that hold nothing but DaemonSet pods and pods that block a drain."""
-    nodes, by_node = await asyncio.gather(
-        facts.nodes(), facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING)
+    # both at once; the nodes awaited first, so when both fail the reason is always the nodes'
+    pods = asyncio.ensure_future(
+        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING)
     )
+    try:
+        nodes = await facts.nodes()
+    except BaseException:
+        pods.cancel()  # only this wait: the fetch itself is memoised and shielded
+        raise
+    by_node = await pods
     empty = []
     for node in nodes:
         occupancy = by_node.get(name_of(node)) or {"movable": 0, "blockers": []}

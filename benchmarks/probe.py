@@ -1,0 +1,137 @@
+"""What the benchmark runs in a fresh process, so each measurement owns its memory.
+
+    python benchmarks/probe.py session CONFIG_JSON   castui's Session.diagnose, all ten symptoms
+    python benchmarks/probe.py cli ARGS...           the `castui` command itself (cold start), e.g. diagnose …
+    python benchmarks/probe.py ui LINES ROWS         LogView with LINES lines, EvidenceTable with ROWS rows
+
+Each prints one JSON line on stdout (`cli` on stderr, after castui's own output), with
+the process's peak resident memory from /proc/self/status (VmHWM: this process only,
+unlike getrusage's maxrss, which Linux carries over from the forking parent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+MARKER = "CASTUI-BENCH "
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def session(config: dict[str, Any]) -> dict[str, Any]:
+    """One diagnosis of all ten symptoms; imports paid before the clock starts (that is the CLI's number)."""
+    import kubernetes.client  # noqa: F401 - the lazy import a first Kubernetes call would pay
+    from pydantic import SecretStr
+
+    from castui.config import load_settings
+    from castui.engine.session import Session
+
+    settings = load_settings(config["settings"], env={})
+    settings.api_key = SecretStr(config["api_key"]) if config.get("api_key") else None
+
+    async def run() -> tuple[float, Any]:
+        async with Session(settings) as opened:
+            started = time.perf_counter()
+            diagnosis = await opened.diagnose()
+            return time.perf_counter() - started, diagnosis
+
+    wall, diagnosis = asyncio.run(run())
+    return {"wall_s": round(wall, 3), "exit_code": diagnosis.exit_code,
+            "confirmed": sorted(c.id for _, c in diagnosis.confirmed()), "peak_rss_mb": peak_rss_mb()}
+
+
+def cli(argv: list[str]) -> int:
+    import atexit
+
+    atexit.register(lambda: print(MARKER + json.dumps({"peak_rss_mb": peak_rss_mb()}), file=sys.stderr, flush=True))
+    from castui.cli import main
+
+    return main(argv)
+
+
+def ui(lines: int, rows: int) -> dict[str, Any]:
+    """A million-line log and a 100,000-row events table in the app's own widgets, headless."""
+    from textual.app import App, ComposeResult
+
+    try:
+        from castui.widgets.evidence_table import EvidenceTable
+        from castui.widgets.log_view import LogView
+    except ImportError as error:
+        return {"skipped": f"castui.widgets not ready: {error}"}
+
+    log = [f'time="2026-01-01T00:00:{i % 60:02d}Z" level={"error" if i % 997 == 0 else "info"} msg="delta upload finished" '
+           f'items={i % 500} response_code=204 roundtrip_duration_ms={i % 90}' for i in range(lines)]
+    table = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]] + [
+        [f"{i % 59}m", "Warning" if i % 7 == 0 else "Normal", "Evicted" if i % 7 == 0 else "Scheduled",
+         f"pod/svc-{i % 5000:05d}-{i:06x}", f"event {i} for team-{i % 50:02d}"] for i in range(rows)]
+    result: dict[str, Any] = {"lines": lines, "rows": rows}
+
+    class Bench(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LogView(id="log")
+            yield EvidenceTable(id="events")
+
+    async def run() -> None:
+        app = Bench()
+        async with app.run_test(size=(120, 40)) as pilot:
+            view, events = app.query_one(LogView), app.query_one(EvidenceTable)
+            started = time.perf_counter()
+            view.load(log)
+            await pilot.pause()
+            result["log_load_and_first_frame_s"] = round(time.perf_counter() - started, 3)
+            view.focus()
+            started = time.perf_counter()
+            await pilot.press("end")
+            await pilot.pause()
+            result["log_jump_to_end_s"] = round(time.perf_counter() - started, 3)
+            assert view.visible_text(), "the log shows nothing"
+            started = time.perf_counter()
+            for _ in range(20):
+                await pilot.press("pageup")
+            await pilot.pause()
+            result["log_20_pages_s"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            events.load(table, lambda text: text)
+            await pilot.pause()
+            result["table_load_and_first_frame_s"] = round(time.perf_counter() - started, 3)
+            events.focus()
+            started = time.perf_counter()
+            await pilot.press("end")
+            await pilot.pause()
+            result["table_jump_to_end_s"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            await pilot.press("s")
+            await pilot.pause()
+            result["table_sort_s"] = round(time.perf_counter() - started, 3)
+
+    asyncio.run(run())
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def main(argv: list[str]) -> int:
+    what, rest = argv[0], argv[1:]
+    if what == "cli":
+        return cli(rest)
+    if what == "session":
+        print(json.dumps(session(json.loads(rest[0]))), flush=True)
+    elif what == "ui":
+        print(json.dumps(ui(int(rest[0]), int(rest[1]))), flush=True)
+    else:
+        print(f"unknown probe {what!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,254 @@
+"""The fleet: one row per cluster, one column per symptom, cells filling in as checks finish.
+
+`enter` opens the highlighted cluster's triage (the same screen as for one cluster),
+`r` re-runs the highlighted row, `R` every row. The runs are workers of this screen;
+their events arrive as messages. `FleetApp` is the app opened on this screen by
+`castui --all-contexts` (or several `--context`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from castui.app import CastuiApp
+from castui.diagnosis import CauseVerdict, SymptomVerdict
+from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
+from castui.engine.runner import SymptomFinished
+from castui.report.fleet import cluster_state
+from castui.report.symbols import SYMPTOM
+from castui.tree import SYMPTOMS
+
+if TYPE_CHECKING:
+    from castui.config import Settings
+
+WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
+STATE_COLUMN = "state"
+#: room for the longest state, "? could not check all"
+STATE_WIDTH = 24
+
+
+class FleetProgress(Message):
+    def __init__(self, event: FleetEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+def short_label(symptom_id: str) -> str:
+    """Column headers narrow enough for ten symptoms on an 80-column terminal."""
+    return {"agent-crashloop": "crash", "agent-disconnected": "disc", "api-unauthorized": "api",
+            "no-scale-up": "up", "no-scale-down": "down", "spot-fallback": "spot", "evictor-aggressive": "evict",
+            "terraform-drift": "tf", "helm-mismatch": "helm", "workload-autoscaler": "wa"}.get(symptom_id, symptom_id[:5])
+
+
+class FleetScreen(Screen[None]):
+    CSS_PATH = "fleet_screen.tcss"
+    AUTO_FOCUS = "#fleet-table"
+
+    BINDINGS = [
+        Binding("enter", "open", "Triage", id="fleet.open"),
+        Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
+        Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
+        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+    ]
+
+    def __init__(self, fleet: Fleet) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.running: set[str] = set()
+
+    @property
+    def plain(self) -> bool:
+        return bool(self.app.settings.plain)  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="fleet-title")
+        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="fleet-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.add_column("cluster", key="cluster")
+        for s in SYMPTOMS:
+            table.add_column(short_label(s.id), key=s.id)
+        table.add_column("", key=STATE_COLUMN, width=STATE_WIDTH)
+        for context in self.fleet.contexts:
+            table.add_row(context, *[self.cell(*WAITING) for _ in SYMPTOMS], Text("waiting", style="dim"), key=context)
+        self.query_one("#fleet-title", Static).update(self.title_text())
+        self.run_all()
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#fleet-table", DataTable)
+
+    def cell(self, symbol: str, style: str) -> Text:
+        return Text(symbol, style="" if self.plain else style, justify="center")
+
+    def title_text(self) -> Text:
+        legend = "  ".join(f"{short_label(s.id)}={s.id}" for s in SYMPTOMS)
+        return Text.assemble((f"castui fleet: {len(self.fleet.contexts)} clusters", "bold"),
+                             ("   ✓ healthy  ✗ problem  ? could not check  … running\n", "dim"), (legend, "dim"))
+
+    def highlighted(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    # --- runs -----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="fleet", exit_on_error=False)
+    async def run_all(self) -> None:
+        self.running = set(self.fleet.contexts)  # from now: `R` waits; each row leaves the set as it finishes
+        try:
+            await self.fleet.run(on_event=self.post_progress)
+        finally:
+            self.running.clear()  # also when cancelled (the screen went away)
+
+    @work(group="fleet-row", exit_on_error=False)
+    async def run_row(self, context: str) -> None:
+        self.running.add(context)
+        try:
+            await self.fleet.run_cluster(context, on_event=self.post_progress)
+        finally:
+            self.running.discard(context)
+
+    def post_progress(self, event: FleetEvent) -> None:
+        if isinstance(event, ClusterFinished):
+            self.running.discard(event.result.context)  # before the message: the detail must not say "running"
+        self.post_message(FleetProgress(event))
+
+    @on(FleetProgress)
+    def progress(self, message: FleetProgress) -> None:
+        event, table = message.event, self.table
+        if isinstance(event, ClusterStarted):
+            for s in SYMPTOMS:
+                table.update_cell(event.context, s.id, self.cell(*RUNNING))
+            table.update_cell(event.context, STATE_COLUMN, Text("running", style="dim"))
+            context: str | None = event.context
+        elif isinstance(event, ClusterProgress) and isinstance(event.event, SymptomFinished):
+            result = event.event.result
+            symbol, _, style = SYMPTOM[result.verdict]
+            table.update_cell(event.context, result.id, self.cell(symbol, style))
+            context = None
+        elif isinstance(event, ClusterFinished):
+            self.finished(event.result)
+            context = event.result.context
+        else:
+            context = None
+        if context is not None and context == self.highlighted():
+            self.show_detail()
+
+    def finished(self, result: FleetCluster) -> None:
+        table = self.table
+        by_id = {s.id: s for s in result.diagnosis.symptoms}
+        for s in SYMPTOMS:
+            found = by_id.get(s.id)
+            symbol, _, style = SYMPTOM[found.verdict] if found else ("·", "", "dim")
+            table.update_cell(result.context, s.id, self.cell(symbol, style))
+        symbol, words, style = cluster_state(result)
+        table.update_cell(result.context, STATE_COLUMN, Text(f"{symbol} {words}", style="" if self.plain else style))
+
+    # --- the highlighted cluster ----------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#fleet-table")
+    def row_highlighted(self) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        context = self.highlighted()
+        detail = self.query_one("#fleet-detail", Static)
+        if context is None:
+            return
+        result = self.fleet.results.get(context)
+        if context in self.running or result is None:
+            detail.update(Text(f"{context}: checks are running…", style="dim"))
+            return
+        redact = self.app.redactor().text  # type: ignore[attr-defined]
+        text = Text.assemble((context, "bold"), f"  cluster {result.cluster_id or 'unknown'}\n")
+        for symptom_result in result.diagnosis.symptoms:
+            confirmed = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.CONFIRMED]
+            if confirmed:
+                text.append(f"✗ {symptom_result.id}: {', '.join(confirmed)}\n", style="" if self.plain else "red")
+            elif symptom_result.verdict is SymptomVerdict.PROBLEM:
+                text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
+        if result.error:
+            text.append(f"? could not check: {redact(result.error)}\n", style="" if self.plain else "yellow")
+        if not result.diagnosis.confirmed() and not result.error:
+            text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
+        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        detail.update(text)
+
+    # --- actions --------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#fleet-table")
+    def row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        context = self.highlighted()
+        if context is not None:
+            self.app.open_cluster(context)  # type: ignore[attr-defined]
+
+    def action_rerun_row(self) -> None:
+        context = self.highlighted()
+        if context is None:
+            return
+        if context in self.running:
+            self.notify(f"{context} is still running.", markup=False)
+            return
+        self.run_row(context)
+
+    def action_rerun_all(self) -> None:
+        if self.running:
+            self.notify("Clusters are still running; R again once they finish.", markup=False)
+            return
+        self.run_all()
+
+    def action_back(self) -> None:
+        self.app.exit(self.exit_code())
+
+    def exit_code(self) -> int:
+        from castui.engine.fleet import fleet_exit_code
+
+        return fleet_exit_code(self.fleet.results.values())
+
+
+class FleetApp(CastuiApp):
+    """The castui app opened on the fleet; a cluster's triage uses that cluster's session."""
+
+    def __init__(self, settings: "Settings", contexts: list[str], *, parallel: int = 8) -> None:
+        super().__init__(settings)
+        self.fleet = Fleet(settings, contexts, parallel=parallel)
+
+    async def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # the base app's start without its home screen and single session
+        self.set_keymap(self.settings.keymap)
+        self._warn_unknown_keymap_ids()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        await self.fleet.open()
+        self.push_screen(FleetScreen(self.fleet))
+
+    async def on_unmount(self) -> None:
+        await self.fleet.close()  # then the base app closes the session of the cluster last opened
+
+    def open_cluster(self, context: str) -> None:
+        self.run_worker(self._open_cluster(context), group="open-cluster", exclusive=True, exit_on_error=False)
+
+    async def _open_cluster(self, context: str) -> None:
+        """Point the app's session (which every screen asks) at this cluster, then triage it."""
+        self.session = await self.fleet.session(context)
+        self._session_problem = None
+        self._session_ready.set()
+        self.last_results = {}
+        self.connection = self.connection_now()
+        self.open_triage(None)

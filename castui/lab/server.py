@@ -317,6 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
         req = LabRequest.parse(self.command, self.path, dict(self.headers.items()), self._read_body())
         with self.lab.state.lock:
             self.lab.state.request_log.append((req.method, req.path))
+            with self.lab.state.request_seen:
+                self.lab.state.request_seen.notify_all()
         faults = self.lab.matching_faults(req)
         for fault in faults:
             if fault.kind == "latency" and self.lab.stopping.wait(fault.seconds):

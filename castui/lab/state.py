@@ -124,6 +124,8 @@ class LabState:
     )
     #: every request served, as (method, path); the benchmark counts them
     request_log: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    #: notified after each request is logged, so a test can wait for requests to arrive
+    request_seen: threading.Condition = field(default_factory=threading.Condition, repr=False)
     #: the Kubernetes side's global resourceVersion counter (0: not started; seeded from the objects' own)
     resource_version: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

@@ -6,6 +6,7 @@ polling the screen text is right: there is no app object to ask)."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -30,15 +31,37 @@ def screen() -> str:
     return tmux("capture-pane", "-p", "-t", "castui")
 
 
+class PaneOutput:
+    """What castui writes to its terminal, through `tmux pipe-pane` into a FIFO: reading it
+    blocks until the app draws something, so waits wake on real output, not on a timer."""
+
+    def __init__(self, fifo: Path) -> None:
+        os.mkfifo(fifo)
+        self.fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self.closed = False
+
+    def wait(self, seconds: float) -> None:
+        ready, _, _ = select.select([self.fd], [], [], max(seconds, 0))
+        if ready and not os.read(self.fd, 1 << 16):
+            self.closed = True  # the pane's writer went away: castui exited
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+OUTPUT: PaneOutput | None = None
+
+
 def wait_for_text(*needles: str, timeout: float = 30.0) -> str:
+    assert OUTPUT is not None
     deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
+    text = screen()
+    while not all(n in text for n in needles):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {needles!r}; the pane shows:\n{text}")
+        OUTPUT.wait(deadline - time.monotonic())
         text = screen()
-        if all(n in text for n in needles):
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {needles!r}; the pane shows:\n{text}")
+    return text
 
 
 @pytest.fixture
@@ -54,12 +77,17 @@ def session(tmp_path: Path) -> Iterator[None]:
     }
     command = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(CASTUI), "--lab", "heartbeat-failing"]
     subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+    global OUTPUT
+    OUTPUT = PaneOutput(tmp_path / "pane-output")
     tmux("-f", "/dev/null", "new-session", "-d", "-s", "castui", "-x", "120", "-y", "40", " ".join(command))
     tmux("set", "-s", "set-clipboard", "on")
+    tmux("pipe-pane", "-t", "castui", f"cat > {tmp_path / 'pane-output'}")
     try:
         yield
     finally:
         subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+        OUTPUT.close()
+        OUTPUT = None
 
 
 def test_from_symptom_to_fix_in_a_real_terminal(session: None) -> None:
@@ -81,10 +109,9 @@ def test_from_symptom_to_fix_in_a_real_terminal(session: None) -> None:
     tmux("send-keys", "-t", "castui", "q")
     wait_for_text("Pick a symptom")
     tmux("send-keys", "-t", "castui", "q")
+    assert OUTPUT is not None
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        alive = subprocess.run(["tmux", "-L", SOCKET, "has-session", "-t", "castui"], capture_output=True).returncode == 0
-        if not alive:
-            break
-        time.sleep(0.1)
-    assert not alive, "q on the home screen quits"
+    while not OUTPUT.closed and time.monotonic() < deadline:
+        OUTPUT.wait(deadline - time.monotonic())
+    alive = subprocess.run(["tmux", "-L", SOCKET, "has-session", "-t", "castui"], capture_output=True).returncode == 0
+    assert OUTPUT.closed and not alive, "q on the home screen quits"

@@ -679,9 +679,8 @@ def test_stop_ends_hanging_requests_and_watches(lab_state: LabState) -> None:
     threads = [threading.Thread(target=call, args=(p,)) for p in ("/hang", f"/api/v1/namespaces/{NS}/pods")]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 5
-    while len(lab_state.request_log) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)  # waiting for the server threads to receive both requests, not for state
+    with lab_state.request_seen:  # both requests have reached the server's threads
+        assert lab_state.request_seen.wait_for(lambda: len(lab_state.request_log) >= 2, timeout=5)
     started = time.monotonic()
     lab.stop()
     for t in threads:

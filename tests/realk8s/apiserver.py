@@ -349,7 +349,7 @@ class RealApiServer:
                 pass
             if time.monotonic() > deadline:
                 raise self._fail("etcd", "did not become healthy")
-            time.sleep(0.05)
+            _wait_unless_exits(self._etcd, 0.05)
 
     def _start_apiserver(self) -> None:
         assert self.workdir is not None
@@ -401,7 +401,7 @@ class RealApiServer:
                 raise self._fail(
                     "kube-apiserver", f"not ready after {self.ready_timeout:.0f} s ({last})"
                 )
-            time.sleep(0.1)
+            _wait_unless_exits(self._apiserver, 0.1)
 
     def _raw(
         self,
@@ -509,3 +509,11 @@ class RealApiServer:
         if self.workdir is None:
             return ""
         return _tail(self.workdir / f"{name}.log")
+
+
+def _wait_unless_exits(process: subprocess.Popen, seconds: float) -> None:
+    """Pace a readiness poll by waiting on the process: if it exits, the next poll reports why."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass

@@ -39,7 +39,8 @@ def serve(args: argparse.Namespace) -> int:
         print("\nexport these to point kubectl, curl and castui at it:")
         for key, value in running.environment().items():
             print(f"  export {key}={shlex.quote(value)}")
-        print(f"  castui --terraform-dir {shlex.quote(str(running.terraform_dir))}")
+        print(f"  castui --helm-repo-url {running.url}/helm-charts --status-url {running.url}/status "
+              f"--terraform-dir {shlex.quote(str(running.terraform_dir))}")
     print("\nserving; press Ctrl-C to stop", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

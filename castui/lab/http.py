@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from castui.lab.state import LabState
 
 
 @dataclass
@@ -53,4 +56,4 @@ class LabResponse:
 
 
 #: a route module's entry point; returns None when the path is not its own
-Route = Callable[["LabState", LabRequest], LabResponse | None]  # noqa: F821
+Route = Callable[["LabState", LabRequest], LabResponse | None]

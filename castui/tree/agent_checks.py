@@ -20,7 +20,6 @@ from castui.tree.reading import (
     log_lines,
     matching,
     name_of,
-    pods_table,
     restarts,
 )
 

@@ -34,7 +34,6 @@ from castui.tree.reading import (
     log_evidence,
     matching,
     pod_line,
-    pods_table,
     restarts,
 )
 

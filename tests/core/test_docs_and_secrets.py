@@ -12,7 +12,7 @@ from castui.lab import start_lab
 from castui.lab.scenarios import build
 from castui.tree import SYMPTOMS
 from tests.conftest import CANARY_KEY
-from tests.core.helpers import castui, diagnose
+from tests.core.helpers import castui
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 

@@ -4,9 +4,9 @@ run's facts), read the checks of a diagnosis, measure peak memory, stand-in comm
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,10 +87,10 @@ def standin(bin_dir: Path, name: str, body: str) -> Path:
     return script
 
 
-def recording_helm(bin_dir: Path, out: Path, *, block_on: Path | None = None) -> None:
+def recording_helm(bin_dir: Path, out: Path, *, block_on: Path | None = None, started: Path | None = None) -> None:
     """A `helm` that writes its argv, its environment, and the contents of any --set-file file, then
-    (with `block_on`, a FIFO) waits until the test lets it finish."""
-    wait = f'echo started > "{out}/started"\nread line < "{block_on}"\n' if block_on else ""
+    (with `block_on`, a FIFO) says so into the `started` FIFO and waits until the test lets it finish."""
+    wait = f'echo started > "{started}"\nread line < "{block_on}"\n' if block_on else ""
     standin(bin_dir, "helm", f"""
 printf '%s\\n' "$@" > "{out}/argv"
 env > "{out}/env"
@@ -119,12 +119,42 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll a real condition, bounded: no fixed sleeps."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+async def fifo_message(path: Path, timeout: float = 10.0) -> str:
+    """What a stand-in command writes into the FIFO at `path`: the wait ends on that event, not a timer."""
+    loop = asyncio.get_running_loop()
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            readable = loop.create_future()
+            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            try:
+                await asyncio.wait_for(readable, timeout)
+            finally:
+                loop.remove_reader(fd)
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break  # the writer closed without a newline
+            data += chunk
+    finally:
+        os.close(fd)
+    return data.decode()
+
+
+async def process_gone(pid: int, timeout: float = 10.0) -> None:
+    """Wait for a process to end, woken by the kernel (a pidfd becomes readable when it exits)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    loop = asyncio.get_running_loop()
+    exited = loop.create_future()
+    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await asyncio.wait_for(exited, timeout)
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
 
 
 def processes_showing(secret: str) -> list[str]:

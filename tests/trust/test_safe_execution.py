@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ from castui.engine.session import Session
 from castui.lab import RunningLab, start_lab
 from tests.conftest import CANARY_KEY
 from tests.core.helpers import diagnose, lab_settings
-from tests.trust.helpers import HELM_UPGRADE, alive, recording_helm, settings_for, standin, until
+from tests.trust.helpers import HELM_UPGRADE, alive, fifo_message, process_gone, recording_helm, settings_for, standin
 
 
 # --- read-only mode -----------------------------------------------------------------------------
@@ -105,19 +106,21 @@ async def test_a_kubectl_fix_runs_server_side_dry_run_first_and_that_changes_not
 
 async def test_cancelling_a_command_kills_it_and_its_children(standins: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    standin(standins, "slow-fix", f'sleep 300 &\necho "$$ $!" > "{pids}.tmp"\nmv "{pids}.tmp" "{pids}"\nwait\n')
+    os.mkfifo(pids)
+    standin(standins, "slow-fix", f'sleep 300 &\necho "$$ $!" > "{pids}"\nwait\n')
     fix = Fix(title="slow", commands=[["slow-fix"]], mutates=False)
     cancel = asyncio.Event()
     started = time.monotonic()
     run = asyncio.ensure_future(run_command(settings_for(tmp_path), fix, fix.commands[0], target="test", cancel=cancel))
-    await until(pids.exists)
-    shell, child = (int(p) for p in pids.read_text().split())
+    shell, child = (int(p) for p in (await fifo_message(pids)).split())
     assert alive(shell) and alive(child)
 
     cancel.set()
     result = await asyncio.wait_for(run, timeout=10)
     assert result.cancelled and not result.ok
-    await until(lambda: not alive(shell) and not alive(child))
+    await process_gone(shell)
+    await process_gone(child)
+    assert not alive(shell) and not alive(child)
     assert time.monotonic() - started < 15
     assert json.loads(audit_path().read_text().splitlines()[-1])["cancelled"] is True
 

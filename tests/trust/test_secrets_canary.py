@@ -34,7 +34,7 @@ from castui.lab import KUBE_TOKEN, RunningLab, start_lab
 from castui.lab.scenarios import AGENT_KEY, build
 from tests.conftest import CANARY_KEY
 from tests.core.helpers import castui, lab_settings
-from tests.trust.helpers import HELM_UPGRADE, processes_showing, recording_helm, settings_for, until
+from tests.trust.helpers import HELM_UPGRADE, fifo_message, processes_showing, recording_helm, settings_for
 
 SECRETS = {"castui's API key": CANARY_KEY, "the agent's key": AGENT_KEY, "the kubeconfig token": KUBE_TOKEN}
 
@@ -185,16 +185,18 @@ async def test_the_process_list_never_shows_the_key_while_a_fix_runs(standins: P
     monkeypatch.setenv("CASTAI_API_KEY", CANARY_KEY)
     out = tmp_path / "helm-saw"
     out.mkdir()
-    gate = tmp_path / "gate"
+    gate, started = tmp_path / "gate", tmp_path / "started"
     os.mkfifo(gate)
-    recording_helm(standins, out, block_on=gate)  # it waits on the FIFO until the test has looked
+    os.mkfifo(started)
+    recording_helm(standins, out, block_on=gate, started=started)  # it waits on `gate` until the test has looked
     run = asyncio.ensure_future(run_command(settings_for(tmp_path), Fix(title="new key", commands=[HELM_UPGRADE]),
                                             HELM_UPGRADE, target="t"))
+    running = False
     try:
-        await until((out / "started").exists)
+        running = (await fifo_message(started)).strip() == "started"
         assert processes_showing(CANARY_KEY) == []
     finally:
-        if (out / "started").exists():
+        if running:
             await asyncio.to_thread(lambda: gate.write_text("go\n"))
         else:
             run.cancel()

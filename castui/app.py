@@ -122,6 +122,7 @@ class CastuiApp(App[int]):
             api_url=target.api_url or self.settings.api_url,
             lab=target.lab,
             bundle=target.bundle,
+            captured=f"{target.captured_at:%Y-%m-%d %H:%M} UTC" if target.captured_at else None,
             has_key=bool(self.settings.api_key_value),
             read_only=self.settings.read_only,
             production=self.settings.is_production(target.context, target.kube_cluster, target.cluster_name),

@@ -3,7 +3,9 @@
 
     .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 120x40]
 
-Each picture drives the real app with Textual's pilot against a lab on a fixed clock.
+Each picture drives the real app with Textual's pilot against a lab on a fixed clock;
+`fleet` against a lab fleet (`castui --all-contexts`), `replay` against a bundle of a
+lab captured at that clock (`castui --bundle FILE`).
 PNGs need cairosvg (the `screenshots` extra) and, to read well, Debian's fonts-firacode;
 glyphs Fira Code lacks (✗, ⚠) are drawn with DejaVu Sans Mono.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
 import tempfile
@@ -31,10 +34,12 @@ sys.path.insert(0, str(ROOT))
 from castui.app import CastuiApp  # noqa: E402
 from castui.config import load_settings  # noqa: E402
 from castui.lab import RunningLab, start_lab  # noqa: E402
+from castui.lab.fleet import start_fleet  # noqa: E402
 from castui.lab.scenarios import build  # noqa: E402
 
 FIXED = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
 NO_CONFIG = Path("/nonexistent/castui/config.toml")
+FLEET = ("healthy", "demo", "invalid-api-key")
 FALLBACK_GLYPHS = "✗⚠⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
@@ -93,6 +98,11 @@ async def steps_evidence(pilot: Pilot[Any]) -> None:
     await pilot.press("v")
 
 
+async def steps_evidence_replayed(pilot: Pilot[Any]) -> None:
+    await triage(pilot, "2")
+    await until(pilot, lambda: pilot.app.screen.highlighted_cause() is not None, "the cursor on the confirmed cause")
+
+
 async def steps_json(pilot: Pilot[Any]) -> None:
     await triage(pilot, "4")
 
@@ -132,6 +142,15 @@ async def steps_production(pilot: Pilot[Any]) -> None:
     await steps_remediation(pilot)
 
 
+async def steps_fleet(pilot: Pilot[Any]) -> None:
+    screen = await on(pilot, "FleetScreen")
+    table = screen.table
+    await until(pilot, lambda: all(str(table.get_cell(c, "state")) not in ("waiting", "running") for c in screen.fleet.contexts),
+                "every row's verdict")
+    await pilot.press("down")  # lab-demo: its confirmed causes in the detail
+    await until(pilot, lambda: "lab-demo  cluster" in shown(screen.query_one("#fleet-detail")), "lab-demo's detail")
+
+
 #: name → (scenario, steps, production context?)
 PICTURES: dict[str, tuple[str, Steps, bool]] = {
     "home": ("heartbeat-failing", steps_home, False),
@@ -161,26 +180,70 @@ def production_kubeconfig(lab: RunningLab, directory: Path) -> Path:
     return path
 
 
+def lab_settings(lab: Any, **flags: Any) -> Any:
+    settings = load_settings({**lab.settings_overrides(), **flags}, env={}, path=NO_CONFIG)
+    settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
+    return settings
+
+
+async def save(app: CastuiApp, steps: Steps, svg: Path, size: tuple[int, int]) -> Path:
+    async with app.run_test(size=size) as pilot:
+        await steps(pilot)
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+        app.save_screenshot(filename=svg.name, path=str(svg.parent))
+    return svg
+
+
 async def picture(name: str, out: Path, size: tuple[int, int], workdir: Path) -> Path:
+    if name in OTHER_PICTURES:
+        return await OTHER_PICTURES[name](out / f"{name}.svg", size, workdir)
     scenario, steps, production = PICTURES[name]
     lab = start_lab(scenario, cluster=build(scenario, now=FIXED))
     try:
-        flags = lab.settings_overrides()
-        if production:
-            flags.update(kubeconfig=str(production_kubeconfig(lab, workdir)), context="prod-eu")
-        settings = load_settings(flags, env={}, path=NO_CONFIG)
-        settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
-        app = CastuiApp(settings, lab=lab, now=FIXED, timings=False)
-        svg = out / f"{name}.svg"
-        async with app.run_test(size=size) as pilot:
-            await steps(pilot)
-            await pilot.pause()
-            app.clear_notifications()
-            await pilot.pause()
-            app.save_screenshot(filename=svg.name, path=str(out))
-        return svg
+        flags = {"kubeconfig": str(production_kubeconfig(lab, workdir)), "context": "prod-eu"} if production else {}
+        app = CastuiApp(lab_settings(lab, **flags), lab=lab, now=FIXED, timings=False)
+        return await save(app, steps, out / f"{name}.svg", size)
     finally:
         lab.stop()
+
+
+async def fleet_picture(svg: Path, size: tuple[int, int], workdir: Path) -> Path:
+    """`castui --all-contexts` on three lab clusters, lab-demo highlighted."""
+    from castui.screens.fleet_screen import FleetApp
+
+    with start_fleet(FLEET, workdir=workdir / "fleet") as fleet:
+        settings = load_settings(fleet.settings_overrides(), env={}, path=NO_CONFIG)
+        settings.api_key = SecretStr(fleet.api_key)
+        return await save(FleetApp(settings, fleet.contexts, parallel=len(FLEET)), steps_fleet, svg, size)
+
+
+async def replay_picture(svg: Path, size: tuple[int, int], workdir: Path) -> Path:
+    """`castui --bundle castui-bundle-….tar.gz` (a heartbeat-failing lab captured at FIXED), on its triage."""
+    from castui.bundle import collect_bundle
+    from castui.engine.session import Session
+    from castui.replay import start_replay
+
+    bundle = workdir / f"castui-bundle-{FIXED:%Y%m%dT%H%M%SZ}.tar.gz"
+    lab = start_lab("heartbeat-failing", cluster=build("heartbeat-failing", now=FIXED))
+    try:
+        async with Session(lab_settings(lab), lab=lab.scenario, captured_at=FIXED) as session:
+            await collect_bundle(session, bundle)
+    finally:
+        lab.stop()
+    with contextlib.chdir(workdir):
+        replay = start_replay(Path(bundle.name))  # the header names the file as typed beside it
+    with replay:
+        app = CastuiApp(lab_settings(replay), lab=replay, now=FIXED, timings=False)
+        return await save(app, steps_evidence_replayed, svg, size)
+
+
+#: pictures of another target than one lab: name → the function that renders it to an SVG
+OTHER_PICTURES: dict[str, Callable[[Path, tuple[int, int], Path], Awaitable[Path]]] = {
+    "fleet": fleet_picture,
+    "replay": replay_picture,
+}
 
 
 def with_fallback_glyphs(svg: str) -> str:
@@ -202,12 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--size", default="120x40", help="columns x rows (default 120x40)")
     parser.add_argument("--keep-svg", action="store_true", help="keep the SVGs next to the PNGs")
-    parser.add_argument("names", nargs="*", help=f"which pictures (default all): {', '.join(PICTURES)}")
+    parser.add_argument("names", nargs="*", help=f"which pictures (default all): {', '.join([*PICTURES, *OTHER_PICTURES])}")
     args = parser.parse_args(argv)
     columns, rows = (int(n) for n in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="castui-shots-") as workdir:
-        for name in args.names or PICTURES:
+        for name in args.names or [*PICTURES, *OTHER_PICTURES]:
             svg = asyncio.run(picture(name, args.out, (columns, rows), Path(workdir)))
             png = to_png(svg)
             if not args.keep_svg:

@@ -88,7 +88,7 @@ async def run_symptom(
         started = time.perf_counter()
         status, summary, reason = CheckStatus.OK, None, None
         try:
-            if check.active and not (facts.settings.active or (consent and await consent(check))):
+            if check.active and not (facts.settings.active or await _agreed(check, facts, consent)):
                 values[check.id] = None
                 summary = SKIPPED
             else:
@@ -126,6 +126,11 @@ async def run_symptom(
     )
     emit(SymptomFinished(result))
     return result
+
+
+async def _agreed(check: Check, facts: Facts, consent: Consent | None) -> bool:
+    """Ask before an active check; read-only never asks, since the engine would refuse it anyway."""
+    return not facts.settings.read_only and consent is not None and await consent(check)
 
 
 async def judge_cause(symptom: Symptom, cause: Any, observations: Observations, facts: Facts) -> CauseResult:

@@ -252,3 +252,4 @@ class FleetApp(CastuiApp):
         self.last_results = {}
         self.connection = self.connection_now()
         self.open_triage(None)
+        await self.check_connectivity()  # the header's "… checking" becomes whether this cluster answers

@@ -39,6 +39,8 @@ class Connection:
     api_url: str = DEFAULT_API_URL
     lab: str | None = None
     bundle: str | None = None
+    #: when a replayed bundle was captured: its checks are judged at that time
+    captured: str | None = None
     has_key: bool = False
     read_only: bool = False
     production: bool = False
@@ -116,9 +118,10 @@ def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:
     text = Text.assemble(reach_text("cluster", c.kube, plain=plain), "   ", reach_text("API", c.api, plain=plain, missing=missing))
     if c.lab:
         text.append_text(Text.assemble(("   lab scenario ", "dim"), (c.lab, "bold")))
-    if c.bundle:
-        text.append_text(Text.assemble(("   replay of ", "dim"), (c.bundle, "bold")))
-    if c.read_only:
+    if c.read_only:  # before the bundle's name, so a narrow terminal still shows it
         text.append_text(Text.assemble(("   read-only", "bold")))
+    if c.bundle:
+        text.append_text(Text.assemble(("   replay captured ", "dim"), (c.captured or "at an unknown time", "bold"),
+                                       (" from ", "dim"), (c.bundle, "bold")))
     text.no_wrap, text.overflow = True, "ellipsis"
     return text

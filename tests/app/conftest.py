@@ -56,6 +56,16 @@ def free_snapshot_port() -> int:
     raise RuntimeError(f"no free port in {SNAPSHOT_PORTS}")
 
 
+async def bundle_on_fixed_clock(lab: RunningLab, directory: Path) -> Path:
+    """`castui bundle` of the lab, captured at FIXED, under the name it gives (which says when)."""
+    from castui.bundle import collect_bundle
+    from castui.engine.session import Session
+
+    output = directory / f"castui-bundle-{FIXED:%Y%m%dT%H%M%SZ}.tar.gz"
+    async with Session(settings_for(lab), lab=lab.scenario, captured_at=FIXED) as session:
+        return (await collect_bundle(session, output)).path
+
+
 def settings_for(lab: RunningLab, *, config: Path = NO_CONFIG, **flags: Any) -> Settings:
     settings = load_settings({**lab.settings_overrides(), **flags}, env={}, path=config)
     if lab.api_key:

@@ -1,26 +1,37 @@
-"""End to end in a real terminal: the installed `castui --lab heartbeat-failing` in tmux,
-driven with send-keys to the confirmed cause and its fix; the copy lands in tmux's
-buffer through OSC 52. Reading the pane is polled with a deadline (the one place
+"""End to end in a real terminal: the installed castui in tmux, driven with send-keys.
+
+`castui --lab heartbeat-failing` to the confirmed cause and its fix, the copy landing in
+tmux's buffer through OSC 52; `castui --bundle FILE` (a bundle made in-process) to the
+same cause, read-only; `castui --all-contexts` on a lab fleet, one row per cluster, `enter`
+opening one cluster's triage. Reading the pane is polled with a deadline (the one place
 polling the screen text is right: there is no app object to ask)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import re
 import select
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from castui.lab.fleet import start_fleet
+from tests.app.conftest import bundle_on_fixed_clock, lab_on_fixed_clock
 
 pytestmark = pytest.mark.tmux
 
 SOCKET = "castui-test"
 CASTUI = Path(sys.executable).parent / "castui"
 COMMAND = "kubectl rollout restart deployment/castai-agent -n castai-agent"
+#: a fleet table row: the context, a cell per symptom (ten), the cluster's state
+TABLE_ROW = re.compile(r"^ *(?P<context>lab-[\w-]+)(?P<cells>(?: +[✓✗?…·]){10}) +(?P<state>\S.*?) *$", re.M)
 
 
 def tmux(*args: str) -> str:
@@ -52,34 +63,42 @@ class PaneOutput:
 OUTPUT: PaneOutput | None = None
 
 
-def wait_for_text(*needles: str, timeout: float = 30.0) -> str:
+def wait_until(ready: Callable[[str], bool], what: str, *, timeout: float = 30.0) -> str:
+    """The pane's text once `ready(text)`; woken by castui's own output, never by a timer."""
     assert OUTPUT is not None
     deadline = time.monotonic() + timeout
     text = screen()
-    while not all(n in text for n in needles):
+    while not ready(text):
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {needles!r}; the pane shows:\n{text}")
+            raise AssertionError(f"timed out waiting for {what}; the pane shows:\n{text}")
         OUTPUT.wait(deadline - time.monotonic())
         text = screen()
     return text
 
 
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[None]:
+def wait_for_text(*needles: str, timeout: float = 30.0) -> str:
+    return wait_until(lambda text: all(n in text for n in needles), repr(needles), timeout=timeout)
+
+
+@contextlib.contextmanager
+def castui_in_tmux(tmp_path: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Iterator[None]:
+    """`castui ARGS` alone in a 120×40 tmux pane, with only the environment given (and its own HOME and XDG dirs)."""
     if shutil.which("tmux") is None or not CASTUI.exists():
         pytest.skip("needs tmux and the installed castui")
-    env = {
+    environment = {
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "HOME": str(tmp_path),
         "PATH": os.environ.get("PATH", ""),
         "TERM": "tmux-256color",
+        **(env or {}),
     }
-    command = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(CASTUI), "--lab", "heartbeat-failing"]
+    command = ["env", "-i", *(f"{k}={v}" for k, v in environment.items()), str(CASTUI), *args]
     subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
     global OUTPUT
     OUTPUT = PaneOutput(tmp_path / "pane-output")
-    tmux("-f", "/dev/null", "new-session", "-d", "-s", "castui", "-x", "120", "-y", "40", " ".join(command))
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "castui", "-x", "120", "-y", "40", "-c", str(cwd or tmp_path),
+         " ".join(command))
     tmux("set", "-s", "set-clipboard", "on")
     tmux("pipe-pane", "-t", "castui", f"cat > {tmp_path / 'pane-output'}")
     try:
@@ -90,28 +109,79 @@ def session(tmp_path: Path) -> Iterator[None]:
         OUTPUT = None
 
 
+def fleet_rows(text: str) -> dict[str, tuple[str, str]]:
+    return {m["context"]: ("".join(m["cells"].split()), m["state"]) for m in TABLE_ROW.finditer(text)}
+
+
+def send(*keys: str) -> None:
+    tmux("send-keys", "-t", "castui", *keys)
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[None]:
+    with castui_in_tmux(tmp_path, "--lab", "heartbeat-failing"):
+        yield
+
+
 def test_from_symptom_to_fix_in_a_real_terminal(session: None) -> None:
     wait_for_text("Pick a symptom", "cluster ✓ answers", "lab scenario heartbeat-failing")
-    tmux("send-keys", "-t", "castui", "2")
+    send("2")
     wait_for_text("Allow it for this run?")
-    tmux("send-keys", "-t", "castui", "n")
-    text = wait_for_text("cause(s) confirmed", "heartbeat-failing")
-    assert "✗ confirmed  heartbeat-failing" in text
+    send("n")
+    wait_for_text("cause(s) confirmed", "✗ confirmed  heartbeat-failing")  # the summary can draw before the tree row
 
-    tmux("send-keys", "-t", "castui", "f")
+    send("f")
     wait_for_text("Fix: Restart the agent", COMMAND)
-    tmux("send-keys", "-t", "castui", "c")
+    send("c")
     wait_for_text("Copied through the terminal (OSC 52)")
     assert tmux("show-buffer").strip() == COMMAND
 
-    tmux("send-keys", "-t", "castui", "q")
+    send("q")
     wait_for_text("cause(s) confirmed")
-    tmux("send-keys", "-t", "castui", "q")
+    send("q")
     wait_for_text("Pick a symptom")
-    tmux("send-keys", "-t", "castui", "q")
+    send("q")
     assert OUTPUT is not None
     deadline = time.monotonic() + 10
     while not OUTPUT.closed and time.monotonic() < deadline:
         OUTPUT.wait(deadline - time.monotonic())
     alive = subprocess.run(["tmux", "-L", SOCKET, "has-session", "-t", "castui"], capture_output=True).returncode == 0
     assert OUTPUT.closed and not alive, "q on the home screen quits"
+
+
+def test_a_replayed_bundle_to_its_fix_with_nothing_to_execute(tmp_path: Path) -> None:
+    with lab_on_fixed_clock("heartbeat-failing") as lab:
+        bundle = asyncio.run(bundle_on_fixed_clock(lab, tmp_path))
+
+    with castui_in_tmux(tmp_path, "--bundle", bundle.name, cwd=bundle.parent):
+        wait_for_text("Pick a symptom", "context castui-lab", "API replayed bundle", "replay captured 2025-03-14 09:26 UTC", "read-only")
+        send("2")  # read-only: no question about the active check, it is skipped
+        text = wait_for_text("cause(s) confirmed", "✗ confirmed  heartbeat-failing")
+        assert "Allow it for this run?" not in text
+
+        send("f")
+        text = wait_for_text("Fix: Restart the agent", COMMAND, "read-only mode", "replay captured 2025-03-14 09:26 UTC", "c Copy",
+                             "Back / cancel")
+        assert "Execute" not in text and "Dry run" not in text  # the footer offers copy and back only
+
+
+def test_all_contexts_shows_one_row_per_cluster_and_opens_one(tmp_path: Path) -> None:
+    with start_fleet(("healthy", "demo", "invalid-api-key"), workdir=tmp_path / "fleet") as fleet:
+        api = fleet.api_url  # the flags `castui lab serve --fleet` prints
+        flags = ["--all-contexts", "--helm-repo-url", f"{api}/helm-charts", "--status-url", f"{api}/status"]
+        with castui_in_tmux(tmp_path, *flags, env=fleet.environment()):
+            verdicts = {  # per symptom, in the tree's order (crash disc api up down spot evict tf helm wa), then the state
+                "lab-healthy": ("✓✓✓✓✓✓✓✓✓✓", "✓ all clear"),
+                "lab-demo": ("✓✓✓✗✗✓✗✓✗✗", "✗ 7 confirmed"),
+                "lab-invalid-api-key": ("✗✗✓✓✓✓✓✓✓✓", "✗ 2 confirmed"),
+            }
+            text = wait_until(lambda text: fleet_rows(text) == verdicts, "a verdict on every row")
+            assert list(fleet_rows(text)) == fleet.contexts and "castui fleet: 3 clusters" in text
+
+            send("Down")
+            wait_for_text("lab-demo  cluster", "no-scale-down: pdb-blocking-eviction")
+            send("Enter")
+            wait_for_text("Allow it for this run?")
+            send("n")
+            wait_for_text("context lab-demo", "7 cause(s) confirmed", "✗ confirmed  pdb-blocking-eviction",
+                          "cluster ✓ answers", "API ✓ answers")

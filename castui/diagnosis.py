@@ -72,7 +72,9 @@ class Fix(BaseModel):
         """Commands as a person would paste them. `${VAR}` references stay expandable."""
         lines = [shell_join(argv) for argv in self.commands]
         if self.stdin and lines:
-            lines[-1] += " <<'EOF'\n" + self.stdin.rstrip("\n") + "\nEOF"
+            body = self.stdin.rstrip("\n")
+            end = next(d for d in ("EOF", *(f"EOF_{n}" for n in range(1, 1000))) if d not in body.splitlines())
+            lines[-1] += f" <<'{end}'\n{body}\n{end}"
         return lines
 
 

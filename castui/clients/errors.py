@@ -90,8 +90,9 @@ def for_http_status(status: int, what: str, *, retry_after: str | None = None) -
     if status == 404:
         return NotFound(f"{what}: 404 Not Found")
     if status == 429:
-        wait = f"; the server asked to wait {retry_after}s" if retry_after else ""
-        return RateLimited(f"{what}: 429 Too Many Requests{wait}", hint="try again in a minute")
+        if retry_after:
+            return RateLimited(f"{what}: 429 Too Many Requests; the server asked to wait {retry_after}s", hint="castui retried as asked")
+        return RateLimited(f"{what}: 429 Too Many Requests", hint="try again in a minute")
     if status >= 500:
         return ServerError(f"{what}: server error {status}", hint="the service is failing; check its status page")
     return CastuiError(f"{what}: unexpected HTTP {status}")

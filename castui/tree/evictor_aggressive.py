@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from castui.clients.errors import CastuiError
 from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
@@ -46,8 +47,15 @@ async def gather_evictions(facts: Facts) -> dict[str, Any]:
 
 
 async def gather_evictor_config(facts: Facts) -> dict[str, Any]:
-    """The evictor's effective settings and who decides them."""
-    release = next((r for r in await facts.helm_releases() if r.chart == EVICTOR), None)
+    """The evictor's effective settings and who decides them.
+
+    The release (a Secret) is read when castui may; without it the Deployment's env and the
+    policies still decide, so a user who may not read Secrets still gets an answer."""
+    releases_error = None
+    try:
+        release = next((r for r in await facts.helm_releases() if r.chart == EVICTOR), None)
+    except CastuiError as error:
+        release, releases_error = None, str(error)
     deployment = await facts.deployment(EVICTOR)
     applied = await facts.evictor_configs()
     env = container_env(deployment) if deployment else {}
@@ -62,7 +70,16 @@ async def gather_evictor_config(facts: Facts) -> dict[str, Any]:
         "helm": helm,
         "managed_hint": managed_by_release or bool(applied),
         "evictorconfig": applied[0] if applied else None,
+        "releases_error": releases_error,
     }
+
+
+def summarise_evictor_config(config: dict[str, Any]) -> str:
+    if config.get("releases_error"):
+        return f"Helm release could not be read ({config['releases_error']}); the policies and the Deployment's env decide"
+    if not config["installed"]:
+        return "not installed"
+    return "managed by CAST AI" if config["managed_hint"] else "self-managed"
 
 
 def _bool(value: Any) -> bool | None:
@@ -87,7 +104,7 @@ CHECKS = (
     Check("evictions", "Evicted events in all namespaces (last hour, newest 20)", gather_evictions,
           lambda r: f"{r['last_hour']} evictions in the last hour"),
     Check("evictor-config", "The evictor's Helm values, env and applied EvictorConfig", gather_evictor_config,
-          lambda c: ("managed by CAST AI" if c["managed_hint"] else "self-managed") if c["installed"] else "not installed"),
+          summarise_evictor_config),
     Check("policies", "Autoscaler policies from the API (nodeDownscaler.evictor)", gather_policies_evictor,
           lambda p: "evictor policy " + ("on" if (p.get("nodeDownscaler") or {}).get("evictor", {}).get("enabled") else "off")),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from castui.clients.errors import CastuiError
 from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
@@ -28,11 +29,22 @@ from castui.tree.reading import (
 
 
 async def gather_pending(facts: Facts) -> dict[str, Any]:
+    """Pending pods, with their FailedScheduling events when castui may read them (they only add context)."""
     pods = await facts.pending_pods()
-    events = await facts.events(reason="FailedScheduling") if pods else []
+    events, events_error = [], None
+    if pods:
+        try:
+            events = await facts.events(reason="FailedScheduling")
+        except CastuiError as error:
+            events_error = str(error)
     names = {namespaced_name(p) for p in pods}
     related = [e for e in events if f"{e.get('involvedObject', {}).get('namespace')}/{e.get('involvedObject', {}).get('name')}" in names]
-    return {"pods": pods, "events": related}
+    return {"pods": pods, "events": related, "events_error": events_error}
+
+
+def summarise_pending(result: dict[str, Any]) -> str:
+    note = f" (FailedScheduling events could not be read: {result['events_error']})" if result.get("events_error") else ""
+    return f"{len(result['pods'])} pending pods{note}"
 
 
 async def gather_policies(facts: Facts) -> dict[str, Any]:
@@ -51,8 +63,7 @@ POLICIES = Check("policies", "Autoscaler policies from the API", gather_policies
                  lambda p: "policies " + ("enabled" if p.get("enabled") else "disabled"))
 
 CHECKS = (
-    Check("pending-pods", "Pending pods with no node, and their FailedScheduling events", gather_pending,
-          lambda r: f"{len(r['pods'])} pending pods"),
+    Check("pending-pods", "Pending pods with no node, and their FailedScheduling events", gather_pending, summarise_pending),
     POLICIES,
     Check("cluster-cpu", "CPU the nodes already have", gather_cluster_cpu, lambda cores: f"{cores:g} cores"),
     Check("node-templates", "Node templates from the API", gather_templates,

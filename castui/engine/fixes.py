@@ -6,13 +6,13 @@ stays one argument. Secrets are never filled in: commands say `${CASTAI_API_KEY}
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from castui.diagnosis import ApiCall, Fix
+from castui.json_merge import merge_patch
 from castui.tree.model import FixTemplate, Judgement
 
 if TYPE_CHECKING:
@@ -91,19 +91,6 @@ def curl_for(api_url: str, call: ApiCall) -> list[str]:
         f"{api_url}{call.path}",
         "--data", json.dumps(call.body, sort_keys=True, separators=(",", ":")),
     ]
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def leaves(document: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

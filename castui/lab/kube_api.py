@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from castui.json_merge import merge_patch
 from castui.lab.http import LabRequest, LabResponse
 from castui.lab.state import RESOURCES, LabState, ResourceType
 
@@ -1010,19 +1011,6 @@ def apply_patch(content_type: str, current: Obj, patch: Any) -> Any:
         415,
         "the body of the request was in an unknown format - accepted media types include: " + ", ".join(PATCH_TYPES),
     )
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge, null deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 #: the patchMergeKey of the lists Kubernetes merges by key instead of replacing

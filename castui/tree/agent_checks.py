@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from castui.engine.facts import AGENT, Facts
-from castui.tree.model import Check, Judgement, Observations, confirmed, ruled_out, unknown
+from castui.tree.model import Cause, Check, FixTemplate, Judgement, Observations, confirmed, ruled_out, unknown
 from castui.tree.reading import (
     AUTH_REJECTED,
     HEALTHY_ACTIVITY,
@@ -175,3 +175,23 @@ NETWORK_POLICIES = Check(
     gather_blocking_network_policies,
     lambda blocking: f"{len(blocking)} block egress" if blocking else "none block HTTPS egress",
 )
+
+
+def network_blocked(*recheck: str) -> Cause:
+    """`network-blocked` belongs to both agent symptoms; one definition, re-checking the symptom it came from."""
+    return Cause(
+        id="network-blocked",
+        title="The agent cannot reach the CAST AI API",
+        needs=("agent-logs",),
+        judge=judge_network_blocked,
+        fix=FixTemplate(
+            title="Allow outbound HTTPS (443) to the API host",
+            explanation=(
+                "The agent must reach {api_host} on TCP 443 (and grpc.cast.ai:443). Allow it in the "
+                "NetworkPolicy, firewall or proxy that blocks it; castui shows the blocking policy."
+            ),
+            commands=(("kubectl", "get", "networkpolicy", "-n", "{ns}", "-o", "yaml"),),
+            mutates=False,
+            recheck=recheck,
+        ),
+    )

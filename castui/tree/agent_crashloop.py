@@ -12,7 +12,7 @@ from castui.tree.agent_checks import (
     NETWORK_POLICIES,
     all_log_lines,
     judge_invalid_api_key,
-    judge_network_blocked,
+    network_blocked,
 )
 from castui.tree.model import (
     Cause,
@@ -269,21 +269,6 @@ SYMPTOM = Symptom(
                 recheck=("agent-crashloop",),
             ),
         ),
-        Cause(
-            id="network-blocked",
-            title="The agent cannot reach the CAST AI API",
-            needs=("agent-logs",),
-            judge=judge_network_blocked,
-            fix=FixTemplate(
-                title="Allow outbound HTTPS (443) to the API host",
-                explanation=(
-                    "The agent must reach {api_host} on TCP 443 (and grpc.cast.ai:443). Allow it in the "
-                    "NetworkPolicy, firewall or proxy that blocks it; castui shows the blocking policy."
-                ),
-                commands=(("kubectl", "get", "networkpolicy", "-n", "{ns}", "-o", "yaml"),),
-                mutates=False,
-                recheck=("agent-crashloop", "agent-disconnected"),
-            ),
-        ),
+        network_blocked("agent-crashloop", "agent-disconnected"),
     ),
 )

@@ -11,7 +11,7 @@ from castui.tree.agent_checks import (
     AGENT_PODS,
     NETWORK_POLICIES,
     all_log_lines,
-    judge_network_blocked,
+    network_blocked,
 )
 from castui.tree.model import (
     Cause,
@@ -146,18 +146,6 @@ SYMPTOM = Symptom(
                 recheck=("agent-disconnected",),
             ),
         ),
-        Cause(
-            id="network-blocked",
-            title="The agent cannot reach the CAST AI API",
-            needs=("agent-logs",),
-            judge=judge_network_blocked,
-            fix=FixTemplate(
-                title="Allow outbound HTTPS (443) to the API host",
-                explanation="The agent must reach {api_host} on TCP 443; allow it in the blocking NetworkPolicy, firewall or proxy.",
-                commands=(("kubectl", "get", "networkpolicy", "-n", "{ns}", "-o", "yaml"),),
-                mutates=False,
-                recheck=("agent-disconnected",),
-            ),
-        ),
+        network_blocked("agent-disconnected"),
     ),
 )

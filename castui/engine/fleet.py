@@ -149,15 +149,8 @@ class MemberSession(Session):
         self.memo: dict[Any, asyncio.Future[Any]] | None = None
 
     async def open(self) -> "MemberSession":
-        from castui.clients.kube import KubeGateway
-
-        try:
-            self.kube = await asyncio.to_thread(
-                KubeGateway, self.settings.kubeconfig, self.settings.context, timeout=self.settings.timeout
-            )
-        except CastuiError as error:
-            self.kube_error = error
-        self._castai, self._http = self.fleet.castai, self.fleet.http
+        await self.open_kube()
+        self._castai, self._http = self.fleet.castai, self.fleet.http  # one API client for the whole fleet
         self.opened = True
         return self
 

@@ -51,6 +51,14 @@ class Session:
     async def open(self) -> "Session":
         from castui.clients.castai import CastaiClient
         from castui.clients.http import create_client
+
+        await self.open_kube()
+        self._castai = CastaiClient(self.settings.api_url, self.settings.api_key_value, timeout=self.settings.timeout)
+        self._http = create_client(self.settings.timeout)
+        return self
+
+    async def open_kube(self) -> None:
+        """The Kubernetes gateway for the configured context; a bad kubeconfig is kept as the reason, not raised."""
         from castui.clients.kube import KubeGateway
 
         try:
@@ -59,9 +67,6 @@ class Session:
             )
         except CastuiError as error:
             self.kube_error = error
-        self._castai = CastaiClient(self.settings.api_url, self.settings.api_key_value, timeout=self.settings.timeout)
-        self._http = create_client(self.settings.timeout)
-        return self
 
     async def close(self) -> None:
         if self._castai is not None:

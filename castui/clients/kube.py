@@ -2,8 +2,8 @@
 
 Blocking by design: the engine calls these methods through `asyncio.to_thread`.
 The `kubernetes` package costs ~0.7 s to import, so it is imported on the first
-call, never with this module; the kubeconfig is read with PyYAML up front, which
-is enough to name the context, cluster and server (and to fail early on a bad one).
+call, never with this module; the kubeconfig is read up front (`castui.clients.kubeconfig`),
+which is enough to name the context, cluster and server (and to fail early on a bad one).
 
 Responses are read raw (`call_api`, no model building): lists can be large and
 castui only needs a few fields.
@@ -16,11 +16,8 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from castui import __version__
 from castui.clients.errors import (
@@ -33,6 +30,7 @@ from castui.clients.errors import (
     for_http_status,
 )
 from castui.clients.gc_pause import paused_collector
+from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
 from castui.clients.http import (
     RETRY_AFTER_CAP,
     _retry_after_seconds,
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
     from kubernetes.client.rest import RESTResponse
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PDB = "poddisruptionbudgets"
 #: Kubernetes < 1.21 serves PodDisruptionBudgets only here
 PDB_V1BETA1 = ResourceType("policy", "v1beta1", PDB, "PodDisruptionBudget", True)
@@ -57,15 +54,20 @@ Query = Sequence[tuple[str, str]]
 BIG_ANSWER_BYTES = 1_000_000
 #: keep-alive connections kept per cluster (one per concurrent read castui makes)
 CONNECTIONS = 32
+#: how long a read waits for one of the gateway's lanes before it goes ahead anyway
+LANE_WAIT_S = 0.5
 #: like client-go: a read answered 429 (or 5xx) with Retry-After is tried again, at most this often
 RETRIES = 2
 
 
 class KubeGateway:
-    def __init__(self, kubeconfig: str | None = None, context: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, timeout: float = 10.0,
+                 *, lanes: int | None = None) -> None:
+        """`lanes`: keep to this many requests in flight (and so connections); None: as many as asked."""
         self.timeout = timeout
-        self._paths = _kubeconfig_paths(kubeconfig)
-        existing = [path for path in self._paths if path.is_file()]
+        self._lanes = threading.BoundedSemaphore(lanes) if lanes else None
+        self._paths = kubeconfig_paths(kubeconfig)
+        self._files = existing = existing_files(self._paths)
         if kubeconfig and len(existing) < len(self._paths):
             missing = ", ".join(str(p) for p in self._paths if not p.is_file())
             raise ConfigurationError(f"kubeconfig not found: {missing}")
@@ -73,7 +75,7 @@ class KubeGateway:
         if self._in_cluster:
             self._context, self._cluster, self._server = IN_CLUSTER, None, _in_cluster_server()
         else:
-            self._context, self._cluster, self._server = _select_context(self._paths, existing, context)
+            self._context, self._cluster, self._server = select_context(self._paths, existing, context)
         self._api: ApiClient | None = None
         self._lock = threading.Lock()
         self._pdb_type = RESOURCES[PDB]
@@ -278,6 +280,18 @@ class KubeGateway:
         method, url, headers, payload, _ = api.param_serialize(
             method, path, query_params=[*query], header_params=wanted, body=body, auth_settings=["BearerToken"]
         )
+        # lanes are a preference, not a queue: a read that waited LANE_WAIT_S goes ahead on a connection
+        # of its own, so a server that hangs costs each read its own timeout, not the sum of them
+        laned = self._lanes is not None and preload and self._lanes.acquire(timeout=LANE_WAIT_S)
+        try:
+            return self._exchange(api, method, url, headers, payload, what, preload)
+        finally:
+            if laned:
+                assert self._lanes is not None
+                self._lanes.release()
+
+    def _exchange(self, api: ApiClient, method: str, url: str, headers: Any, payload: Any, what: str,
+                  preload: bool) -> RESTResponse:
         deadline = time.monotonic() + self.timeout
         for attempt in range(RETRIES + 1):
             try:
@@ -356,10 +370,7 @@ class KubeGateway:
             return self._api
 
     def _build_client(self) -> ApiClient:
-        from kubernetes import (  # the slow import, paid on the first call only
-            client,
-            config,
-        )
+        client, config = client_library()
 
         configuration = client.Configuration()
         configuration.retries = False  # urllib3 would retry a closed port 3 times before failing
@@ -369,12 +380,15 @@ class KubeGateway:
             if self._in_cluster:
                 config.load_incluster_config(client_configuration=configuration)
             else:
-                config.load_kube_config(
-                    config_file=os.pathsep.join(str(p) for p in self._paths),
+                config.load_kube_config_from_dict(
+                    client_config(self._files, self._context),
                     context=self._context,
                     client_configuration=configuration,
                     persist_config=False,
                 )
+                # the client re-reads the proxy environment on every request (its token refresh sets
+                # the host again, ~0.3 ms each): decide it once, as it would have
+                configuration.proxy = configuration.proxy
         except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
             source = "the in-cluster service account" if self._in_cluster else f"kubeconfig context {self._context!r}"
             raise ConfigurationError(f"cannot use {source}: {exc}") from None
@@ -383,65 +397,14 @@ class KubeGateway:
         return api
 
 
-# -- kubeconfig --
+def client_library() -> tuple[Any, Any]:
+    """`kubernetes.client` and `kubernetes.config`: the slow import (~0.3 s), paid on the first call only."""
+    from kubernetes import client, config
+
+    return client, config
 
 
-def _kubeconfig_paths(kubeconfig: str | None) -> list[Path]:
-    raw = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-    return [Path(part).expanduser() for part in raw.split(os.pathsep) if part]
-
-
-def _select_context(paths: list[Path], existing: list[Path], wanted: str | None) -> tuple[str, str | None, str]:
-    """(context, cluster name, server) of the wanted or current context, merged as kubectl does."""
-    if not existing:
-        looked = ", ".join(str(p) for p in paths)
-        raise ConfigurationError(
-            f"no kubeconfig found (looked at {looked})",
-            hint="set KUBECONFIG or pass --kubeconfig, or run castui inside the cluster",
-        )
-    merged = _merge(existing)
-    contexts: dict[str, dict[str, Any]] = merged["contexts"]
-    name = wanted or merged["current-context"]
-    available = ", ".join(sorted(contexts)) or "none"
-    if not name:
-        raise ConfigurationError(f"the kubeconfig sets no current context; available contexts: {available}")
-    if name not in contexts:
-        raise ConfigurationError(f"context {name!r} is not in the kubeconfig; available contexts: {available}")
-    cluster = contexts[name].get("cluster")
-    server = (merged["clusters"].get(cluster) or {}).get("server")
-    if not server:
-        raise ConfigurationError(
-            f"context {name!r} points at cluster {cluster!r}, which has no server in the kubeconfig"
-        )
-    return name, cluster, server
-
-
-def _merge(paths: list[Path]) -> dict[str, Any]:
-    """kubectl's rule for several files: the first file to define a name (or current-context) wins."""
-    merged: dict[str, Any] = {"contexts": {}, "clusters": {}, "current-context": None}
-    for path in paths:
-        try:
-            doc = yaml.load(path.read_text(), Loader=_Loader) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigurationError(f"cannot read kubeconfig {path}: {type(exc).__name__}") from None
-        if not isinstance(doc, dict):
-            raise ConfigurationError(f"kubeconfig {path} is not a kubeconfig")
-        for kind, field in (("contexts", "context"), ("clusters", "cluster")):
-            for entry in doc.get(kind) or []:
-                if isinstance(entry, dict) and entry.get("name"):
-                    merged[kind].setdefault(entry["name"], entry.get(field) or {})
-        merged["current-context"] = merged["current-context"] or doc.get("current-context")
-    return merged
-
-
-def kube_contexts(kubeconfig: str | None = None) -> list[str]:
-    """Every context of the kubeconfig (several files merged as kubectl does), in file order."""
-    paths = _kubeconfig_paths(kubeconfig)
-    existing = [path for path in paths if path.is_file()]
-    if not existing:
-        looked = ", ".join(str(p) for p in paths)
-        raise ConfigurationError(f"no kubeconfig found (looked at {looked})", hint="set KUBECONFIG or pass --kubeconfig")
-    return list(_merge(existing)["contexts"])
+# -- in-cluster --
 
 
 def _in_cluster_server() -> str:

@@ -57,13 +57,14 @@ class Session:
         self._http = create_client(self.settings.timeout)
         return self
 
-    async def open_kube(self) -> None:
+    async def open_kube(self, *, lanes: int | None = None) -> None:
         """The Kubernetes gateway for the configured context; a bad kubeconfig is kept as the reason, not raised."""
         from castui.clients.kube import KubeGateway
 
         try:
             self.kube = await asyncio.to_thread(
-                KubeGateway, self.settings.kubeconfig, self.settings.context, timeout=self.settings.timeout
+                lambda: KubeGateway(self.settings.kubeconfig, self.settings.context, timeout=self.settings.timeout,
+                                    lanes=lanes)
             )
         except CastuiError as error:
             self.kube_error = error

@@ -80,6 +80,31 @@ def test_kubeconfig_env_merges_files_and_the_first_current_context_wins(
         assert gateway.version()["major"] == "1"
 
 
+def test_a_relative_certificate_path_is_read_next_to_the_file_that_names_it(
+    lab: LabServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As kubectl does: with KUBECONFIG=a:b, a CA path in b is relative to b's directory, not the shell's."""
+    from castui.lab.server import LAB_CERT_PEM
+
+    first = lab.write_kubeconfig(tmp_path / "one" / "a.yaml", context="lab-a", token=ADMIN_TOKEN)
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "lab-ca.pem").write_text(LAB_CERT_PEM)
+    second = tmp_path / "two" / "b.yaml"
+    second.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "relative", "cluster": {"server": lab.https_url, "certificate-authority": "lab-ca.pem"}}],
+        "users": [{"name": "relative-user", "user": {"token": ADMIN_TOKEN}}],
+        "contexts": [{"name": "lab-relative", "context": {"cluster": "relative", "user": "relative-user"}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", f"{first}:{second}")
+    monkeypatch.chdir(tmp_path)  # not where the CA is
+    with KubeGateway(context="lab-relative") as gateway:
+        assert gateway.version()["major"] == "1"  # the TLS handshake verified against two/lab-ca.pem
+    second.write_text(second.read_text().replace("lab-ca.pem", "missing-ca.pem"))
+    with KubeGateway(context="lab-relative") as gateway, pytest.raises((ConfigurationError, ConnectionFailed)):
+        gateway.version()  # the file changed: read again, and the missing CA is not silently skipped
+
+
 def test_lists_page_by_page_with_continue(kubeconfig: Path, lab: LabServer) -> None:
     with KubeGateway(str(kubeconfig)) as gateway:
         pages = list(gateway.iter_pages("pods", NS, page_size=3))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import json as jsonlib
 import logging
+import os
 import socket
 import ssl
 import time
@@ -45,14 +47,43 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 SERVER_MESSAGE_LIMIT = 300
 
 
+#: requests one client has in flight at once (a fleet's clusters share the CAST AI client)
+IN_FLIGHT = 16
+
+
+class GatedClient(httpx.AsyncClient):
+    """An AsyncClient that never has more requests in flight than it has connections.
+
+    Requests left waiting inside httpcore's pool cost CPU on every pool event (each waiting request
+    scans every connection): measured against the lab, 3–6 ms of CPU a request with 40 waiting, 1.1 ms
+    when they wait here instead. A fleet of twenty sends ~100 requests through one client.
+    """
+
+    def __init__(self, *, in_flight: int = IN_FLIGHT, **kwargs: Any) -> None:
+        super().__init__(limits=httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight), **kwargs)
+        self._in_flight = asyncio.Semaphore(in_flight)
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        async with self._in_flight:  # without stream=True, send() returns with the body read and the connection free
+            return await super().send(request, **kwargs)
+
+
 def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """An AsyncClient with castui's defaults; `timeout` also bounds retry waits."""
-    return httpx.AsyncClient(
+    return GatedClient(
+        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,  # a redirect means a wrong URL; following it could carry the key elsewhere
         http2=False,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """httpx's default verification (certifi, or SSL_CERT_FILE / SSL_CERT_DIR, which key the cache),
+    built once: loading the CA bundle costs ~25 ms, and a session opens two clients (a fleet, more)."""
+    return httpx.create_ssl_context()
 
 
 def endpoint(url: str | httpx.URL) -> str:

@@ -14,12 +14,10 @@ import base64
 import binascii
 import gzip
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -47,6 +45,9 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 #: credentials read from a kubeconfig shorter than this are skipped: they would redact ordinary words
 MIN_KUBECONFIG_SECRET = 8
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+#: strings up to this long are remembered with their redaction (keys, titles, reasons; not logs)
+MEMO_MAX_CHARS = 512
+MEMO_MAX_ENTRIES = 100_000
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -62,6 +63,7 @@ class Redactor:
     kinds: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._memo: dict[str, tuple[str, Counter[str]]] = {}
         given = [(s, self.kinds.get(s, "api-key")) for s in self.secrets]
         self.kinds, self.secrets = {}, []
         for value, kind in given:
@@ -76,19 +78,32 @@ class Redactor:
         for variant in (value, encoded, encoded.rstrip("=")):
             self.kinds.setdefault(variant, kind)
         self.secrets = sorted(self.kinds, key=len, reverse=True)
+        self._memo.clear()
 
     def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                self.counts[self.kinds.get(secret, "api-key")] += value.count(secret)
-                value = value.replace(secret, REDACTED)
+        # documents repeat their keys and phrases many times (a fleet: twenty times over), and a
+        # fleet's kubeconfig adds dozens of credentials to look for: each distinct string once
+        if len(value) <= MEMO_MAX_CHARS and (known := self._memo.get(value)) is not None:
+            self.counts.update(known[1])
+            return known[0]
+        found: Counter[str] = Counter()
+        redacted = value
+        if self.secrets and len(redacted) >= len(self.secrets[-1]):
+            for secret in self.secrets:
+                if secret in redacted:
+                    found[self.kinds.get(secret, "api-key")] += redacted.count(secret)
+                    redacted = redacted.replace(secret, REDACTED)
         for kind, pattern in PATTERNS:
-            value, n = pattern.subn(lambda m: m.group(1) + REDACTED + (m.group(3) if m.lastindex and m.lastindex >= 3 else ""), value)
-            self.counts[kind] += n
+            redacted, n = pattern.subn(lambda m: m.group(1) + REDACTED + (m.group(3) if m.lastindex and m.lastindex >= 3 else ""), redacted)
+            found[kind] += n
         for pattern in self._extra:
-            value, n = pattern.subn(REDACTED, value)
-            self.counts["custom"] += n
-        return value
+            redacted, n = pattern.subn(REDACTED, redacted)
+            found["custom"] += n
+        found = +found  # only the kinds that were found
+        self.counts.update(found)
+        if len(value) <= MEMO_MAX_CHARS and len(self._memo) < MEMO_MAX_ENTRIES:
+            self._memo[value] = (redacted, found)
+        return redacted
 
     def data(self, value: Any, key: str = "") -> Any:
         """Redact a JSON-shaped value; values under secret-looking keys are replaced whole.
@@ -181,13 +196,14 @@ REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
 
 def kubeconfig_credentials(kubeconfig: str | None = None) -> list[str]:
     """Tokens, passwords and client keys in the kubeconfig file(s) castui uses; unreadable files give none."""
-    raw = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    from castui.clients.errors import ConfigurationError
+    from castui.clients.kubeconfig import existing_files, kubeconfig_paths, read_kubeconfig
+
     found: list[str] = []
-    for part in raw.split(os.pathsep):
-        path = Path(part).expanduser() if part else None
+    for path in existing_files(kubeconfig_paths(kubeconfig)):
         try:
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) if path and path.is_file() else None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            doc = read_kubeconfig(path)  # parsed once per process: a fleet's gateways read it already
+        except ConfigurationError:
             continue
         for entry in (doc.get("users") or []) if isinstance(doc, dict) else []:
             user = entry.get("user") if isinstance(entry, dict) else None

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from castui import __version__
+from castui import __version__, aio
 from castui.clients.errors import CastuiError, ConfigurationError
 from castui.engine.facts import raw_key
 
@@ -630,7 +630,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     with resolved_settings(args) as (settings, lab):
         progress = StderrProgress(sys.stderr)
         try:
-            result = asyncio.run(_collect(settings, lab, output, since, progress))
+            result = aio.run(_collect(settings, lab, output, since, progress))
         except OSError as error:
             progress.done()
             print(f"castui: cannot write {output}: {error.strerror or error}", file=sys.stderr)

@@ -4,7 +4,6 @@ Textual or the kubernetes client."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from castui import __version__
+from castui import __version__, aio
 
 EXIT_USAGE = 2
 
@@ -46,6 +45,8 @@ def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False) ->
                        help="kube context (default: the current one); repeat for several clusters")
         g.add_argument("--all-contexts", action="store_true", help="every context of the kubeconfig")
         g.add_argument("--parallel", type=int, default=8, metavar="N", help="clusters checked at once (default 8)")
+        g.add_argument("--processes", type=int, metavar="N",
+                       help="worker processes for a fleet (default: one per CPU from 8 clusters; 1: this process only)")
     else:
         g.add_argument("--context", metavar="NAME", help="kube context (default: the current one)")
     g.add_argument("--namespace", "-n", metavar="NS", help="CAST AI namespace (default castai-agent)")
@@ -209,7 +210,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             print(f"castui: unknown symptom {symptom_id!r}; known: {', '.join(BY_ID)}", file=sys.stderr)
             return EXIT_USAGE
     with resolved_settings(args) as (settings, lab):
-        diagnosis = asyncio.run(_diagnose(settings, args, lab))
+        diagnosis = aio.run(_diagnose(settings, args, lab))
         print(render(diagnosis, args.format, settings, args), end="")
         return diagnosis.exit_code
 

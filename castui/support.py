@@ -5,7 +5,6 @@ ticket: who and where, what castui found, what was tried and how it went, the st
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import re
@@ -13,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from castui import __version__
+from castui import __version__, aio
 from castui.diagnosis import CauseVerdict, Diagnosis, Evidence, SymptomVerdict
 
 if TYPE_CHECKING:
@@ -183,7 +182,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from castui.cli import Progress, resolved_settings
 
     with resolved_settings(args) as (settings, lab):
-        text = asyncio.run(_report(settings, lab, args, Progress(sys.stderr)))
+        text = aio.run(_report(settings, lab, args, Progress(sys.stderr)))
     print(text, end="")
     return 0
 

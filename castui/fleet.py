@@ -8,11 +8,11 @@ confirmed anywhere, else 3 if anything could not be checked, else 0).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from castui import aio
 from castui.clients.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ EXIT_USAGE = 2
 def fleet_settings(args: argparse.Namespace) -> tuple["Settings", list[str]]:
     """The settings every cluster shares, and the contexts to check, from the command line."""
     from castui.cli import flag_settings
-    from castui.clients.kube import kube_contexts
+    from castui.clients.kubeconfig import kube_contexts
     from castui.config import load_settings
 
     if getattr(args, "lab", None) or getattr(args, "bundle", None):
@@ -52,9 +52,31 @@ def cmd_fleet(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     settings, contexts = fleet_settings(args)
     fmt = getattr(args, "format", "text")
-    report = asyncio.run(_run(settings, contexts, args, with_status_page=fmt != "json"))
+    processes = _processes(args, len(contexts))
+    if processes > 1:
+        from castui.engine.fleet_processes import run_in_processes
+
+        progress = FleetProgress(sys.stderr, len(contexts))
+        try:
+            report = run_in_processes(settings, contexts, getattr(args, "symptom", None), parallel=_parallel(args),
+                                      processes=processes, on_event=progress.on_event, with_status_page=fmt != "json")
+        finally:
+            progress.done()
+    else:
+        report = aio.run(_run(settings, contexts, args, with_status_page=fmt != "json"))
     print(render_fleet(report, fmt, settings), end="")
     return report.exit_code
+
+
+def _processes(args: argparse.Namespace, clusters: int) -> int:
+    """Worker processes for this run: as asked, else one per CPU; 1 when forking is not safe here."""
+    from castui.engine.fleet_processes import can_fork, default_processes
+
+    asked = getattr(args, "processes", None)
+    if asked is not None and asked < 1:
+        raise ConfigurationError(f"--processes must be at least 1, not {asked}")
+    wanted = min(asked, clusters) if asked is not None else default_processes(clusters)
+    return wanted if wanted > 1 and can_fork() else 1
 
 
 async def _run(settings: "Settings", contexts: list[str], args: argparse.Namespace, *, with_status_page: bool) -> Any:

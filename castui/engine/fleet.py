@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 SCHEMA = "castui.fleet/v1"
 DEFAULT_PARALLEL = 8
+#: a fleet member's Kubernetes reads in flight at once. Alone, castui sends a cluster ~15 reads at
+#: once, each on a new TLS connection; in a fleet the other clusters keep the CPU busy anyway, and six
+#: connections a cluster cut castui's CPU by a tenth (and the API servers' handshakes by half)
+KUBE_LANES = 6
 #: a cluster's whole run ends after this many check timeouts (a check may wait on the cluster id first)
 DEADLINE_FACTOR = 3
 
@@ -74,6 +78,8 @@ class FleetReport(BaseModel):
     summary: dict[str, list[str]]
     status_page: StatusPage | None = None
     exit_code: int = 0
+    #: the processes the clusters were checked in (see castui.engine.fleet_processes)
+    processes: int = 1
 
     model_config = {"populate_by_name": True}
 
@@ -149,7 +155,7 @@ class MemberSession(Session):
         self.memo: dict[Any, asyncio.Future[Any]] | None = None
 
     async def open(self) -> "MemberSession":
-        await self.open_kube()
+        await self.open_kube(lanes=KUBE_LANES)
         self._castai, self._http = self.fleet.castai, self.fleet.http  # one API client for the whole fleet
         self.opened = True
         return self
@@ -220,11 +226,13 @@ class Fleet:
         *,
         on_event: Callable[[FleetEvent], Any] | None = None,
         with_status_page: bool = False,
+        memo: dict[Any, asyncio.Future[Any]] | None = None,
     ) -> FleetReport:
-        """Every cluster, at most `parallel` at once; the account-wide answers fetched once for all."""
+        """Every cluster, at most `parallel` at once; the account-wide answers fetched once for all
+        (or given in `memo`, already fetched: see castui.engine.fleet_processes)."""
         ids = list(symptom_ids) if symptom_ids else None
         started = time.perf_counter()
-        memo: dict[Any, asyncio.Future[Any]] = {}
+        memo = {} if memo is None else memo
         gate = asyncio.Semaphore(self.parallel)
 
         async def one(context: str) -> FleetCluster:
@@ -287,6 +295,10 @@ class Fleet:
         except Exception as error:  # noqa: BLE001 - any failure is the reason shown
             return describe(error)
         return None
+
+    def unfinished(self, context: str, symptom_ids: list[str] | None, reason: str) -> Diagnosis:
+        """The diagnosis of a cluster whose run did not end: every cause unknown, with why."""
+        return self._timed_out(self.sessions[context], symptom_ids, reason)
 
     def _timed_out(self, session: MemberSession, symptom_ids: list[str] | None, reason: str) -> Diagnosis:
         chosen = [symptom(i) for i in symptom_ids] if symptom_ids else list(SYMPTOMS)

@@ -1,0 +1,204 @@
+"""A fleet's clusters spread over forked worker processes, one per CPU.
+
+A cluster's diagnosis costs ~50 ms of CPU (decoding, validating, judging, TLS handshakes).
+In one process that is serial under the GIL: twenty clusters took 3.6× one cluster's time
+however many ran at once. Worker processes forked after the imports share nothing but
+what the parent fetched first: the account-wide answers (cluster list, API keys, Helm
+index), so those are still read once for the whole fleet.
+
+Only `castui diagnose` uses this, from a single-threaded process on Linux (fork is
+unsafe with threads, and unavailable or unsafe elsewhere); the app and the tests' in-
+process labs run the fleet in one process, which gives the same results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+from castui import aio
+from castui.engine.facts import SHARED_KEYS, Facts
+from castui.engine.fleet import ClusterFinished, ClusterStarted, Fleet, FleetCluster, FleetEvent, FleetReport
+
+if TYPE_CHECKING:
+    from castui.config import Settings
+
+#: a worker process pays off from this many clusters each (forking and collecting cost a few ms)
+MIN_CLUSTERS_PER_PROCESS = 4
+MAX_PROCESSES = 8
+#: how long past its clusters' deadlines a worker may take before it is given up
+WORKER_GRACE_S = 30.0
+
+#: modules a cluster's run imports lazily, besides the kubernetes client
+PRELOADED = ("castui.clients.helm", "castui.clients.helmrepo", "castui.clients.terraform", "castui.engine.active",
+             "castui.suppressions")
+
+#: what the parent fetched for a shared key: ("ok", value) or ("error", exception)
+Outcome = tuple[str, Any]
+
+
+def default_processes(clusters: int) -> int:
+    """One per CPU, as long as each gets a few clusters; 1 means: in this process."""
+    return max(1, min(os.cpu_count() or 1, MAX_PROCESSES, clusters // MIN_CLUSTERS_PER_PROCESS))
+
+
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def run_in_processes(
+    settings: "Settings",
+    contexts: Sequence[str],
+    symptom_ids: list[str] | None,
+    *,
+    parallel: int,
+    processes: int,
+    on_event: Callable[[FleetEvent], Any],
+    with_status_page: bool,
+) -> FleetReport:
+    """The fleet's report, as `Fleet.run` gives it, from `processes` forked workers.
+
+    `parallel` still bounds the clusters checked at once across all workers.
+    """
+    started = time.perf_counter()
+    fleet = Fleet(settings, contexts, parallel=parallel)
+    shared, status = aio.run(_prefetch(fleet, with_status_page))
+    groups = [fleet.contexts[i::processes] for i in range(processes)]
+    each = max(1, parallel // processes)
+    ctx = multiprocessing.get_context("fork")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    workers: dict[Connection, tuple[Any, list[str]]] = {}
+    try:
+        for group in groups:
+            receive, send = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_work, args=(settings, group, symptom_ids, each, shared, send), daemon=True)
+            process.start()
+            send.close()
+            workers[receive] = (process, group)
+        # each cluster ends by its deadline, so a worker ends by its share of them; past that it is stuck
+        waves = -(-max(len(g) for g in groups) // each)
+        results = _collect(workers, on_event, within=fleet.deadline * waves + WORKER_GRACE_S)
+    finally:
+        for process, _ in workers.values():
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    clusters = [_finished(fleet, c, symptom_ids, results.get(c)) for c in fleet.contexts]
+    report = fleet.report(clusters, symptom_ids, status, duration_ms=(time.perf_counter() - started) * 1000)
+    report.processes = processes
+    return report
+
+
+def preload() -> None:
+    """Import what a cluster's run imports on first use, so workers inherit it instead of each
+    paying it (the kubernetes package alone is ~0.3 s of CPU)."""
+    from castui.clients.kube import client_library
+
+    for name in PRELOADED:
+        importlib.import_module(name)
+    client_library()
+
+
+async def _prefetch(fleet: Fleet, with_status_page: bool) -> tuple[dict[Any, Outcome], Any]:
+    """The account-wide answers, read once here with the same calls a cluster's run makes,
+    while the imports the workers need are paid here too (on a thread, ended before the fork)."""
+    imports = asyncio.create_task(asyncio.to_thread(preload))
+    async with fleet:
+        memo: dict[Any, asyncio.Future[Any]] = {}
+        assert fleet.castai is not None and fleet.http is not None
+        facts = Facts(fleet.settings, None, fleet.castai, fleet.http, shared=memo)
+        reads = [facts.clusters(), facts.auth_tokens(), facts.chart_index()]
+        status_read = fleet.status_page() if with_status_page else None
+        gathered = await asyncio.gather(*reads, *([status_read] if status_read else []), return_exceptions=True)
+        status = gathered[-1] if status_read else None
+    await imports
+    shared = {key: _outcome(memo[key]) for key in SHARED_KEYS if key in memo}
+    return shared, None if isinstance(status, BaseException) else status
+
+
+def _outcome(task: "asyncio.Future[Any]") -> Outcome:
+    error = task.exception()
+    return ("error", error) if error is not None else ("ok", task.result())
+
+
+def _work(settings: "Settings", contexts: list[str], symptom_ids: list[str] | None, parallel: int,
+          shared: dict[Any, Outcome], send: Connection) -> None:
+    """In the worker: its clusters, each sent to the parent as it starts and finishes."""
+    try:
+        aio.run(_work_async(settings, contexts, symptom_ids, parallel, shared, send))
+    except BaseException as error:  # noqa: BLE001 - the parent words it for the clusters left
+        send.send(("failed", f"{type(error).__name__}: {error}"))
+    finally:
+        send.close()
+
+
+async def _work_async(settings: "Settings", contexts: list[str], symptom_ids: list[str] | None, parallel: int,
+                      shared: dict[Any, Outcome], send: Connection) -> None:
+    loop = asyncio.get_running_loop()
+    memo: dict[Any, asyncio.Future[Any]] = {}
+    for key, (kind, value) in shared.items():
+        memo[key] = future = loop.create_future()
+        future.set_exception(value) if kind == "error" else future.set_result(value)
+        future.add_done_callback(lambda f: f.exception())  # read: a failure nobody awaits is not "never retrieved"
+
+    def forward(event: FleetEvent) -> None:
+        if isinstance(event, ClusterStarted):
+            send.send(("started", event.context))
+        elif isinstance(event, ClusterFinished):
+            send.send(("finished", event.result))
+
+    async with Fleet(settings, contexts, parallel=parallel) as fleet:
+        await fleet.run(symptom_ids, on_event=forward, memo=memo)
+
+
+def _collect(workers: dict[Connection, tuple[Any, list[str]]], on_event: Callable[[FleetEvent], Any],
+             within: float = float("inf")) -> dict[str, Any]:
+    """Every worker's messages until each has closed its end; a worker's failure is kept as text."""
+    results: dict[str, Any] = {}
+    open_ends = list(workers)
+    deadline = time.monotonic() + within
+    while open_ends:
+        ready = wait(open_ends, timeout=max(0.0, min(deadline - time.monotonic(), 3600.0)))
+        if not ready and time.monotonic() >= deadline:
+            for end in open_ends:
+                for context in workers[end][1]:
+                    results.setdefault(context, f"its worker process gave no answer within {within:g}s")
+            break
+        for end in ready:
+            assert isinstance(end, Connection)
+            try:
+                kind, payload = end.recv()
+            except (EOFError, OSError):
+                open_ends.remove(end)
+                process, group = workers[end]
+                process.join()
+                reason = f"the worker process checking it exited (code {process.exitcode})"
+                for context in group:
+                    results.setdefault(context, reason)
+                continue
+            if kind == "started":
+                on_event(ClusterStarted(payload))
+            elif kind == "finished":
+                results[payload.context] = payload
+                on_event(ClusterFinished(payload))
+            elif kind == "failed":
+                for context in workers[end][1]:
+                    results.setdefault(context, f"the worker process checking it failed: {payload}")
+    return results
+
+
+def _finished(fleet: Fleet, context: str, symptom_ids: list[str] | None, result: FleetCluster | str | None) -> FleetCluster:
+    """The cluster's result; if its worker ended before it did, unknown with why."""
+    if isinstance(result, FleetCluster):
+        return result
+    reason = result or "its worker process ended before it finished"
+    return FleetCluster(context=context, error=reason, diagnosis=fleet.unfinished(context, symptom_ids, reason))

@@ -68,15 +68,24 @@ def render_markdown(results: dict[str, Any]) -> str:
 
     f = results.get("fleet")
     if f:
+        runs = f["runs"]
+        one = runs["one cluster"]
         out += ["", f"## Fleet: {f['clusters']} lab clusters at {f['latency_s'] * 1000:.0f} ms", "",
-                "| run | wall | requests | peak RSS |", "| --- | ---: | ---: | ---: |",
-                f"| one cluster (`--context`) | {_s(f['one_cluster']['wall_s'])} | {f['one_cluster']['requests']} | "
-                f"{f['one_cluster']['peak_rss_mb']} MB |",
-                f"| all {f['clusters']} (`--all-contexts`) | {_s(f['fleet']['wall_s'])} | {f['fleet']['requests']} | "
-                f"{f['fleet']['peak_rss_mb']} MB |", "",
-                f"Fleet ÷ one cluster: **{_x(f['fleet_vs_one'])}**; the CAST AI cluster list (castui's key) was fetched "
-                f"{f['fleet']['cluster_list_requests']}× for {f['fleet']['clusters_reported']} clusters; "
-                f"clusters not fully checked: {', '.join(f['fleet']['unknown_clusters']) or 'none'}."]
+                f"Cold CLI runs, median of {f.get('repeats', 1)} (every run's wall time in the last column).", "",
+                "| run | flags | processes | wall | ÷ one cluster | requests | peak RSS (parent) | runs |",
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+                f"| one cluster | `--context` | 1 | {_s(one['wall_s'])} | | {one['requests']} | {one['peak_rss_mb']} MB | "
+                f"{', '.join(_s(w) for w in one['walls_s'])} |"]
+        for label, run in runs.items():
+            if label == "one cluster":
+                continue
+            out.append(f"| {label} | `--all-contexts {run['flags']}` | {run['processes']} | {_s(run['wall_s'])} | "
+                       f"**{_x(run['vs_one'])}** | {run['requests']} | {run['peak_rss_mb']} MB | "
+                       f"{', '.join(_s(w) for w in run['walls_s'])} |")
+        first = next(run for label, run in runs.items() if label != "one cluster")
+        out += ["", f"The CAST AI cluster list (castui's key) was fetched {first['cluster_list_requests']}× for "
+                f"{first['clusters_reported']} clusters; clusters not fully checked: "
+                f"{', '.join(first['unknown_clusters']) or 'none'}."]
 
     i = results.get("imports", {})
     out += ["", "## Start-up cost", "",

@@ -43,8 +43,12 @@ def test_short_mode_measures_every_section(short_run: tuple[dict, str]) -> None:
     assert len(results["app_start"]) == 2
     assert {"lines", "rows"} <= set(results["ui_load"]) or "skipped" in results["ui_load"]
     fleet = results["fleet"]
-    assert fleet["fleet"]["clusters_reported"] == fleet["clusters"] == 3
-    assert {"one_cluster", "fleet_vs_one"} <= set(fleet)
+    assert {"one cluster", "all at once", "default (--parallel 8)", "all at once, one process"} == set(fleet["runs"])
+    for label, run in fleet["runs"].items():
+        if label != "one cluster":
+            assert run["clusters_reported"] == fleet["clusters"] == 3 and run["vs_one"]
+    assert fleet["runs"]["all at once, one process"]["processes"] == 1
+    assert fleet["fleet_vs_one"] == fleet["runs"]["all at once"]["vs_one"]
 
 
 def test_help_imports_neither_kubernetes_nor_textual(short_run: tuple[dict, str]) -> None:

@@ -54,6 +54,10 @@ Query = Sequence[tuple[str, str]]
 BIG_ANSWER_BYTES = 1_000_000
 #: keep-alive connections kept per cluster (one per concurrent read castui makes)
 CONNECTIONS = 32
+#: one kubeconfig load at a time: the client writes certificate data to a temp file it shares by
+#: content and names before it fills it, so a second gateway built meanwhile (a fleet whose clusters
+#: share a CA) could load an empty CA file and fail its TLS handshake
+_LOADING = threading.Lock()
 #: how long a read waits for one of the gateway's lanes before it goes ahead anyway
 LANE_WAIT_S = 0.5
 #: like client-go: a read answered 429 (or 5xx) with Retry-After is tried again, at most this often
@@ -380,12 +384,13 @@ class KubeGateway:
             if self._in_cluster:
                 config.load_incluster_config(client_configuration=configuration)
             else:
-                config.load_kube_config_from_dict(
-                    client_config(self._files, self._context),
-                    context=self._context,
-                    client_configuration=configuration,
-                    persist_config=False,
-                )
+                with _LOADING:
+                    config.load_kube_config_from_dict(
+                        client_config(self._files, self._context),
+                        context=self._context,
+                        client_configuration=configuration,
+                        persist_config=False,
+                    )
                 # the client re-reads the proxy environment on every request (its token refresh sets
                 # the host again, ~0.3 ms each): decide it once, as it would have
                 configuration.proxy = configuration.proxy

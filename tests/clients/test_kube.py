@@ -3,6 +3,7 @@ as a person has one."""
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +225,27 @@ def test_a_log_larger_than_the_limit_is_cut(kubeconfig: Path, lab: LabServer) ->
         text = gateway.logs(NS, "castai-agent-0", "agent", limit_bytes=10_000)
         assert len(text) == 10_000
         assert gateway.get("pods", NS, "castai-agent-0") is not None  # the gateway still works afterwards
+
+
+def test_clusters_sharing_a_ca_connect_when_built_at_once(lab: LabServer, tmp_path: Path) -> None:
+    """The client writes certificate-authority-data to a temp file it names before it fills it;
+    gateways built at once (a fleet) for clusters with the same CA must not read it half-written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    contexts = [f"lab-{i}" for i in range(16)]
+    config = yaml.safe_load(lab.write_kubeconfig(tmp_path / "one.yaml", token=ADMIN_TOKEN).read_text())
+    cluster, user = config["clusters"][0], config["users"][0]
+    config["contexts"] = [{"name": c, "context": {"cluster": cluster["name"], "user": user["name"]}} for c in contexts]
+    pem = base64.b64decode(cluster["cluster"]["certificate-authority-data"])
+    for round_ in range(10):
+        # a CA file the process has not written yet (the same certificate, more trailing newlines): every round races
+        cluster["cluster"]["certificate-authority-data"] = base64.b64encode(pem + b"\n" * (round_ + 1)).decode()
+        path = tmp_path / f"fleet-{round_}.yaml"
+        path.write_text(yaml.safe_dump(config))
+
+        def version(context: str, path: Path = path) -> str:
+            with KubeGateway(str(path), context) as gateway:
+                return str(gateway.version()["major"])
+
+        with ThreadPoolExecutor(len(contexts)) as pool:
+            assert list(pool.map(version, contexts)) == ["1"] * len(contexts)

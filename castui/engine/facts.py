@@ -101,8 +101,9 @@ class Facts:
 
     async def _bounded(self, fetch: Callable[[], Awaitable[T]], key: Any = None) -> T:
         try:
-            return await asyncio.wait_for(fetch(), timeout=self.settings.timeout)
-        except (asyncio.TimeoutError, TimeoutError):
+            async with asyncio.timeout(self.settings.timeout):  # unlike wait_for, no extra task per fetch
+                return await fetch()
+        except TimeoutError:
             raise RequestTimeout(f"{describe_fetch(key)}: no answer within {self.settings.timeout:g}s") from None
 
     async def kube_call(self, key: Any, call: Callable[["KubeGateway"], T]) -> T:

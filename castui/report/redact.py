@@ -84,7 +84,8 @@ class Redactor:
         # documents repeat their keys and phrases many times (a fleet: twenty times over), and a
         # fleet's kubeconfig adds dozens of credentials to look for: each distinct string once
         if len(value) <= MEMO_MAX_CHARS and (known := self._memo.get(value)) is not None:
-            self.counts.update(known[1])
+            if known[1]:  # most strings hold nothing to count
+                self.counts.update(known[1])
             return known[0]
         found: Counter[str] = Counter()
         redacted = value

@@ -70,13 +70,17 @@ class CastuiApp(App[int]):
 
     # --- start and stop -------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.set_keymap(self.settings.keymap)
         self._warn_unknown_keymap_ids()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         else:
             self.notify(f"unknown theme {self.settings.theme!r}; using {self.theme}", severity="warning", markup=False)
+        await self.start()
+
+    async def start(self) -> None:
+        """The first screen and the session behind it (the fleet app starts on its fleet instead)."""
         from castui.screens.home_screen import HomeScreen
 
         self.push_screen(HomeScreen())

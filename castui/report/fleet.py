@@ -20,14 +20,25 @@ NAME_WIDTH = 36
 
 def cluster_state(cluster: FleetCluster) -> tuple[str, str, str]:
     """(symbol, words, style) for a whole cluster."""
+    symbol, words, _, style = _state(cluster)
+    return symbol, words, style
+
+
+def cluster_state_short(cluster: FleetCluster) -> tuple[str, str, str]:
+    """(symbol, at most ten characters, style): the state where the fleet screen has little room."""
+    symbol, _, short, style = _state(cluster)
+    return symbol, short, style
+
+
+def _state(cluster: FleetCluster) -> tuple[str, str, str, str]:
     confirmed = len(cluster.diagnosis.confirmed())
     if confirmed:
-        return "✗", f"{confirmed} confirmed", "red"
+        return "✗", f"{confirmed} confirmed", f"{confirmed} cause{'' if confirmed == 1 else 's'}", "red"
     if cluster.error or cluster.diagnosis.exit_code == 3:
-        return "?", "could not check all", "yellow"
+        return "?", "could not check all", "partial", "yellow"
     if any(s.verdict is SymptomVerdict.PROBLEM for s in cluster.diagnosis.symptoms):
-        return "✗", "problem, no cause confirmed", "red"
-    return "✓", "all clear", "green"
+        return "✗", "problem, no cause confirmed", "problem", "red"
+    return "✓", "all clear", "clear", "green"
 
 
 def headline(report: FleetReport) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -22,7 +22,7 @@ from castui.app import CastuiApp
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
-from castui.report.fleet import cluster_state
+from castui.report.fleet import cluster_state_short
 from castui.report.symbols import SYMPTOM
 from castui.tree import SYMPTOMS
 
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
-#: room for the longest state, "? could not check all"
-STATE_WIDTH = 24
+#: room for the longest short state, "✗ 10 causes"; beside the cluster name, so 80 columns always show it
+STATE_WIDTH = 11
 
 
 class FleetProgress(Message):
@@ -77,11 +77,11 @@ class FleetScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.table
         table.add_column("cluster", key="cluster")
+        table.add_column("state", key=STATE_COLUMN, width=STATE_WIDTH)
         for s in SYMPTOMS:
             table.add_column(short_label(s.id), key=s.id)
-        table.add_column("", key=STATE_COLUMN, width=STATE_WIDTH)
         for context in self.fleet.contexts:
-            table.add_row(context, *[self.cell(*WAITING) for _ in SYMPTOMS], Text("waiting", style="dim"), key=context)
+            table.add_row(context, Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
         self.query_one("#fleet-title", Static).update(self.title_text())
         self.run_all()
 
@@ -154,7 +154,7 @@ class FleetScreen(Screen[None]):
             found = by_id.get(s.id)
             symbol, _, style = SYMPTOM[found.verdict] if found else ("·", "", "dim")
             table.update_cell(result.context, s.id, self.cell(symbol, style))
-        symbol, words, style = cluster_state(result)
+        symbol, words, style = cluster_state_short(result)
         table.update_cell(result.context, STATE_COLUMN, Text(f"{symbol} {words}", style="" if self.plain else style))
 
     # --- the highlighted cluster ----------------------------------------------------------------
@@ -229,12 +229,7 @@ class FleetApp(CastuiApp):
         super().__init__(settings)
         self.fleet = Fleet(settings, contexts, parallel=parallel)
 
-    async def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # the base app's start without its home screen and single session
-        self.set_keymap(self.settings.keymap)
-        self._warn_unknown_keymap_ids()
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
+    async def start(self) -> None:
         await self.fleet.open()
         self.push_screen(FleetScreen(self.fleet))
 

@@ -14,6 +14,7 @@ process labs run the fleet in one process, which gives the same results.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import multiprocessing
 import os
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 #: a worker process pays off from this many clusters each (forking and collecting cost a few ms)
 MIN_CLUSTERS_PER_PROCESS = 4
 MAX_PROCESSES = 8
+#: (gen0, gen1, gen2) collection thresholds in a worker; Python's default is (700, 10, 10)
+WORKER_GC_THRESHOLD = (20_000, 10, 10)
 #: how long past its clusters' deadlines a worker may take before it is given up
 WORKER_GRACE_S = 30.0
 
@@ -74,6 +77,10 @@ def run_in_processes(
     groups = [fleet.contexts[i::processes] for i in range(processes)]
     each = max(1, parallel // processes)
     ctx = multiprocessing.get_context("fork")
+    # what the workers inherit is never garbage: outside the collector, a collection in a worker neither
+    # walks it nor dirties its pages (copy-on-write would copy them). Left frozen here too: this process
+    # only collects results, renders them and exits
+    gc.freeze()
     sys.stdout.flush()
     sys.stderr.flush()
     workers: dict[Connection, tuple[Any, list[str]]] = {}
@@ -133,6 +140,9 @@ def _outcome(task: "asyncio.Future[Any]") -> Outcome:
 def _work(settings: "Settings", contexts: list[str], symptom_ids: list[str] | None, parallel: int,
           shared: dict[Any, Outcome], send: Connection) -> None:
     """In the worker: its clusters, each sent to the parent as it starts and finishes."""
+    # a short-lived process making many small objects: collect young ones less often (measured on twenty
+    # lab clusters with the freeze above: ×1.92 → ×1.81 of one cluster's wall time)
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
     try:
         aio.run(_work_async(settings, contexts, symptom_ids, parallel, shared, send))
     except BaseException as error:  # noqa: BLE001 - the parent words it for the clusters left

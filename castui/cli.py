@@ -45,8 +45,6 @@ def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False) ->
                        help="kube context (default: the current one); repeat for several clusters")
         g.add_argument("--all-contexts", action="store_true", help="every context of the kubeconfig")
         g.add_argument("--parallel", type=int, default=8, metavar="N", help="clusters checked at once (default 8)")
-        g.add_argument("--processes", type=int, metavar="N",
-                       help="worker processes for a fleet (default: one per CPU from 8 clusters; 1: this process only)")
     else:
         g.add_argument("--context", metavar="NAME", help="kube context (default: the current one)")
     g.add_argument("--namespace", "-n", metavar="NS", help="CAST AI namespace (default castai-agent)")
@@ -83,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a workload the workload-autoscaler symptom should look at (repeatable)")
     d.add_argument("--verbose", "-v", action="store_true", help="also list ruled-out causes of healthy symptoms")
     add_target_flags(d, fleet=True)
+    d.add_argument("--processes", type=int, metavar="N",
+                   help="worker processes for a fleet (default: one per CPU from 8 clusters; 1: this process only)")
 
     lab = sub.add_parser("lab", help="the built-in lab cluster", description="The built-in lab: a loopback Kubernetes and CAST AI API.")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)

@@ -1,6 +1,6 @@
 """A fleet's clusters spread over forked worker processes, one per CPU.
 
-A cluster's diagnosis costs ~50 ms of CPU (decoding, validating, judging, TLS handshakes).
+A cluster's diagnosis costs ~40 ms of CPU (decoding, validating, judging, TLS handshakes).
 In one process that is serial under the GIL: twenty clusters took 3.6× one cluster's time
 however many ran at once. Worker processes forked after the imports share nothing but
 what the parent fetched first: the account-wide answers (cluster list, API keys, Helm

@@ -1243,7 +1243,13 @@ def _logs(state: LabState, req: LabRequest, target: Target) -> LabResponse:
     containers = [
         c.get("name") for part in ("containers", "initContainers", "ephemeralContainers") for c in spec.get(part) or []
     ]
-    container = req.arg("container") or (containers[0] if containers else "")
+    regular = [c.get("name") for c in spec.get("containers") or []]
+    container = req.arg("container")
+    if not container:  # as the real server: only a pod with one container has a default
+        if len(regular) != 1:
+            raise KubeError(400, f"a container name must be specified for pod {target.name}, "
+                                 f"choose one of: [{' '.join(str(n) for n in regular)}]")
+        container = regular[0]
     if container not in containers:
         raise KubeError(400, f"container {container} is not valid for pod {target.name}")
     previous = _flag(req, "previous")

@@ -159,6 +159,19 @@ def test_pod_logs(core: client.CoreV1Api) -> None:
     assert bad_container.value.status == 400
 
 
+def test_a_pod_with_two_containers_has_no_default_log(lab_state: LabState, core: client.CoreV1Api) -> None:
+    """As a real API server answers: without `container`, only a one-container pod has a log to give."""
+    pod = lab_state.find("pods", NS, POD)
+    assert pod is not None
+    pod["spec"]["containers"].append({"name": "sidecar", "image": "busybox"})
+    with pytest.raises(ApiException) as err:
+        core.read_namespaced_pod_log(POD, NS)
+    assert err.value.status == 400
+    assert json.loads(err.value.body)["message"] == (
+        f"a container name must be specified for pod {POD}, choose one of: [agent sidecar]")
+    assert core.read_namespaced_pod_log(POD, NS, container="agent").startswith("agent starting")
+
+
 def test_previous_log_absent_is_400(lab_state: LabState, core: client.CoreV1Api) -> None:
     del lab_state.logs[(NS, POD, "agent", True)]
     with pytest.raises(ApiException) as err:

@@ -21,6 +21,7 @@ from castui.engine.fleet import Fleet
 from castui.engine.fleet_processes import _collect, _finished, default_processes
 from castui.lab.fleet import RunningFleet
 from castui.lab.server import LabServer
+from tests.fleet.conftest import GONE, HUNG
 from tests.fleet.test_fleet import run_cli, shared_flags, without_volatile
 
 
@@ -52,6 +53,20 @@ def test_worker_processes_give_the_document_one_process_gives(fleet_env: Running
     assert without_volatile(in_workers) == without_volatile(in_one)
     lists_in_one = api_requests(fleet_env.api, "/v1/kubernetes/external-clusters") - lists_before - lists
     assert lists == lists_in_one  # workers read the shared answers no more often than one process does
+
+
+def test_in_workers_an_unreachable_context_is_unknown_with_its_reason(fleet_env: RunningFleet, broken_kubeconfig: Path,
+                                                                     tmp_path: Path) -> None:
+    done = castui_subprocess(fleet_env, "diagnose", "--all-contexts", "--kubeconfig", str(broken_kubeconfig), "--timeout", "3",
+                             "--processes", "2", "--format", "json", *shared_flags(fleet_env, tmp_path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr  # a confirmed cause outranks the unknowns
+    report = json.loads(done.stdout)
+    assert report["processes"] == 2
+    clusters = {c["context"]: c for c in report["clusters"]}
+    assert "connection refused" in clusters[GONE]["error"]
+    assert "answer within" in clusters[HUNG]["error"]
+    assert all(clusters[c]["diagnosis"]["exit_code"] == 3 for c in (GONE, HUNG))
+    assert all(clusters[lab.context]["error"] is None for lab in fleet_env.labs)
 
 
 def test_workers_are_used_only_where_they_pay_off() -> None:

@@ -23,10 +23,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from castui import aio
 from castui.engine.facts import SHARED_KEYS, Facts
+from castui.diagnosis import StatusPage
 from castui.engine.fleet import ClusterFinished, ClusterStarted, Fleet, FleetCluster, FleetEvent, FleetReport
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ PRELOADED = ("castui.clients.helm", "castui.clients.helmrepo", "castui.clients.t
 
 #: what the parent fetched for a shared key: ("ok", value) or ("error", exception)
 Outcome = tuple[str, Any]
+#: a worker's end of the pipe → the worker and the contexts it checks
+Workers = dict[Connection, tuple[BaseProcess, list[str]]]
 
 
 def default_processes(clusters: int) -> int:
@@ -83,7 +87,7 @@ def run_in_processes(
     gc.freeze()
     sys.stdout.flush()
     sys.stderr.flush()
-    workers: dict[Connection, tuple[Any, list[str]]] = {}
+    workers: Workers = {}
     try:
         for group in groups:
             receive, send = ctx.Pipe(duplex=False)
@@ -115,7 +119,7 @@ def preload() -> None:
     client_library()
 
 
-async def _prefetch(fleet: Fleet, with_status_page: bool) -> tuple[dict[Any, Outcome], Any]:
+async def _prefetch(fleet: Fleet, with_status_page: bool) -> tuple[dict[Any, Outcome], StatusPage | None]:
     """The account-wide answers, read once here with the same calls a cluster's run makes,
     while the imports the workers need are paid here too (on a thread, ended before the fork)."""
     imports = asyncio.create_task(asyncio.to_thread(preload))
@@ -170,10 +174,10 @@ async def _work_async(settings: "Settings", contexts: list[str], symptom_ids: li
         await fleet.run(symptom_ids, on_event=forward, memo=memo)
 
 
-def _collect(workers: dict[Connection, tuple[Any, list[str]]], on_event: Callable[[FleetEvent], Any],
-             within: float = float("inf")) -> dict[str, Any]:
+def _collect(workers: Workers, on_event: Callable[[FleetEvent], Any],
+             within: float = float("inf")) -> dict[str, FleetCluster | str]:
     """Every worker's messages until each has closed its end; a worker's failure is kept as text."""
-    results: dict[str, Any] = {}
+    results: dict[str, FleetCluster | str] = {}
     open_ends = list(workers)
     deadline = time.monotonic() + within
     while open_ends:

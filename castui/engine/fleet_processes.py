@@ -54,7 +54,14 @@ Workers = dict[Connection, tuple[BaseProcess, list[str]]]
 
 def default_processes(clusters: int) -> int:
     """One per CPU, as long as each gets a few clusters; 1 means: in this process."""
-    return max(1, min(os.cpu_count() or 1, MAX_PROCESSES, clusters // MIN_CLUSTERS_PER_PROCESS))
+    return max(1, min(usable_cpus(), MAX_PROCESSES, clusters // MIN_CLUSTERS_PER_PROCESS))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def can_fork() -> bool:

@@ -72,7 +72,7 @@ def test_in_workers_an_unreachable_context_is_unknown_with_its_reason(fleet_env:
 def test_workers_are_used_only_where_they_pay_off() -> None:
     assert default_processes(1) == 1
     assert default_processes(3) == 1  # a small fleet stays in one process
-    assert default_processes(40) == min(os.cpu_count() or 1, 8)
+    assert default_processes(40) == min(len(os.sched_getaffinity(0)), 8)
 
 
 def test_a_worker_that_dies_leaves_its_clusters_unknown_with_why(fleet_env: RunningFleet) -> None:

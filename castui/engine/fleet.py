@@ -271,7 +271,7 @@ class Fleet:
             )
         except (asyncio.TimeoutError, TimeoutError):
             error = f"no complete answer within {self.deadline:g}s"
-            diagnosis = self._timed_out(session, symptom_ids, error)
+            diagnosis = self.unfinished(context, symptom_ids, error)
         if error is None and diagnosis.exit_code == 3:
             error = await self._unreachable(session)
         result = FleetCluster(context=context, cluster_id=diagnosis.target.cluster_id, error=error, diagnosis=diagnosis)
@@ -298,9 +298,6 @@ class Fleet:
 
     def unfinished(self, context: str, symptom_ids: list[str] | None, reason: str) -> Diagnosis:
         """The diagnosis of a cluster whose run did not end: every cause unknown, with why."""
-        return self._timed_out(self.sessions[context], symptom_ids, reason)
-
-    def _timed_out(self, session: MemberSession, symptom_ids: list[str] | None, reason: str) -> Diagnosis:
         chosen = [symptom(i) for i in symptom_ids] if symptom_ids else list(SYMPTOMS)
         results = [
             SymptomResult(id=s.id, title=s.title, verdict=SymptomVerdict.UNKNOWN, summary=f"could not observe: {reason}",
@@ -309,4 +306,4 @@ class Fleet:
                                   for c in s.causes])
             for s in chosen
         ]
-        return session.diagnosis_of(results, duration_ms=self.deadline * 1000)
+        return self.sessions[context].diagnosis_of(results, duration_ms=self.deadline * 1000)

@@ -164,6 +164,11 @@ def _castai(castai: CastaiState, key: list[Any], value: Any) -> None:
         castai.workloads[cluster_id] = value
     elif what == "auth-tokens" and isinstance(value, list):
         castai.auth_tokens = value
+    elif what == "evictor-ownership" and (value is None or isinstance(value, str)):
+        if value is not None:
+            castai.evictor_ownership[cluster_id] = value
+    elif what == "evictor-advanced-config" and isinstance(value, list):
+        castai.evictor_advanced_config[cluster_id] = value
     elif what == "agent-key-status" and isinstance(value, int):
         castai.api_keys[AGENT_KEY_SEEN] = {"status": value}
 
@@ -285,6 +290,8 @@ def _request_of(key: list[Any]) -> tuple[tuple[str, ...], dict[str, str | None],
             "node-templates": f"/v1/kubernetes/clusters/{cluster_id}/node-templates",
             "workloads": f"/v1/workload-autoscaling/clusters/{cluster_id}/workloads",
             "auth-tokens": "/v1/auth/tokens",
+            "evictor-ownership": f"/workload-eviction/v1/clusters/{cluster_id}/config",
+            "evictor-advanced-config": f"/v1/kubernetes/clusters/{cluster_id}/evictor-advanced-config",
         }.get(what)
         return ((path,), {}, AGENT_KEY_SEEN if what == "agent-key-status" else REPLAY_KEY) if path else None
     if kind == "helm-index":

@@ -20,6 +20,8 @@ from castui.clients.castai_models import (
     AuthTokenList,
     Cluster,
     ClusterList,
+    EvictorAdvancedConfig,
+    EvictorConfigOwnership,
     NodeTemplate,
     NodeTemplateList,
     Policies,
@@ -96,6 +98,19 @@ class CastaiClient:
         )
         items = _parse(NodeTemplateList, data, what).items
         return [item.template.model_copy(update={"stats": item.stats}) for item in items]
+
+    # -- evictor --
+
+    async def get_evictor_ownership(self, cluster_id: str) -> EvictorConfigOwnership:
+        """Who owns the Evictor's settings: `castai` or `self-managed` (docs.cast.ai evictor-config-ownership)."""
+        what = f"read the Evictor configuration owner of cluster {cluster_id}"
+        data = await self._get_json(f"/workload-eviction/v1/clusters/{cluster_id}/config", what)
+        return _parse(EvictorConfigOwnership, data, what)
+
+    async def get_evictor_advanced_config(self, cluster_id: str) -> EvictorAdvancedConfig:
+        what = f"read the Evictor advanced configuration of cluster {cluster_id}"
+        data = await self._get_json(f"/v1/kubernetes/clusters/{cluster_id}/evictor-advanced-config", what)
+        return _parse(EvictorAdvancedConfig, data, what)
 
     # -- workload autoscaler --
 

@@ -306,6 +306,33 @@ class Facts:
                                    self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
                                    _dump_all)
 
+    async def evictor_ownership(self) -> str | None:
+        """`configOwnership` of the Evictor (`castai` | `self-managed`), None when the API has no answer for
+        this cluster (404: no Evictor configuration there)."""
+        cluster_id = await self.cluster_id()
+
+        async def read() -> str | None:
+            try:
+                return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
+            except NotFound:
+                return None
+
+        return await self.recorded(("castai", "evictor-ownership", cluster_id), self.once(("evictor-ownership", cluster_id), read))
+
+    async def evictor_advanced_config(self) -> list[dict[str, Any]]:
+        """The Evictor's advanced rules (`evictionConfig`), [] when the API has none for this cluster (404)."""
+        cluster_id = await self.cluster_id()
+
+        async def read() -> list[dict[str, Any]]:
+            try:
+                config = await self.castai.get_evictor_advanced_config(cluster_id)
+            except NotFound:
+                return []
+            return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
+
+        return await self.recorded(("castai", "evictor-advanced-config", cluster_id),
+                                   self.once(("evictor-advanced-config", cluster_id), read))
+
     async def auth_tokens(self) -> list["AuthToken"]:
         return await self.recorded(("castai", "auth-tokens"), self.once(("tokens",), self.castai.list_auth_tokens), _dump_all)
 

@@ -321,7 +321,9 @@ def judge_removal_disabled(obs: Observations) -> Judgement:
     rows = [["NODE", "ON", "KEY"]] + [[n["node"], where, key] for n in marked for where, key in n["marks"]]
     return confirmed(f"{marked[0]['node']} is marked {marked[0]['marks'][0][1]}=true: CAST AI keeps it even when it is empty",
                      _nodes_table("nodes marked removal-disabled", rows),
-                     marks=[(n["node"], where, key) for n in marked for where, key in n["marks"]])
+                     marks=[(n["node"], where, key) for n in marked for where, key in n["marks"]],
+                     # a string too, so the guard against `${` in names from the cluster (engine/fixes.py) sees each one
+                     nodes=" ".join(n["node"] for n in marked))
 
 
 def judge_scoped_mode(obs: Observations) -> Judgement:

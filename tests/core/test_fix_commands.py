@@ -23,8 +23,7 @@ KUBECTL_FIXES = {
     "heartbeat-failing": ("agent-disconnected", "heartbeat-failing"),
     "invalid-api-key-rotated": ("agent-disconnected", "invalid-api-key"),
     "agent-not-running": ("agent-disconnected", "agent-not-running"),
-    "pdb-blocking-eviction": ("no-scale-down", "pdb-blocking-eviction"),
-    "system-pods-blocking-drain": ("no-scale-down", "system-pods-blocking-drain"),
+    "node-removal-disabled": ("no-scale-down", "node-removal-disabled"),
     "missing-annotation": ("workload-autoscaler", "missing-annotation"),
     "workload-autoscaler-not-running": ("workload-autoscaler", "workload-autoscaler-not-running"),
 }

@@ -39,13 +39,14 @@ HOSTILE = {
     "key-reference": "${CASTAI_API_KEY}",
 }
 #: where a hostile name lands in a fix command, by the cause that builds it
-USES = {"chart-outdated": "release", "pdb-blocking-eviction": "pdb name and namespace", "system-pods-blocking-drain": "pod name"}
+#: (guide v2 fixes a PDB and unmovable pods by guidance, never a command: the node's mark carries the name instead)
+USES = {"node-removal-disabled": "node name"}
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 BUILT_AT = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def hostile_cluster(value: str) -> LabCluster:
-    """A healthy lab where three things are broken and each carries the hostile name."""
+    """A healthy lab where a few things are broken and each carries the hostile name."""
     lab = build("healthy", now=BUILT_AT)
     now = lab.now
     lab.cluster["name"] = value  # the CAST AI API's name for the cluster
@@ -54,7 +55,7 @@ def hostile_cluster(value: str) -> LabCluster:
     lab.add("pods", k8s.pod(value, value, now, node_name=NODES[0], labels={"app": "hostile"},
                             owner=("ReplicaSet", "hostile-5d4c3b2a1")))
     lab.add("poddisruptionbudgets", k8s.pdb(value, value, now, selector={"app": "hostile"}, allowed=0, healthy=1, min_available=1))
-    empty_node(lab, extra_pod=k8s.pod(value, "kube-system", now, node_name="ip-10-0-2-21.ec2.internal", labels={"run": "x"}))
+    empty_node(lab, name=value, labels={"autoscaling.cast.ai/removal-disabled": "true"})  # an empty node CAST AI must keep
     return lab
 
 

@@ -31,8 +31,8 @@ NO_SCALE_DOWN, EVICTOR_AGGRESSIVE = ("no-scale-down",), ("evictor-aggressive",)
 
 
 def empty_node(lab: LabCluster, *, labels: dict[str, str] | None = None, name: str = EMPTY_NODE,
-               cordoned: bool = False) -> str:
-    """A CAST AI node that runs only a DaemonSet pod, up for 3 days."""
+               cordoned: bool = False, extra_pod: dict[str, Any] | None = None) -> str:
+    """A CAST AI node that runs only a DaemonSet pod (and `extra_pod`), up for 3 days."""
     node = lab.add("nodes", k8s.node(name, lab.now, provider_id="aws:///eu-west-1b/i-0e1d2c3b4a5f60718",
                                      labels={"topology.kubernetes.io/zone": "eu-west-1b",
                                              "provisioner.cast.ai/managed-by": "cast.ai", **(labels or {})}))
@@ -40,6 +40,8 @@ def empty_node(lab: LabCluster, *, labels: dict[str, str] | None = None, name: s
         node["spec"]["unschedulable"] = True
     lab.add("pods", k8s.pod("kube-proxy-z9w8v", "kube-system", lab.now, node_name=name, labels={"k8s-app": "kube-proxy"},
                             owner=("DaemonSet", "kube-proxy")))
+    if extra_pod:
+        lab.add("pods", extra_pod)
     return name
 
 

@@ -91,7 +91,7 @@ def test_agent_logs_reach_castui_through_the_apiserver_and_the_kubelet(real_clus
     key = next(c for s in diagnosis.symptoms if s.id == "agent-crashloop" for c in s.causes if c.id == "invalid-api-key")
     assert key.verdict is CauseVerdict.CONFIRMED
     assert "status_code=401" in key.reason
-    asked = [(path, query) for path, query in real_cluster.kubelet.requests if path.startswith("/containerLogs/castai-agent/")]
+    asked = [(path, query) for path, query in real_cluster.kubelet.requests if path.startswith("/containerLogs/castai-agent/castai-agent-")]
     assert any(query.get("previous") == ["true"] for _, query in asked)
     assert all(query.get("tailLines") == [str(LOG_TAIL)] for _, query in asked)
 

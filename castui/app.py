@@ -19,11 +19,12 @@ from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from castui.cli_support import redactor_for
 from castui.clients.errors import CastuiError
 from castui.commands import CastuiCommands
 from castui.diagnosis import Diagnosis, SymptomResult
 from castui.engine.session import Session
-from castui.report.redact import Redactor, redactor_for
+from castui.report.redact import Redactor
 from castui.widgets.connection_header import Connection, Reach
 
 if TYPE_CHECKING:

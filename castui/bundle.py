@@ -172,7 +172,7 @@ class _Contents:
 async def collect_bundle(session: "Session", output: Path, *, since: timedelta = DEFAULT_SINCE,
                          progress: Progress | None = None) -> BundleResult:
     """Diagnose, collect, redact and write the bundle to `output` (a .tar.gz, mode 0600)."""
-    from castui.report.redact import redactor_for
+    from castui.cli_support import redactor_for
 
     say = progress or (lambda message, fraction: None)
     say("diagnosing", 0.0)

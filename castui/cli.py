@@ -231,7 +231,7 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
 
 def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) -> str:
-    from castui.report.redact import redactor_for
+    from castui.cli_support import redactor_for
 
     redactor = redactor_for(settings)
     if fmt == "json":

@@ -99,7 +99,7 @@ def _parallel(args: argparse.Namespace) -> int:
 
 
 def render_fleet(report: Any, fmt: str, settings: "Settings") -> str:
-    from castui.report.redact import redactor_for
+    from castui.cli_support import redactor_for
 
     redactor = redactor_for(settings)
     if fmt == "json":

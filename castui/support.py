@@ -52,7 +52,7 @@ def build_report(session: "Session", diagnosis: Diagnosis | None, bundle_path: "
     """The ticket text, redacted; `fmt` is "markdown" or "text". Fixes tried come from the audit log,
     which `run_command`, `apply_api_call` and `Session.recheck` write, so a report made later still has them.
     With no diagnosis yet (the app before its first run), the report says so."""
-    from castui.report.redact import redactor_for
+    from castui.cli_support import redactor_for
 
     doc = _Document(markdown=fmt == "markdown")
     target = diagnosis.target if diagnosis else session.target()

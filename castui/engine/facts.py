@@ -374,7 +374,7 @@ FETCHES = {
 
 def describe_fetch(key: Any) -> str:
     """What a `Facts.once` key reads: "list nodes", "read the log of pod ns/name", "list CAST AI API keys"."""
-    from castui.lab.state import RESOURCES
+    from castui.clients.resources import RESOURCES
 
     if not isinstance(key, tuple) or not key:
         return "read from the cluster or the API"

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from castui.lab.scenarios import SCENARIOS
+from castui.tree import SYMPTOMS
 from tests.core.helpers import castui
 
 
@@ -34,12 +35,12 @@ def test_json_output_is_the_documented_contract() -> None:
     result = castui("diagnose", "--lab", "demo", "--format", "json")
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
-    assert document["schema"] == "castui.diagnosis/v1"
-    assert len(document["symptoms"]) == 10
+    assert document["schema"] == "castui.diagnosis/v2"
+    assert len(document["symptoms"]) == len(SYMPTOMS)
     for symptom in document["symptoms"]:
         assert symptom["verdict"] in {"problem", "healthy", "unknown"}
         for cause in symptom["causes"]:
-            assert cause["verdict"] in {"confirmed", "ruled_out", "unknown"}
+            assert cause["verdict"] in {"confirmed", "latent", "ruled_out", "unknown"}
             assert isinstance(cause["reason"], str) and isinstance(cause["evidence"], list)
             if cause["fix"] is not None:
                 assert all(isinstance(argv, list) and all(isinstance(a, str) for a in argv) for argv in cause["fix"]["commands"])

@@ -32,11 +32,21 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import as_dict, as_dicts, as_str, event_rows, json_evidence, name_of, namespaced_name, quantity_cores
+from castui.tree.reading import (
+    as_dict,
+    as_dicts,
+    as_str,
+    event_rows,
+    json_evidence,
+    name_of,
+    namespaced_name,
+    quantity_cores,
+)
 from castui.tree.scheduling import (
     SCOPED_TAINT,
     SPOT_LABEL,
     TEMPLATE_LABEL,
+    count,
     cpu_request,
     is_unschedulable,
     memory_request_mib,
@@ -68,7 +78,7 @@ async def gather_pending(facts: Facts) -> dict[str, Any]:
 
 def summarise_pending(result: dict[str, Any]) -> str:
     note = f" (FailedScheduling events could not be read: {result['events_error']})" if result.get("events_error") else ""
-    return f"{len(result['pods'])} unschedulable pods{note}"
+    return f"{count(len(result['pods']), 'unschedulable pod')}{note}"
 
 
 async def gather_node_cpu(facts: Facts) -> list[dict[str, Any]]:
@@ -102,10 +112,10 @@ def stuck_and_young(obs: Observations) -> tuple[list[dict[str, Any]], list[dict[
 
 def observe(obs: Observations) -> Observation:
     stuck, young = stuck_and_young(obs)
-    progress = (f"{len(young)} Pending for less than 15 min, in progress (nodes come in 60–120 s): {pod_names(young)}"
+    progress = (f"{count(len(young), 'pod')} Pending for less than 15 min, in progress (nodes come in 60–120 s): {pod_names(young)}"
                 if young else "")
     if stuck:
-        text = f"{len(stuck)} pods Pending with no node for 15 min or more: {pod_names(stuck)}"
+        text = f"{count(len(stuck), 'pod')} Pending with no node for 15 min or more: {pod_names(stuck)}"
         return Observation(True, text + (f"; {progress}" if progress else ""))
     return Observation(False, progress or "no pod is Pending unschedulable")
 

@@ -7,7 +7,14 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from castui.tree.reading import as_dict, as_dicts, as_str, namespaced_name, parse_time, quantity_cores
+from castui.tree.reading import (
+    as_dict,
+    as_dicts,
+    as_str,
+    namespaced_name,
+    parse_time,
+    quantity_cores,
+)
 
 #: CAST AI alerts on pods Pending this long; its nodes are expected in 60–120 s (docs.cast.ai risks-detection)
 PENDING_ALERT = timedelta(minutes=15)
@@ -44,7 +51,8 @@ def pending_since(pod: dict[str, Any]) -> datetime | None:
 
 def split_by_age(pods: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(stuck ≥ 15 min, still in progress). A pod of unknown age is in progress: never a problem by guess."""
-    stuck, young = [], []
+    stuck: list[dict[str, Any]] = []
+    young: list[dict[str, Any]] = []
     for pod in pods:
         since = pending_since(pod)
         (stuck if since is not None and now - since >= PENDING_ALERT else young).append(pod)
@@ -57,6 +65,10 @@ def waited(pod: dict[str, Any], now: datetime) -> str:
         return "unknown"
     minutes = int((now - since).total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def pod_names(pods: list[dict[str, Any]], limit: int = 5) -> str:

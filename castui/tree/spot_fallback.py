@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from castui.tree.cluster_checks import POLICIES
 from castui.tree.model import (
     Cause,
     FixTemplate,
@@ -24,9 +25,23 @@ from castui.tree.model import (
     unknown,
 )
 from castui.tree.no_scale_up import NODE_TEMPLATES, PENDING_PODS, table
-from castui.tree.cluster_checks import POLICIES
-from castui.tree.reading import as_dict, as_dicts, as_str, json_evidence, name_of, namespaced_name
-from castui.tree.scheduling import TEMPLATE_LABEL, pod_names, selected_values, selects_spot, split_by_age, waited
+from castui.tree.reading import (
+    as_dict,
+    as_dicts,
+    as_str,
+    json_evidence,
+    name_of,
+    namespaced_name,
+)
+from castui.tree.scheduling import (
+    TEMPLATE_LABEL,
+    count,
+    pod_names,
+    selected_values,
+    selects_spot,
+    split_by_age,
+    waited,
+)
 
 CHECKS = (PENDING_PODS, NODE_TEMPLATES, POLICIES)
 
@@ -55,9 +70,9 @@ def spot_pods(obs: Observations) -> tuple[list[dict[str, Any]], list[dict[str, A
 def observe(obs: Observations) -> Observation:
     stuck, young = spot_pods(obs)
     if stuck:
-        return Observation(True, f"{len(stuck)} pods that need spot are Pending for 15 min or more: {pod_names(stuck)}")
+        return Observation(True, f"{count(len(stuck), 'pod')} that need spot Pending for 15 min or more: {pod_names(stuck)}")
     if young:
-        return Observation(False, f"{len(young)} pods that need spot are Pending for less than 15 min (in progress): {pod_names(young)}")
+        return Observation(False, f"{count(len(young), 'pod')} that need spot Pending for less than 15 min (in progress): {pod_names(young)}")
     return Observation(False, "no Pending pod needs spot")
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from castui.diagnosis import CauseVerdict
-from castui.tree.cluster_checks import judge_autoscaler_disabled, judge_cluster_hibernated, judge_cluster_status_warning
+from castui.tree.cluster_checks import (
+    judge_autoscaler_disabled,
+    judge_cluster_hibernated,
+    judge_cluster_status_warning,
+)
 from castui.tree.model import CouldNotCheck, Observations
 from tests.tree.judges import observations, verdict
 
@@ -60,3 +64,12 @@ def test_judges_record_what_they_read() -> None:
     obs: Observations = observations({"policies": {"enabled": False}}).tracked()
     judge_autoscaler_disabled(obs)
     assert obs.reads == ["policies"]
+
+
+def test_only_a_failed_cluster_gets_the_reconcile_call_and_the_key_stays_a_reference() -> None:
+    from castui.tree.cluster_checks import _status_commands
+
+    failed = {"status": "failed", "cluster_id": "c-1", "api_url": "https://api.cast.ai"}
+    assert _status_commands(failed) == [["curl", "-sS", "-X", "POST", "-H", "X-API-Key: ${CASTAI_API_KEY}",
+                                         "https://api.cast.ai/v1/kubernetes/external-clusters/c-1/reconcile"]]
+    assert _status_commands({**failed, "status": "warning"}) == []

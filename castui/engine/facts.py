@@ -214,6 +214,10 @@ class Facts:
         except NotFound:
             return []  # the CRD is not installed: nothing was applied by CAST AI
 
+    async def api_service(self, name: str) -> dict[str, Any] | None:
+        """An APIService (`v1beta1.metrics.k8s.io`: metrics-server's), or None when it is not registered."""
+        return await self.kube_get("apiservices", None, name)
+
     async def helm_releases(self) -> list["HelmRelease"]:
         from castui.clients.helm import latest_releases
 
@@ -306,6 +310,12 @@ class Facts:
                                    self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
                                    _dump_all)
 
+    async def workload_scaling_policies(self) -> list[dict[str, Any]]:
+        cluster_id = await self.cluster_id()
+        return await self.recorded(("castai", "workload-policies", cluster_id),
+                                   self.once(("workload-policies", cluster_id),
+                                             lambda: self.castai.list_workload_scaling_policies(cluster_id)))
+
     async def auth_tokens(self) -> list["AuthToken"]:
         return await self.recorded(("castai", "auth-tokens"), self.once(("tokens",), self.castai.list_auth_tokens), _dump_all)
 
@@ -364,6 +374,7 @@ FETCHES = {
     "policies": "read autoscaler policies of cluster",
     "templates": "list node templates of cluster",
     "workloads": "list workload autoscaler workloads of cluster",
+    "workload-policies": "list workload scaling policies of cluster",
     "tokens": "list CAST AI API keys",
     "agent-key-status": "test the agent's API key",
     "helm-releases": "read the Helm releases",

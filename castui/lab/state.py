@@ -29,6 +29,8 @@ class CastaiState:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     node_templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     workloads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the workload autoscaler's scaling policies per cluster (`GET …/workload-autoscaling/clusters/{id}/policies`)
+    workload_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     auth_tokens: list[dict[str, Any]] = field(default_factory=list)
     #: what the in-cluster curl pod reports when it calls the API ("200", "000" for no answer)
     in_cluster_reachability: str = "200"

@@ -239,3 +239,14 @@ def _region(lab: LabCluster) -> None:
 def _cluster_id_from_arn(lab: LabCluster) -> None:
     lab.remove("configmaps", NS, "castai-agent-metadata")
     lab.context = f"arn:aws:eks:eu-west-1:123456789012:cluster/{CLUSTER_NAME}"
+
+
+@scenario("agent-hibernated", "the cluster is hibernated: the agent is scaled to 0 and the console shows it disconnected; "
+          "that is expected, not an agent failure", "cluster-hibernated")
+def _agent_hibernated(lab: LabCluster) -> None:
+    lab.cluster.update(status="hibernated", agentStatus="disconnected",
+                       agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(hours=9)))
+    deployment = lab.get("deployments", NS, "castai-agent")
+    deployment["spec"]["replicas"] = 0
+    deployment["status"] = {"observedGeneration": 1, "replicas": 0}
+    lab.state.objects["pods"] = [p for p in lab.state.items("pods") if p not in lab.pods_of("castai-agent")]

@@ -30,6 +30,8 @@ from castui.widgets.connection_header import Connection, Reach
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from textual.notifications import SeverityLevel
+
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
     from castui.screens.help_screen import HelpRow
@@ -153,6 +155,16 @@ class CastuiApp(App[int]):
     def redactor(self) -> Redactor:
         """THE redaction for everything on screen (it knows a key typed in later, too)."""
         return redactor_for(self.settings)
+
+    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast (screens' and widgets' notify come here): its words may quote the cluster or
+        the API, so they are redacted and sanitised, and never read as markup."""
+        from castui.sanitise import printable, printable_lines
+
+        redact = self.redactor().text
+        super().notify(printable_lines(redact(str(message))), title=printable(redact(title)), severity=severity,
+                       timeout=timeout, markup=False)
 
     def remember(self, diagnosis: Diagnosis) -> None:
         self.last_diagnosis = diagnosis

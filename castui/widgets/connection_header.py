@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from castui.config import DEFAULT_API_URL
+from castui.sanitise import printable
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class ConnectionHeader(Vertical):
         if connection.production:
             banner.update(Text.assemble(
                 (" ⚠ PRODUCTION ", "bold reverse"),
-                f" context {connection.context or '?'}: changes here affect production; "
+                f" context {printable(connection.context or '?')}: changes here affect production; "
                 "every command asks you to type the context name",
             ))
 
@@ -100,7 +101,13 @@ def where_line(c: Connection, *, wide: bool) -> Text:
     parts: list[tuple[str, str]] = [("context ", "dim"), (c.context or "none", "bold"),
                                     ("  cluster ", "dim"), (cluster, "bold"),
                                     ("  API ", "dim"), (api, "bold")]
-    return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+    # names, ids and the region come from the kubeconfig and the API: shown, never acted on, and
+    # each cut short so one long name cannot push the rest off the line
+    return Text.assemble(*[(_clip(printable(part)), style) for part, style in parts], no_wrap=True, overflow="ellipsis")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = None) -> Text:
@@ -110,18 +117,18 @@ def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = No
         return Text.assemble((f"{name} … ", "bold"), "checking")
     if reach.problem is None:
         return Text.assemble((f"{name} ✓ ", "bold" if plain else "bold green"), "answers")
-    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"no answer: {reach.problem}")
+    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"no answer: {printable(reach.problem)}")
 
 
 def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:
     missing = None if c.has_key else f"no key: cluster checks only ({key}: enter a key)"
     text = Text.assemble(reach_text("cluster", c.kube, plain=plain), "   ", reach_text("API", c.api, plain=plain, missing=missing))
     if c.lab:
-        text.append_text(Text.assemble(("   lab scenario ", "dim"), (c.lab, "bold")))
+        text.append_text(Text.assemble(("   lab scenario ", "dim"), (printable(c.lab), "bold")))
     if c.read_only:  # before the bundle's name, so a narrow terminal still shows it
         text.append_text(Text.assemble(("   read-only", "bold")))
     if c.bundle:
-        text.append_text(Text.assemble(("   replay captured ", "dim"), (c.captured or "at an unknown time", "bold"),
-                                       (" from ", "dim"), (c.bundle, "bold")))
+        text.append_text(Text.assemble(("   replay captured ", "dim"), (printable(c.captured or "at an unknown time"), "bold"),
+                                       (" from ", "dim"), (printable(c.bundle), "bold")))
     text.no_wrap, text.overflow = True, "ellipsis"
     return text

@@ -101,7 +101,8 @@ def castui_in_tmux(tmp_path: Path, *args: str, env: dict[str, str] | None = None
     tmux("-f", "/dev/null", "new-session", "-d", "-s", "castui", "-x", "120", "-y", "40", "-c", str(cwd or tmp_path),
          " ".join(command))
     tmux("set", "-s", "set-clipboard", "on")
-    tmux("pipe-pane", "-t", "castui", f"cat > {tmp_path / 'pane-output'}")
+    # every byte castui writes is also kept in `pane-raw`, for tests that look for sequences it must never send
+    tmux("pipe-pane", "-t", "castui", f"tee {tmp_path / 'pane-raw'} > {tmp_path / 'pane-output'}")
     try:
         yield
     finally:

@@ -162,10 +162,20 @@ def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
             from pydantic import SecretStr
 
             settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
+        elif getattr(args, "command", None) in (None, "diagnose", "bundle", "report"):
+            prime_credentials(settings.kubeconfig, [settings.context], settings.timeout)
         yield settings, lab
     finally:
         if lab is not None:
             lab.stop()
+
+
+def prime_credentials(kubeconfig: str | None, contexts: list[str | None], timeout: float) -> None:
+    """Credential plugins run now, on the terminal if there is one (SSO, MFA, device codes), before
+    the app takes the screen or the checks start; their prompts and messages go to stderr."""
+    from castui.clients.credentials import prime
+
+    prime(kubeconfig, contexts, timeout=timeout, echo=sys.stderr)
 
 
 def _given(flags: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class GatedClient(httpx.AsyncClient):
 def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """An AsyncClient with castui's defaults; `timeout` also bounds retry waits."""
     return GatedClient(
-        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+        verify=_tls_context(*(os.environ.get(name) for name in CA_VARIABLES)),
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,  # a redirect means a wrong URL; following it could carry the key elsewhere
@@ -79,11 +79,32 @@ def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     )
 
 
+#: where users point TLS clients at extra CAs (OpenSSL's, requests', curl's); they key the cache
+CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
 @functools.lru_cache(maxsize=4)
-def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    """httpx's default verification (certifi, or SSL_CERT_FILE / SSL_CERT_DIR, which key the cache),
-    built once: loading the CA bundle costs ~25 ms, and a session opens two clients (a fleet, more)."""
-    return httpx.create_ssl_context()
+def _tls_context(cert_file: str | None, cert_dir: str | None, requests_bundle: str | None = None,
+                 curl_bundle: str | None = None) -> ssl.SSLContext:
+    """Trust as curl and kubectl do, built once (loading CAs costs ~25 ms; a session opens two clients):
+    the operating system's store through `truststore` (as pip does; on Linux it reads SSL_CERT_FILE /
+    SSL_CERT_DIR, else the distribution's bundle), certifi's bundle, and the files REQUESTS_CA_BUNDLE and
+    CURL_CA_BUNDLE name. A corporate CA (TLS interception) installed in any of them is trusted."""
+    try:
+        import truststore
+
+        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except ImportError:  # pragma: no cover - a dependency; kept for a broken install
+        context = ssl.create_default_context()
+    import certifi
+
+    context.load_verify_locations(cafile=certifi.where())
+    for bundle in (cert_file, requests_bundle, curl_bundle):
+        if bundle and os.path.isfile(bundle):
+            context.load_verify_locations(cafile=bundle)
+    if cert_dir and os.path.isdir(cert_dir):
+        context.load_verify_locations(capath=cert_dir)
+    return context
 
 
 def endpoint(url: str | httpx.URL) -> str:

@@ -81,6 +81,8 @@ class KubeGateway:
         else:
             self._context, self._cluster, self._server = select_context(self._paths, existing, context)
         self._api: ApiClient | None = None
+        #: when the exec plugin's credential expires (epoch seconds): the client is rebuilt then
+        self._expires: float | None = None
         self._lock = threading.Lock()
         self._pdb_type = RESOURCES[PDB]
 
@@ -369,6 +371,9 @@ class KubeGateway:
 
     def _client(self) -> ApiClient:
         with self._lock:
+            if self._api is not None and self._expires is not None and time.time() > self._expires - 10:
+                self._api.close()
+                self._api = None  # the plugin's credential expired: ask it again, as kubectl would
             if self._api is None:
                 self._api = self._build_client()
             return self._api
@@ -384,9 +389,14 @@ class KubeGateway:
             if self._in_cluster:
                 config.load_incluster_config(client_configuration=configuration)
             else:
+                from castui.clients.credentials import resolve_config
+
+                node = client_config(self._files, self._context)
+                # exec plugins and token files resolved as kubectl does (reasons, timeouts, no stray log lines)
+                self._expires = resolve_config(node, timeout=self.timeout)
                 with _LOADING:
                     config.load_kube_config_from_dict(
-                        client_config(self._files, self._context),
+                        node,
                         context=self._context,
                         client_configuration=configuration,
                         persist_config=False,

@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="include active checks that create a temporary pod in the cluster")
     d.add_argument("--workload", action="append", metavar="NS/NAME", dest="workloads",
                    help="a workload the workload-autoscaler symptom should look at (repeatable)")
+    d.add_argument("--node", action="append", metavar="NAME", dest="nodes",
+                   help="a node that should have been removed, for no-scale-down: the Evictor's causes are judged on it (repeatable)")
     d.add_argument("--verbose", "-v", action="store_true", help="also list ruled-out causes of healthy symptoms")
     add_target_flags(d, fleet=True)
     d.add_argument("--processes", type=int, metavar="N",
@@ -131,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     names = ("kubeconfig", "namespace", "api_url", "cluster_id", "helm_repo_url", "status_url", "terraform_dir",
-             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "redact_patterns")
+             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "nodes", "redact_patterns")
     flags = {n: getattr(args, n, None) for n in names}
     context = getattr(args, "context", None)
     contexts = getattr(args, "contexts", None)

@@ -56,6 +56,8 @@ class Settings(BaseModel):
     redact_patterns: list[str] = Field(default_factory=list)
     #: workloads the user asks about for the workload-autoscaler symptom, as namespace/name
     workloads: list[str] = Field(default_factory=list)
+    #: nodes the user names for the no-scale-down symptom (`--node`): the Evictor's causes judge these
+    nodes: list[str] = Field(default_factory=list)
     keymap: dict[str, str] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)

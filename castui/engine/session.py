@@ -148,7 +148,7 @@ class Session:
         facts = self.new_facts()
         started = time.perf_counter()
         status_task = asyncio.ensure_future(self.status_page()) if with_status_page else None
-        results = await run_symptoms(chosen, facts, on_event=on_event, consent=consent)
+        results = await run_symptoms(chosen, facts, on_event=on_event, consent=consent, named=bool(symptom_ids))
         await self._learn_identity(facts)
         status = await status_task if status_task else None
         return self.diagnosis_of(results, status, duration_ms=(time.perf_counter() - started) * 1000, facts=facts)

@@ -54,6 +54,7 @@ RESOURCES: dict[str, ResourceType] = {
         ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
         ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
         ResourceType("autoscaling.cast.ai", "v1alpha1", "evictorconfigs", "EvictorConfig", False),
+        ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True),
         ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False),
     ]
 }

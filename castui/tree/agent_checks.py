@@ -182,7 +182,6 @@ def network_blocked(*recheck: str) -> Cause:
     return Cause(
         id="network-blocked",
         title="The agent cannot reach the CAST AI API",
-        needs=("agent-logs",),
         judge=judge_network_blocked,
         fix=FixTemplate(
             title="Allow outbound HTTPS (443) to the API host",

@@ -220,12 +220,10 @@ SYMPTOM = Symptom(
     recognise="castai-agent pods keep restarting; `kubectl get pods -n castai-agent` shows CrashLoopBackOff",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("agent-pods",),
     causes=(
         Cause(
             id="invalid-api-key",
             title="The agent's API key is rejected",
-            needs=("agent-logs", "agent-key"),
             judge=judge_invalid_key_in_crashloop,
             fix=FixTemplate(
                 title="Regenerate the key and update the agent's release",
@@ -244,7 +242,6 @@ SYMPTOM = Symptom(
         Cause(
             id="wrong-provider",
             title="The agent's provider does not match the cloud",
-            needs=("agent-provider", "node-clouds"),
             judge=judge_wrong_provider,
             fix=FixTemplate(
                 title="Set the provider that matches the nodes",
@@ -259,7 +256,6 @@ SYMPTOM = Symptom(
         Cause(
             id="rbac-missing",
             title="The agent's RBAC is missing",
-            needs=("agent-rbac",),
             judge=judge_rbac_missing,
             fix=FixTemplate(
                 title="Re-apply the agent's ClusterRole and ClusterRoleBinding",

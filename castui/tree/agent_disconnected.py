@@ -120,12 +120,10 @@ SYMPTOM = Symptom(
     recognise="the console marks the cluster disconnected or not responding; autoscaling stops",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("cluster-status",),
     causes=(
         Cause(
             id="agent-not-running",
             title="No agent pod is running",
-            needs=("agent-pods",),
             judge=judge_agent_not_running,
             fix=FixTemplate(
                 title="Restart the agent (and see agent-crashloop if it keeps failing)",
@@ -137,7 +135,6 @@ SYMPTOM = Symptom(
         Cause(
             id="heartbeat-failing",
             title="The agent runs but its heartbeats do not arrive",
-            needs=("agent-pods",),
             judge=judge_heartbeat_failing,
             fix=FixTemplate(
                 title="Restart the agent",

@@ -141,14 +141,12 @@ SYMPTOM = Symptom(
     recognise="curl or Terraform calls to api.cast.ai fail with 401; the console works",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("api-cluster-list",),
     causes=(
-        Cause("api-key-missing", "No API key is configured", ("api-key-present",), judge_key_missing, NEW_KEY),
-        Cause("api-key-invalid", "The API key is not valid", ("api-cluster-list",), judge_key_invalid, NEW_KEY),
+        Cause("api-key-missing", "No API key is configured", judge_key_missing, NEW_KEY),
+        Cause("api-key-invalid", "The API key is not valid", judge_key_invalid, NEW_KEY),
         Cause(
             "api-key-forbidden",
             "The key lacks access (403, inactive, expired or another organisation)",
-            ("api-cluster-list", "api-cluster-access", "api-key-details"),
             judge_key_forbidden,
             FixTemplate(
                 title="Use a key with the right access level",

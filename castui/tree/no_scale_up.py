@@ -168,10 +168,9 @@ SYMPTOM = Symptom(
     recognise="pods sit in Pending with FailedScheduling events and no new node appears",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("pending-pods",),
     causes=(
         Cause(
-            "unschedulable-pods-disabled", "The unschedulable pods policy is off", ("policies",),
+            "unschedulable-pods-disabled", "The unschedulable pods policy is off",
             judge_unschedulable_disabled,
             FixTemplate(
                 title="Enable the unschedulable pods policy",
@@ -181,7 +180,7 @@ SYMPTOM = Symptom(
             ),
         ),
         Cause(
-            "cluster-cpu-limit-reached", "The cluster CPU limit is reached", ("pending-pods", "policies", "cluster-cpu"),
+            "cluster-cpu-limit-reached", "The cluster CPU limit is reached",
             judge_cpu_limit,
             FixTemplate(
                 title="Raise the cluster's CPU limit",
@@ -191,7 +190,7 @@ SYMPTOM = Symptom(
             ),
         ),
         Cause(
-            "no-matching-node-template", "No node template fits the Pending pods", ("pending-pods", "node-templates"),
+            "no-matching-node-template", "No node template fits the Pending pods",
             judge_no_template,
             FixTemplate(
                 title="Adjust the node template or the pod's constraints",

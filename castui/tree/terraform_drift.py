@@ -66,9 +66,8 @@ SYMPTOM = Symptom(
     recognise="`terraform plan` wants to change castai_autoscaler, or console edits keep being reverted",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("terraform-state",),
     causes=(
-        Cause("terraform-drift-detected", "Terraform and the console disagree", ("terraform-state", "policies"), judge_drift,
+        Cause("terraform-drift-detected", "Terraform and the console disagree", judge_drift,
               FixTemplate(
                   title="Pick one source of truth, then refresh or apply",
                   explanation="Apply Terraform to put its values back, or copy the console's values into Terraform and refresh. "

@@ -149,19 +149,17 @@ SYMPTOM = Symptom(
     recognise="the console shows no or low-confidence recommendations; requests never change",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("autoscaler-pods",),
     causes=(
-        Cause("workload-autoscaler-not-running", "The workload autoscaler is not running", ("autoscaler-pods",), judge_not_running,
+        Cause("workload-autoscaler-not-running", "The workload autoscaler is not running", judge_not_running,
               FixTemplate(title="Restart the workload autoscaler",
                           explanation="Restart it; if it does not come back, reinstall the castai-workload-autoscaler chart.",
                           commands=(("kubectl", "rollout", "restart", "deployment/castai-workload-autoscaler", "-n", "{ns}"),),
                           recheck=("workload-autoscaler",))),
-        Cause("insufficient-metrics", "Not enough metrics yet", ("autoscaler-pods", "recommendations"), judge_insufficient_metrics,
+        Cause("insufficient-metrics", "Not enough metrics yet", judge_insufficient_metrics,
               FixTemplate(title="Wait for metrics",
                           explanation="Recommendations need metrics over the look-back window; wait until {until}.",
                           mutates=False, recheck=("workload-autoscaler",))),
-        Cause("missing-annotation", "Workloads lack the CAST AI configuration annotation", ("workload-annotations",),
-              judge_missing_annotation,
+        Cause("missing-annotation", "Workloads lack the CAST AI configuration annotation", judge_missing_annotation,
               FixTemplate(title="Annotate the workload with workloads.cast.ai/configuration",
                           explanation="CAST AI reads workloads.cast.ai/configuration (a YAML string) on the Deployment or "
                           "StatefulSet, not on the pod. `autoscaling.cast.ai/enabled: \"true\"` from the field guide is not "

@@ -180,10 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--until", metavar="YYYY-MM-DD", help="when the suppression expires")
     s.add_argument("--list", action="store_true", help="list suppressions")
     s.add_argument("--remove", action="store_true", help="remove the suppression of CAUSE")
+
+    comp = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)",
+                          description="Print a completion script; see the README for where to put it.")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from castui.terminal import degrade_unencodable
+
+    degrade_unencodable()  # an ASCII or Latin-1 locale gets ASCII stand-ins, not UnicodeEncodeError
     parser = build_parser()
     args = parser.parse_args(argv)
     check_target_flags(parser, args)
@@ -193,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return run_app(args)
         handler = {"diagnose": cmd_diagnose, "lab": cmd_lab, "bundle": cmd_bundle, "report": cmd_report,
-                   "config": cmd_config, "suppress": cmd_suppress}[args.command]
+                   "config": cmd_config, "suppress": cmd_suppress, "completion": cmd_completion}[args.command]
         return handler(args)
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
@@ -352,7 +359,20 @@ def cmd_suppress(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from castui.completion import script
+
+    print(script(args.shell, build_parser()), end="")
+    return 0
+
+
 def run_app(args: argparse.Namespace) -> int:
+    from castui.terminal import app_refusal
+
+    refusal = app_refusal()
+    if refusal:  # cron, CI, `ssh host castui`, `castui > file`: no screen to draw on, so say so at once
+        print(f"castui: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "all_contexts", False) or len(getattr(args, "contexts", None) or []) > 1:
         from castui.fleet import run_fleet_app
 

@@ -68,6 +68,8 @@ class Settings(BaseModel):
     @field_validator("api_url", "helm_repo_url", "status_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value) and re.match(r"^[A-Za-z0-9.-]+(:\d+)?(/|$)", value):
+            value = f"https://{value}"  # `api.eu.cast.ai`, as users write it: https, like a browser would
         if not re.match(r"^https?://", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")

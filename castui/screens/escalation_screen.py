@@ -180,7 +180,7 @@ class EscalationScreen(Screen[None]):
         from castui.clipboard import copy_text
 
         outcome = await copy_text(self.app, self.report)
-        self.notify(outcome.describe(), title="Report copied", markup=False)
+        self.notify(outcome.describe(show_text=False), title="Report copied" if outcome.copied else "Report not copied", markup=False)
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:

@@ -146,7 +146,7 @@ class RemediationScreen(Screen[bool]):
 
         outcome = await copy_text(self.app, line)
         self.status(outcome.describe())
-        self.notify(outcome.describe(), title="Copied", markup=False)
+        self.notify(outcome.describe(), title="Copied" if outcome.copied else "Not copied", markup=False)
 
     def status(self, message: str | Text) -> None:
         self.query_one("#fix-status", Static).update(message if isinstance(message, Text) else shown_text(message, lines=True))

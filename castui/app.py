@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
     from castui.screens.help_screen import HelpRow
+    from castui.tree.model import Check
 
 HERE = Path(__file__).parent
 
@@ -66,6 +67,9 @@ class CastuiApp(App[int]):
         self.last_diagnosis: Diagnosis | None = None
         self._session_ready = asyncio.Event()
         self._session_problem: str | None = None
+        #: active checks' answers, per (context, check id): asked once per session and cluster
+        self._consent_answers: dict[tuple[str | None, str], bool] = {}
+        self._consent_lock = asyncio.Lock()
         self.set_reactive(CastuiApp.connection, self.connection_now())
 
     # --- start and stop -------------------------------------------------------------------------
@@ -204,7 +208,43 @@ class CastuiApp(App[int]):
         elif len(self.screen_stack) > 2:
             self.pop_screen()
         else:
-            self.exit(0)
+            self.request_quit()
+
+    def request_quit(self, code: int = 0) -> None:
+        """Quit, asking first when the session has something a quit would lose."""
+        from castui.screens.quit_screen import QuitScreen
+
+        what = self.unsaved()
+        if what is None:
+            self.exit(code)
+            return
+        self.push_screen(QuitScreen(what), lambda leave: self.exit(code) if leave else None)
+
+    def unsaved(self) -> str | None:
+        """What quitting would lose, in words; None when there is nothing."""
+        parts = []
+        if self.last_results:
+            count = len(self.last_results)
+            parts.append(f"results for {count} symptom{'s' if count != 1 else ''}")
+        if self.executions:
+            count = len(self.executions)
+            parts.append(f"{count} fix{'es' if count != 1 else ''} run")
+        return " and ".join(parts) or None
+
+    async def consent(self, check: "Check") -> bool:
+        """Active checks ask once per session and cluster; with no cluster to run in, they do not ask."""
+        from castui.screens.consent_screen import ConsentScreen
+
+        session = await self.ready_session()
+        if session.kube is None:
+            return False
+        key = (session.target().context, check.id)
+        async with self._consent_lock:
+            if key not in self._consent_answers:
+                answer = await self.push_screen(ConsentScreen(check, production=self.connection.production),
+                                                wait_for_dismiss=True)
+                self._consent_answers[key] = bool(answer)
+            return self._consent_answers[key]
 
     def action_api_key(self) -> None:
         from castui.screens.api_key_screen import ApiKeyScreen
@@ -242,6 +282,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
     from castui.screens.home_screen import HomeScreen
+    from castui.screens.quit_screen import QuitScreen
     from castui.screens.remediation_screen import RemediationScreen
     from castui.screens.triage_screen import TriageScreen
     from castui.widgets.evidence_pane import EvidencePane
@@ -252,7 +293,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

@@ -56,7 +56,7 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
-        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+        Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
     def __init__(self, fleet: Fleet) -> None:
@@ -213,8 +213,12 @@ class FleetScreen(Screen[None]):
             return
         self.run_all()
 
+    def action_close(self) -> None:
+        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+
     def action_back(self) -> None:
-        self.app.exit(self.exit_code())
+        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code
@@ -232,6 +236,10 @@ class FleetApp(CastuiApp):
     async def start(self) -> None:
         await self.fleet.open()
         self.push_screen(FleetScreen(self.fleet))
+
+    def unsaved(self) -> str | None:
+        count = len(self.fleet.results)
+        return f"results for {count} cluster{'s' if count != 1 else ''}" if count else super().unsaved()
 
     async def on_unmount(self) -> None:
         await self.fleet.close()  # then the base app closes the session of the cluster last opened

@@ -7,7 +7,6 @@ ask for consent in a modal, inside the run.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -56,8 +55,6 @@ class TriageScreen(Screen[None]):
         self.diagnosis: Diagnosis | None = None
         #: how many runs this screen started (the first, and every re-run)
         self.runs = 0
-        self._consent_lock = asyncio.Lock()
-        self._consent_answers: dict[str, bool] = {}
 
     @property
     def symptoms(self) -> list[Any]:
@@ -95,7 +92,6 @@ class TriageScreen(Screen[None]):
     def start_run(self) -> None:
         """A fresh run; a run still going is cancelled (exclusive worker)."""
         self.diagnosis = None
-        self._consent_answers = {}
         self.runs += 1
         self.run_diagnosis()
 
@@ -168,15 +164,8 @@ class TriageScreen(Screen[None]):
         self.query_one("#triage-summary", Static).update(text)
 
     async def consent(self, check: Check) -> bool:
-        """Active checks ask first, once per run (concurrent symptoms share the answer)."""
-        from castui.screens.consent_screen import ConsentScreen
-
-        async with self._consent_lock:
-            if check.id not in self._consent_answers:
-                production = self.app.connection.production  # type: ignore[attr-defined]
-                answer = await self.app.push_screen(ConsentScreen(check, production=production), wait_for_dismiss=True)
-                self._consent_answers[check.id] = bool(answer)
-            return self._consent_answers[check.id]
+        """Active checks ask first: the app asks once per session and cluster."""
+        return await self.app.consent(check)  # type: ignore[attr-defined,no-any-return]
 
     # --- the highlighted item -------------------------------------------------------------------
 

@@ -101,7 +101,8 @@ class CastuiApp(App[int]):
             from castui.engine.runner import describe
 
             self._session_problem = describe(error)
-            self.connection = self.connection.with_(kube=Reach(True, self._session_problem), api=Reach(True, self._session_problem))
+            self.connection = self.connection.with_(kube=Reach(True, self._session_problem, "configuration"),
+                                                    api=Reach(True, self._session_problem, "configuration"))
             return
         finally:
             self._session_ready.set()
@@ -110,8 +111,10 @@ class CastuiApp(App[int]):
 
     async def check_connectivity(self) -> None:
         """Whether the cluster and the API answer, and which cluster this is (for the header)."""
-        states, _ = await asyncio.gather(self.session.connectivity(), self.session.identify())
-        self.connection = self.connection_now(kube=Reach(True, states["kube"]), api=Reach(True, states["api"]))
+        kinds: dict[str, str] = {}
+        states, _ = await asyncio.gather(self.session.connectivity(kinds), self.session.identify())
+        self.connection = self.connection_now(kube=Reach(True, states["kube"], kinds.get("kube")),
+                                              api=Reach(True, states["api"], kinds.get("api")))
 
     async def ready_session(self) -> Session:
         """The open session; raises with the reason when it could not open."""
@@ -256,8 +259,13 @@ class CastuiApp(App[int]):
             return
         self.session.set_api_key(key)
         self.connection = self.connection.with_(has_key=True, api=Reach())
-        self.notify("API key set for this session (kept in memory only). Press r on a triage screen to re-run.")
+        self.notify("API key set for this session (kept in memory only); re-running the checks that need the API.")
         self.recheck_connectivity()
+        from castui.screens.triage_screen import TriageScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TriageScreen):
+                screen.rerun_api_checks()
 
     @work(exclusive=True, group="connectivity", exit_on_error=False)
     async def recheck_connectivity(self) -> None:

@@ -24,6 +24,19 @@ class Reach:
 
     checked: bool = False
     problem: str | None = None
+    #: the error's kind (castui.clients.errors): a 401 is an answer that rejected the credentials, not "no answer"
+    kind: str | None = None
+
+    @property
+    def verb(self) -> str:
+        """How the header words the problem."""
+        if self.kind in ("unauthorized", "forbidden"):
+            return "rejected"
+        if self.kind in ("connection", "timeout", None):
+            return "no answer"
+        if self.kind == "configuration":
+            return "not set up"
+        return "error"
 
     @property
     def ok(self) -> bool:
@@ -110,7 +123,7 @@ def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = No
         return Text.assemble((f"{name} … ", "bold"), "checking")
     if reach.problem is None:
         return Text.assemble((f"{name} ✓ ", "bold" if plain else "bold green"), "answers")
-    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"no answer: {reach.problem}")
+    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"{reach.verb}: {reach.problem}")
 
 
 def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:

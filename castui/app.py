@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
     from castui.screens.help_screen import HelpRow
+    from castui.keymap import Scope
     from castui.tree.model import Check
 
 HERE = Path(__file__).parent
@@ -70,13 +71,14 @@ class CastuiApp(App[int]):
         #: active checks' answers, per (context, check id): asked once per session and cluster
         self._consent_answers: dict[tuple[str | None, str], bool] = {}
         self._consent_lock = asyncio.Lock()
+        #: what was wrong with the config file's keymap (each also shown as a notification at start)
+        self.keymap_problems: list[str] = []
         self.set_reactive(CastuiApp.connection, self.connection_now())
 
     # --- start and stop -------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
-        self.set_keymap(self.settings.keymap)
-        self._warn_unknown_keymap_ids()
+        self.check_keymap()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         else:
@@ -273,12 +275,55 @@ class CastuiApp(App[int]):
         if not self._session_problem:
             await self.check_connectivity()
 
-    def _warn_unknown_keymap_ids(self) -> None:
-        known = {b.id for b in all_bindings() if b.id}
-        unknown = sorted(set(self.settings.keymap) - known)
-        if unknown:
-            self.notify("keymap: unknown action id(s) " + ", ".join(unknown) + " (? lists the ids)", severity="warning",
-                        markup=False, timeout=10)
+    def check_keymap(self) -> None:
+        """Use the config file's keymap without its unknown ids and clashes, and say which and where."""
+        from castui.keymap import check_keymap
+
+        checked = check_keymap(self.settings.keymap, keymap_scopes(), file=self.settings.config_file)
+        self.set_keymap(checked.keymap)
+        self.keymap_problems = checked.problems
+        for problem in checked.problems:
+            self.notify(problem, title="keymap", severity="warning", markup=False, timeout=20)
+
+
+def keymap_scopes() -> list["Scope"]:
+    """Bindings active together: each screen with the app's and its widgets'; a modal on its own."""
+    from castui.keymap import Scope
+    from castui.screens.api_key_screen import ApiKeyScreen
+    from castui.screens.confirm_screen import ConfirmScreen
+    from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.escalation_screen import EscalationScreen
+    from castui.screens.fleet_screen import FleetScreen
+    from castui.screens.help_screen import HelpScreen
+    from castui.screens.home_screen import HomeScreen
+    from castui.screens.quit_screen import QuitScreen
+    from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.triage_screen import TriageScreen
+    from castui.widgets.evidence_pane import EvidencePane
+    from castui.widgets.evidence_table import EvidenceTable
+    from castui.widgets.json_view import JsonView
+    from castui.widgets.log_pane import FindInput
+    from castui.widgets.log_view import LogView
+    from castui.widgets.triage_tree import TriageTree
+
+    def of(*owners: type[Any]) -> list[Binding]:
+        return [b for owner in owners for b in owner.BINDINGS if isinstance(b, Binding)]
+
+    triage = (CastuiApp, TriageScreen, EvidencePane)
+    return [
+        Scope("home", of(CastuiApp, HomeScreen)),
+        Scope("triage", of(*triage, TriageTree)),
+        Scope("triage (log)", of(*triage, LogView)),
+        Scope("triage (log search)", of(*triage, FindInput)),
+        Scope("triage (table)", of(*triage, EvidenceTable)),
+        Scope("triage (JSON)", of(*triage, JsonView)),
+        Scope("fix", of(CastuiApp, RemediationScreen)),
+        Scope("escalation", of(CastuiApp, EscalationScreen)),
+        Scope("fleet", of(CastuiApp, FleetScreen)),
+        *[Scope(name, of(modal)) for name, modal in (("help", HelpScreen), ("confirmation", ConfirmScreen),
+                                                      ("consent", ConsentScreen), ("quit", QuitScreen),
+                                                      ("API key", ApiKeyScreen))],
+    ]
 
 
 def all_bindings() -> Iterable[Binding]:

@@ -184,7 +184,9 @@ class FleetScreen(Screen[None]):
             text.append(f"? could not check: {redact(result.error)}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        key = self.app.key_for  # type: ignore[attr-defined]
+        text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
+                    f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
 
     # --- actions --------------------------------------------------------------------------------

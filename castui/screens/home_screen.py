@@ -67,15 +67,19 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConnectionHeader()
-        yield Static(Text.assemble(("What do you see? ", "bold"),
-                                   ("Pick a symptom (1–9, 0), or run every check (a) to rank what is wrong.", "dim")),
-                     id="home-intro")
-        yield Input(placeholder="filter symptoms (enter: go to the list, escape: clear)", id="home-filter")
+        yield Static(id="home-intro")
+        yield Input(id="home-filter")
         yield OptionList(id="symptoms")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#home-filter", Input).display = False
+        key = self.app.key_for  # type: ignore[attr-defined]
+        self.query_one("#home-intro", Static).update(Text.assemble(
+            ("What do you see? ", "bold"),
+            (f"Pick a symptom (1–9, 0), or run every check ({key('home.run-all')}) to rank what is wrong.", "dim")))
+        field = self.query_one("#home-filter", Input)
+        field.placeholder = f"filter symptoms (enter: go to the list, {key('home.back')}: clear)"
+        field.display = False
         self.fill()
 
     def on_screen_resume(self) -> None:
@@ -91,7 +95,7 @@ class HomeScreen(Screen[None]):
         last = getattr(self.app, "last_results", {})
         items: list[Option] = []
         if not query.strip():
-            items.append(Option(prompt("a", Text("Run every check", style="bold"),
+            items.append(Option(prompt(self.app.key_for("home.run-all"), Text("Run every check", style="bold"),  # type: ignore[attr-defined]
                                        "every symptom at once; what is wrong comes first"), id=ALL))
         for position, symptom in enumerate(SYMPTOMS):
             if matches(symptom, query):

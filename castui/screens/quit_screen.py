@@ -29,8 +29,9 @@ class QuitScreen(ModalScreen[bool]):
             yield Static(Text(f"This session has {self.what}; quitting loses them "
                               "(castui diagnose or a bundle keeps them)."), id="quit-what")
             with Horizontal(id="quit-buttons"):
-                yield Button("Quit (y)", variant="warning", id="quit-yes")
-                yield Button("Stay (n)", id="quit-no")
+                key = self.app.key_for  # type: ignore[attr-defined]
+                yield Button(f"Quit ({key('quit.yes')})", variant="warning", id="quit-yes")
+                yield Button(f"Stay ({key('quit.no')})", id="quit-no")
 
     def on_mount(self) -> None:
         self.query_one("#quit-no", Button).focus()

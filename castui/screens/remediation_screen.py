@@ -90,6 +90,9 @@ class RemediationScreen(Screen[bool]):
         self.query_one("#fix-outcome", Static).display = False
         self.query_one("#fix-status", Static).display = False
 
+    def key(self, action_id: str) -> str:
+        return self.app.key_for(action_id)  # type: ignore[attr-defined,no-any-return]
+
     @property
     def settings(self):  # noqa: ANN201 - the app's Settings
         return self.app.settings  # type: ignore[attr-defined]
@@ -197,7 +200,7 @@ class RemediationScreen(Screen[bool]):
             try:
                 executable_argv(argv, Path("/dev/null"))  # placeholders and key-in-argv are refused up front
             except NotExecutable as why:
-                self.status(Text(f"✗ castui will not run this: {why}. Copy it (c) instead.", style="bold"))
+                self.status(Text(f"✗ castui will not run this: {why}. Copy it ({self.key('fix.copy')}) instead.", style="bold"))
                 return
         if not dry_run:
             confirmed = await self.app.push_screen(ConfirmScreen(self.request_for(argv, dry_run=False)), wait_for_dismiss=True)
@@ -213,7 +216,7 @@ class RemediationScreen(Screen[bool]):
         self._cancel = asyncio.Event()
         self.running = True
         self.show_outcome(None)
-        self.status(Text("Running… (escape cancels)" if argv is not None else "Calling the API…", style="bold"))
+        self.status(Text(f"Running… ({self.key('fix.back')} cancels)" if argv is not None else "Calling the API…", style="bold"))
         try:
             if argv is None:
                 result = await apply_api_call(session, self.fix, target=session.audit_target())
@@ -272,7 +275,7 @@ class RemediationScreen(Screen[bool]):
             text.append_text(cause_text(after, plain=plain))
             text.append("\n" + self.app.redactor().text(after.reason))  # type: ignore[attr-defined]
             if after.verdict is CauseVerdict.CONFIRMED:
-                text.append("\nStill confirmed: the fix did not take; escalate from the triage screen (e).", style="bold")
+                text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({self.key('triage.escalate')}).", style="bold")
         for symptom in diagnosis.symptoms:
             text.append(f"\n{symptom.id}: ")
             text.append_text(badge(_symptom_entry(symptom), plain=plain))

@@ -148,9 +148,9 @@ class TriageScreen(Screen[None]):
         elif event.state is WorkerState.ERROR:
             from castui.engine.runner import describe
 
-            self.say(Text(f"✗ the run failed: {describe(event.worker.error)}  (r: run again)", style="bold"))
+            self.say(Text(f"✗ the run failed: {describe(event.worker.error)}  ({self.key('triage.rerun')}: run again)", style="bold"))
         elif event.state is WorkerState.CANCELLED:
-            self.say(Text("run cancelled (r: run again)"))
+            self.say(Text(f"run cancelled ({self.key('triage.rerun')}: run again)"))
 
     def finished(self, diagnosis: Diagnosis) -> None:
         self.diagnosis = diagnosis

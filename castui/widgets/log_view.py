@@ -24,6 +24,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from castui.widgets.keys import key_of
+
 ERROR = re.compile(r"(?i)(level=(error|fatal)|\b(error|fatal|panic|failed|failure|refused|denied|forbidden|unauthorized)\b|status_code=[45]\d\d)")
 WARNING = re.compile(r"(?i)(level=warn(ing)?|\bwarn(ing)?\b)")
 TOPIC = re.compile(r"(?i)(heartbeat|snapshot|delta|connect\w*|registered)")
@@ -261,7 +263,7 @@ class LogView(ScrollView, can_focus=True):
             return "no lines"
         parts = [f"line {self.cursor + 1} of {len(self._lines)}"]
         if self._marked:
-            parts.append(f"{len(self._marked)} marked ▶ (m: next)")
+            parts.append(f"{len(self._marked)} marked ▶ ({key_of(self, 'log.next-marked', 'm')}: next)")
         if self.query_text:
             if self.matches:
 

@@ -19,6 +19,7 @@ from textual.widgets.tree import TreeNode
 from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, SymptomResult, SymptomVerdict
 from castui.report.symbols import CHECK
 from castui.tree.model import Symptom
+from castui.widgets.keys import key_of
 from castui.widgets.verdict_badge import badge, cause_text, check_badge, duration_text, symptom_badge
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -221,7 +222,7 @@ class TriageTree(Tree[TriageItem]):
         confirmed = sum(1 for c in result.causes if c.verdict is CauseVerdict.CONFIRMED)
         tail = f"  {confirmed} confirmed" if confirmed else ""
         if result.verdict is SymptomVerdict.PROBLEM and not confirmed:
-            tail = "  no cause confirmed: escalate (e)"
+            tail = f"  no cause confirmed: escalate ({key_of(self, 'triage.escalate', 'e')})"
         return Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}", (tail, "bold"))
 
     def _check_label(self, symptom_id: str, check_id: str, result: CheckResult | None) -> Text:

@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="a ticket-ready support report")
     r.add_argument("--format", "-f", choices=["markdown", "text"], default="markdown")
-    r.add_argument("--bundle-path", help="the bundle to reference in the report")
+    r.add_argument("--bundle-path", help="name this bundle in a report on the live cluster (--bundle FILE reports on the bundle itself)")
     add_target_flags(r, sub=True)
 
     c = sub.add_parser("config", help="the configuration file")

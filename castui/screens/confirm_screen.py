@@ -74,9 +74,10 @@ class ConfirmScreen(ModalScreen[bool]):
                                            f"  type the context name “{printable(r.typed_word)}” to confirm"), id="confirm-production")
                 yield Input(placeholder=printable(r.typed_word), id="confirm-typed")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Run (y)" if not r.production else "Run", variant="error", id="confirm-run",
+                key = self.app.key_for  # type: ignore[attr-defined]
+                yield Button(f"Run ({key('confirm.yes')})" if not r.production else "Run", variant="error", id="confirm-run",
                              disabled=r.production)
-                yield Button("Cancel (n)", id="confirm-cancel")
+                yield Button(f"Cancel ({key('confirm.no')})", id="confirm-cancel")
 
     def on_mount(self) -> None:
         if self.request.production:

@@ -56,7 +56,7 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
-        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+        Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
     def __init__(self, fleet: Fleet) -> None:
@@ -184,7 +184,9 @@ class FleetScreen(Screen[None]):
             text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        key = self.app.key_for  # type: ignore[attr-defined]
+        text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
+                    f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
 
     # --- actions --------------------------------------------------------------------------------
@@ -213,8 +215,12 @@ class FleetScreen(Screen[None]):
             return
         self.run_all()
 
+    def action_close(self) -> None:
+        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+
     def action_back(self) -> None:
-        self.app.exit(self.exit_code())
+        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code

@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from castui.sanitise import printable
+from castui.widgets.keys import key_of
 
 ERROR = re.compile(r"(?i)(level=(error|fatal)|\b(error|fatal|panic|failed|failure|refused|denied|forbidden|unauthorized)\b|status_code=[45]\d\d)")
 WARNING = re.compile(r"(?i)(level=warn(ing)?|\bwarn(ing)?\b)")
@@ -263,7 +264,7 @@ class LogView(ScrollView, can_focus=True):
             return "no lines"
         parts = [f"line {self.cursor + 1} of {len(self._lines)}"]
         if self._marked:
-            parts.append(f"{len(self._marked)} marked ▶ (m: next)")
+            parts.append(f"{len(self._marked)} marked ▶ ({key_of(self, 'log.next-marked', 'm')}: next)")
         if self.query_text:
             if self.matches:
 

@@ -374,6 +374,15 @@ class KubeGateway:
             return self._api
 
     def _build_client(self) -> ApiClient:
+        if not self._in_cluster:
+            # a token or certificate needs no `kubernetes` import: the first read goes out without it
+            from castui.clients.kube_wire import static_client
+
+            with _LOADING:
+                wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
+            if wire is not None:
+                wire.user_agent = f"castui/{__version__}"
+                return wire  # type: ignore[return-value]  # the part of ApiClient the gateway calls
         client, config = client_library()
 
         configuration = client.Configuration()

@@ -145,7 +145,9 @@ class Session:
         with_status_page: bool = False,
     ) -> Diagnosis:
         chosen = [symptom(i) for i in symptom_ids] if symptom_ids else list(SYMPTOMS)
+        previous = self.last_facts
         facts = self.new_facts()
+        facts.prefetch(previous)  # the cluster id first; on a re-run, what the last run read, all in one round
         started = time.perf_counter()
         status_task = asyncio.ensure_future(self.status_page()) if with_status_page else None
         results = await run_symptoms(chosen, facts, on_event=on_event, consent=consent)

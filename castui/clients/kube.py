@@ -124,12 +124,14 @@ class KubeGateway:
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
+        projection: type | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Each page's items in turn (limit/continue), so a huge list never sits in memory whole.
 
         The next page is asked for while this one is decoded: its continue token is read from the
         head of the answer (a list's metadata precedes its items), so the server's encoding, the
-        round trip and castui's decoding overlap instead of taking turns.
+        round trip and castui's decoding overlap instead of taking turns. `projection`: a TypedDict
+        naming the only fields wanted of each item (castui.clients.projection).
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -156,7 +158,7 @@ class KubeGateway:
             while True:
                 token = fresh(_peek_continue(response.data))
                 pending: Future[RESTResponse] | None = ahead.submit(fetch, token) if isinstance(token, str) else None
-                data = self._json(response, what)
+                data = self._json(response, what, projection)
                 del response  # the raw bytes can go while the items are folded
                 items = data.get("items")
                 if token is _UNREAD:
@@ -341,8 +343,15 @@ class KubeGateway:
         error = for_http_status(response.status, what, retry_after=response.getheader("Retry-After"))
         return with_server_message(error, _status_message(response.data))
 
-    def _json(self, response: RESTResponse, what: str) -> dict[str, Any]:
+    def _json(self, response: RESTResponse, what: str, projection: type | None = None) -> dict[str, Any]:
         body = response.data or b""
+        if projection is not None:
+            from castui.clients.projection import decode_projected
+
+            with paused_collector():
+                projected = decode_projected(body, projection)
+            if projected is not None:
+                return projected
         try:
             if len(body) < BIG_ANSWER_BYTES:
                 data = json.loads(body)

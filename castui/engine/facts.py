@@ -223,16 +223,19 @@ class Facts:
         namespace: str | None = None,
         field_selector: str | None = None,
         page_size: int = FOLD_PAGE_SIZE,
+        projection: type | None = None,
     ) -> T:
         """A big list folded page by page (in the Kubernetes thread) into what a check needs, so
-        100,000 pods never sit in memory at once; `raw` keeps the folded answer under ("fold", name)."""
+        100,000 pods never sit in memory at once; `raw` keeps the folded answer under ("fold", name).
+        `projection`: the only fields `fold` reads of an item (castui.clients.projection), decoded ~7× faster."""
         from castui.clients.gc_pause import paused_collector
 
         def folded(kube: "KubeGateway") -> T:
             # each page's objects die with the page (reference counting); collector passes in between
             # would only rescan them, and everything else castui holds, again and again
             with paused_collector():
-                return fold(kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size))
+                return fold(kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size,
+                                            projection=projection))
 
         key = ("fold", name, resource, namespace, field_selector)
         return await self.recorded(key, self.kube_call(key, folded))

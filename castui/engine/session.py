@@ -152,7 +152,9 @@ class Session:
         chosen = [symptom(i) for i in symptom_ids] if symptom_ids else list(SYMPTOMS)
         from castui.engine.api_use import CURRENT_CHECK
 
+        previous = self.last_facts
         facts = self.new_facts()
+        facts.prefetch(previous)  # the cluster id first; on a re-run, what the last run read, all in one round
         started = time.perf_counter()
         status_task = asyncio.ensure_future(self.status_page()) if with_status_page else None
 

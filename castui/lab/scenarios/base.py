@@ -29,6 +29,8 @@ NEWEST = {
     "castai-evictor": ("0.35.143", "v0.35.143"),
     "castai-workload-autoscaler": ("1.9.3", "v1.9.3"),
     "castai-spot-handler": ("0.35.5", "v0.23.2"),
+    # the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
+    "castai": ("0.34.33", "0.34.33"),
 }
 
 

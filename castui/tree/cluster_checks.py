@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from castui.engine.facts import Facts
-from castui.tree.model import Cause, Check, FixTemplate, Judgement, Observations, confirmed, ruled_out, unknown
+from castui.tree.model import (
+    Cause,
+    Check,
+    FixTemplate,
+    Judgement,
+    Observations,
+    confirmed,
+    ruled_out,
+    unknown,
+)
 from castui.tree.reading import as_dict, as_str, json_evidence
 
 #: "not expected to run any nodes" (SDK `ExternalclusterV1Cluster.Status`)
@@ -117,7 +126,7 @@ def _status_commands(values: Mapping[str, Any]) -> list[list[str]]:
 def _status_guidance(values: Mapping[str, Any]) -> str:
     text = f"Fix what the API reports: {values.get('error', 'see the cluster in the console')} (often the cloud credentials)."
     if values.get("status") == "failed":
-        text += " Then ask CAST AI to reconcile the cluster (the command below)."
+        text += " Then ask CAST AI to reconcile the cluster with the reconcile call shown (it carries your key: copy it)."
     return text
 
 

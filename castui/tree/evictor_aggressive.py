@@ -258,7 +258,7 @@ SYMPTOM = Symptom(
               judge_cluster_controller_drains,
               FixTemplate(title="Review rebalancing schedules and spot settings",
                           explanation="cluster-controller drains nodes for rebalancing plans and spot interruptions.",
-                          recheck=(SYMPTOM_ID,),
+                          mutates=False, recheck=(SYMPTOM_ID,),
                           guidance=lambda v: ("Console: Rebalancer → schedules (how often, which nodes), and the node "
                                               "templates' spot settings (interruptions drain spot nodes)."))),
         Cause("node-pressure-evictions", "The kubelet evicted pods for node pressure (not CAST AI)", judge_node_pressure,

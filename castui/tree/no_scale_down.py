@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from castui.clients.projection import PodForDrain
 from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree import cluster_checks, cluster_controller, evictor_checks
@@ -100,7 +101,8 @@ def node_since(node: dict[str, Any]) -> str | None:
 async def gather_nodes(facts: Facts) -> list[dict[str, Any]]:
     """Every node: whether it is empty, cordoned, CAST AI's, marked removal-disabled, and since when it runs."""
     pods = asyncio.ensure_future(
-        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING))
+        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING,
+                        projection=PodForDrain))
     try:
         nodes = await facts.nodes()
     except BaseException:
@@ -339,7 +341,8 @@ def judge_scoped_mode(obs: Observations) -> Judgement:
     if not outside:
         return ruled_out("scoped mode is on, and every empty, named or cordoned node is labelled provisioner.cast.ai/managed-by=cast.ai")
     return confirmed(f"scoped mode is on and {', '.join(outside[:5])} lacks provisioner.cast.ai/managed-by=cast.ai: "
-                     "CAST AI does not remove it (expected)", json_evidence("policies", policies, "isScopedMode"))
+                     "CAST AI does not remove it (expected)", json_evidence("policies", policies, "isScopedMode"),
+                     node=outside[0])
 
 
 def _pdbs_ignored(obs: Observations) -> bool:
@@ -381,7 +384,7 @@ def judge_pdb_blocking(obs: Observations) -> Judgement:
         table = _nodes_table("PodDisruptionBudgets holding pods on named nodes", rows + [r for _, r in holding])
         return confirmed(f"PodDisruptionBudget {pdb['pdb']} allows 0 disruptions ({row[3]} healthy) and holds pod {row[1]} "
                          f"on node {row[2]}, which stays: the API refuses its eviction", table,
-                         pdb=pdb["pdb"], pod=row[1], node=row[2])
+                         pdb=pdb["pdb"], pdb_name=pdb["name"], pdb_namespace=pdb["namespace"], pod=row[1], node=row[2])
     if unclear:
         return unknown(f"PodDisruptionBudget {unclear[0][0]['pdb']} holds pods on {unclear[0][1][2]} and reports no "
                        "disruptionsAllowed")
@@ -390,7 +393,7 @@ def judge_pdb_blocking(obs: Observations) -> Judgement:
         return latent(f"PodDisruptionBudget {pdb['pdb']} allows 0 disruptions and holds {row[1]} on CAST AI node {row[2]}: "
                       "that node could not be drained", _nodes_table("PodDisruptionBudgets at 0 on CAST AI nodes",
                                                                      rows + [r for _, r in risky]),
-                      pdb=pdb["pdb"], pod=row[1], node=row[2])
+                      pdb=pdb["pdb"], pdb_name=pdb["name"], pdb_namespace=pdb["namespace"], pod=row[1], node=row[2])
     return ruled_out("no PodDisruptionBudget at 0 allowed disruptions holds a pod on a named, cordoned or CAST AI node")
 
 
@@ -437,7 +440,8 @@ def judge_system_pods(obs: Observations) -> Judgement:
     if definite:
         first = definite[0]
         return confirmed(f"pod {first[1]} keeps node {first[0]}: {first[2]}", _nodes_table("pods the Evictor won't move", rows + definite),
-                         pod=first[1], node=first[0])
+                         pod=first[1], pod_namespace=first[1].partition("/")[0], pod_name=first[1].partition("/")[2],
+                         node=first[0])
     if doubtful:
         return unknown(f"pod {doubtful[0][1]} on {doubtful[0][0]}: {doubtful[0][2]}")
     return ruled_out("every pod on the named or cordoned nodes can be moved by the Evictor")
@@ -574,6 +578,7 @@ SYMPTOM = Symptom(
             FixTemplate(
                 title="Wait for the empty-node delay, or lower it",
                 explanation="CAST AI waits emptyNodes.delaySeconds ({delay}s) after a node empties before removing it.",
+                mutates=False,
                 recheck=(SYMPTOM_ID,),
                 guidance=lambda v: (f"Wait until {v.get('until')}; to remove empty nodes sooner, lower "
                                     "nodeDownscaler.emptyNodes.delaySeconds (console: Autoscaler → Node deletion; "
@@ -595,6 +600,8 @@ SYMPTOM = Symptom(
             FixTemplate(
                 title="Expected in scoped mode",
                 explanation="In scoped mode CAST AI removes only nodes labelled provisioner.cast.ai/managed-by=cast.ai.",
+                commands=(("kubectl", "get", "node", "{node}", "--show-labels"),),
+                mutates=False,
                 recheck=(SYMPTOM_ID,),
                 guidance=lambda v: ("Nothing is wrong: remove nodes CAST AI did not create yourself, or turn scoped mode "
                                     "off in the autoscaler settings if CAST AI should manage every node."),
@@ -606,6 +613,8 @@ SYMPTOM = Symptom(
             FixTemplate(
                 title="Get cluster-controller running and talking to CAST AI",
                 explanation="CAST AI drains and deletes nodes through cluster-controller.",
+                commands=(("kubectl", "get", "pods", "-n", "{ns}", "-l", "app.kubernetes.io/name=castai-cluster-controller"),),
+                mutates=False,
                 recheck=(SYMPTOM_ID,),
                 guidance=_cluster_controller_guidance,
             ),
@@ -615,6 +624,8 @@ SYMPTOM = Symptom(
             FixTemplate(
                 title="Let the PodDisruptionBudget allow a disruption",
                 explanation="With 0 disruptions allowed the API refuses to evict {pod}, so {node} cannot drain.",
+                commands=(("kubectl", "get", "pdb", "{pdb_name}", "-n", "{pdb_namespace}"),),
+                mutates=False,
                 recheck=(SYMPTOM_ID,),
                 guidance=lambda v: (f"Run more replicas than PodDisruptionBudget {v.get('pdb')} requires available, or have "
                                     "its owner relax it where it is defined (Helm chart, GitOps): castui does not patch it, "
@@ -627,6 +638,8 @@ SYMPTOM = Symptom(
                 title="Make the pods movable",
                 explanation="The Evictor leaves single-replica and bare pods (unless aggressive), StatefulSet pods and pods "
                 "marked removal-disabled where they are.",
+                commands=(("kubectl", "get", "pod", "{pod_name}", "-n", "{pod_namespace}", "-o", "wide"),),
+                mutates=False,
                 recheck=(SYMPTOM_ID,),
                 guidance=lambda v: (f"Give {v.get('pod')}'s workload more replicas, or have its owner mark its pods "
                                     "disposable (autoscaling.cast.ai/disposable=\"true\" in the pod template): docs.cast.ai evictor."),
@@ -656,6 +669,7 @@ SYMPTOM = Symptom(
             FixTemplate(
                 title="Configure the self-managed Evictor, or hand it to CAST AI",
                 explanation="A self-managed Evictor takes its Helm values, not the console's settings.",
+                mutates=False,
                 recheck=(SYMPTOM_ID,),
                 guidance=_self_managed_guidance,
             ),

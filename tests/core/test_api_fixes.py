@@ -23,9 +23,7 @@ API_FIXES = {
     "evictor-dry-run": ("no-scale-down", "evictor-dry-run", "nodeDownscaler.evictor.dryRun"),
     "evictor-aggressive-mode": ("evictor-aggressive", "evictor-aggressive-mode", "nodeDownscaler.evictor.aggressiveMode"),
     "evictor-cycle-short": ("evictor-aggressive", "evictor-cycle-short", "nodeDownscaler.evictor.cycleInterval"),
-    "spot-backups-disabled": ("spot-fallback", "spot-backups-disabled", "spotInstances.spotBackups.enabled"),
-    "spot-price-limit-out-of-range": ("spot-fallback", "spot-price-limit-out-of-range",
-                                      "spotInstances.spotDiversityPriceIncreaseLimitPercent"),
+    "scale-up-autoscaler-disabled": ("no-scale-up", "autoscaler-disabled", "enabled"),
 }
 
 

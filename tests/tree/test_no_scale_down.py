@@ -186,7 +186,8 @@ def test_a_pdb_that_reports_no_disruptions_allowed_is_unknown_and_ignored_pdbs_r
 
 def test_the_pdb_fix_is_guidance_never_a_patch() -> None:
     fix = next(c for c in nsd.SYMPTOM.causes if c.id == "pdb-blocking-eviction").fix
-    assert fix is not None and not fix.commands and fix.policies_patch is None and fix.guidance is not None
+    assert fix is not None and not fix.mutates and fix.policies_patch is None and fix.guidance is not None
+    assert [argv[:3] for argv in fix.commands] == [("kubectl", "get", "pdb")]  # read, never patched
 
 
 # --- system-pods-blocking-drain ---

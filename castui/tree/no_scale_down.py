@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from castui.clients.projection import PodForDrain
@@ -35,7 +35,6 @@ from castui.tree.model import (
 from castui.tree.reading import (
     as_dict,
     as_dicts,
-    as_int,
     as_str,
     dig,
     json_evidence,

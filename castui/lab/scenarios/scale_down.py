@@ -13,14 +13,12 @@ from typing import Any
 from castui.lab import objects as k8s
 from castui.lab.scenarios.base import *  # noqa: F403 - the lab's vocabulary: LabCluster, constants, scenario()
 from castui.lab.scenarios.base import (
-    CC_APP,
     CLUSTER_ID,
     EVICTOR_APP,
     NODES,
     NS,
     LabCluster,
     cluster_controller_logs,
-    cluster_controller_pods,
     cluster_controller_polls,
     log_line,
     scenario,

@@ -33,7 +33,11 @@ async def gather_evictor(facts: Facts) -> dict[str, Any]:
     who may not read Secrets still gets the rest)."""
     pods = await facts.pods_of(EVICTOR)
     deployment = await facts.deployment(EVICTOR)
-    configs = await facts.evictor_configs()
+    config_error = None
+    try:
+        configs = await facts.evictor_configs()
+    except CastuiError as error:  # a user who may not read the CRD: the API's configOwnership may still say
+        configs, config_error = [], str(error)
     release: dict[str, Any] | None = None
     releases_error = None
     try:
@@ -52,6 +56,7 @@ async def gather_evictor(facts: Facts) -> dict[str, Any]:
             "name": name_of(deployment), "replicas": as_dict(deployment.get("spec")).get("replicas"),
             "env": container_env(deployment)},
         "evictorconfig": None if config is None else {"name": name_of(config), "spec": as_dict(config.get("spec"))},
+        "evictorconfig_error": config_error,
         "release": release,
         "releases_error": releases_error,
     }
@@ -106,8 +111,9 @@ def owner(obs: Observations) -> tuple[str | None, str]:
     if ownership in OWNERS:
         return ownership, "the API's configOwnership"
     failed = obs.failed("evictor-ownership")
+    unread = evictor(obs).get("evictorconfig_error")
     return None, ("neither an EvictorConfig managementMode nor the API's configOwnership says who owns the Evictor's settings"
-                  + (f" (the API: {failed})" if failed else ""))
+                  + (f" (the API: {failed})" if failed else "") + (f" (EvictorConfig: {unread})" if unread else ""))
 
 
 @dataclass(frozen=True)

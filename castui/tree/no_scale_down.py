@@ -191,12 +191,25 @@ async def gather_zero_pdbs(facts: Facts) -> list[dict[str, Any]]:
     return found
 
 
+def _daemon_pod_name(namespace: str, name: str, daemonsets: set[tuple[str, str]]) -> bool:
+    """`<daemonset>-<5 characters>`: the pod names a DaemonSet gives (its pods do not make a node busy)."""
+    owner, _, suffix = name.rpartition("-")
+    return len(suffix) == 5 and (namespace, owner) in daemonsets
+
+
 async def gather_pod_stops(facts: Facts) -> list[dict[str, Any]]:
-    """Kubelet `Killing` events (a container stopped), by node (`source.host`)."""
-    events = await facts.events(reason="Killing")
-    return [{"node": as_str(as_dict(e.get("source")).get("host")),
-             "pod": f"{as_str(as_dict(e.get('involvedObject')).get('namespace'))}/{as_str(as_dict(e.get('involvedObject')).get('name'))}",
-             "time": as_str(e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp"))} for e in events]
+    """Kubelet `Killing` events (a container stopped) of pods other than DaemonSet pods, by node (`source.host`)."""
+    events, daemonsets = await asyncio.gather(facts.events(reason="Killing"), facts.kube_list("daemonsets", None))
+    known = {(as_str(as_dict(d.get("metadata")).get("namespace")), name_of(d)) for d in daemonsets}
+    stops = []
+    for event in events:
+        involved = as_dict(event.get("involvedObject"))
+        namespace, name = as_str(involved.get("namespace")), as_str(involved.get("name"))
+        if _daemon_pod_name(namespace, name, known):
+            continue
+        stops.append({"node": as_str(as_dict(event.get("source")).get("host")), "pod": f"{namespace}/{name}",
+                      "time": as_str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))})
+    return stops
 
 
 NODES = Check("nodes", "Nodes: empty (only DaemonSet and static pods), cordoned, CAST AI's, removal-disabled", gather_nodes,

@@ -258,3 +258,9 @@ def test_self_managed_evictor() -> None:
     incompatible = policies(status="Incompatible")
     assert verdict(nsd.judge_evictor_self_managed, seen(policies=incompatible, named_nodes=[named()])) is CONFIRMED
     assert verdict(nsd.judge_evictor_self_managed, seen()) is RULED_OUT
+
+
+def test_a_stopped_daemonset_pod_does_not_make_a_node_busy() -> None:
+    daemonsets = {("kube-system", "kube-proxy")}
+    assert nsd._daemon_pod_name("kube-system", "kube-proxy-z9w8v", daemonsets)
+    assert not nsd._daemon_pod_name("shop", "batch-7c9d8-x2p4q", daemonsets)

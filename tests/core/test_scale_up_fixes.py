@@ -8,13 +8,13 @@ import asyncio
 
 import pytest
 
-from castui.diagnosis import CauseVerdict, Fix
+from castui.diagnosis import CauseVerdict, Diagnosis, Fix
 from castui.engine.execute import NotExecutable, executable_argv, run_command
 from castui.lab import start_lab
 from tests.core.helpers import diagnose, lab_settings
 
 
-def confirmed_fix(diagnosis, symptom_id: str, cause_id: str) -> Fix:  # noqa: ANN001
+def confirmed_fix(diagnosis: Diagnosis, symptom_id: str, cause_id: str) -> Fix:
     symptom = next(s for s in diagnosis.symptoms if s.id == symptom_id)
     cause = next(c for c in symptom.causes if c.id == cause_id)
     assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None, (cause.verdict, cause.reason)

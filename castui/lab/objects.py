@@ -226,10 +226,12 @@ def cluster_role(name: str, now: datetime, rules: list[dict[str, Any]] | None = 
 
 
 def lease(name: str, ns: str, now: datetime, *, holder: str) -> dict[str, Any]:
-    """A coordination.k8s.io Lease as client-go's leader election keeps it."""
+    """A coordination.k8s.io Lease as client-go's leader election keeps it (its times are MicroTime)."""
+    def micro(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta(name, ns, created=now - timedelta(hours=30)),
-            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 15, "acquireTime": iso(now - timedelta(hours=30)),
-                     "renewTime": iso(now - timedelta(seconds=3)), "leaseTransitions": 0}}
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 15, "acquireTime": micro(now - timedelta(hours=30)),
+                     "renewTime": micro(now - timedelta(seconds=3)), "leaseTransitions": 0}}
 
 
 def cluster_role_binding(name: str, now: datetime, *, ns: str) -> dict[str, Any]:

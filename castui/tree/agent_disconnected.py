@@ -27,6 +27,7 @@ from castui.tree.agent_checks import (
     network_blocked,
     replica_findings,
 )
+from castui.tree.cluster_checks import CLUSTER_STATUS, HIBERNATED, cluster_hibernated
 from castui.tree.model import (
     Cause,
     Check,
@@ -41,22 +42,8 @@ from castui.tree.model import (
 )
 from castui.tree.reading import has_running_container, is_ready, json_evidence, name_of, parse_time, pods_table
 
-#: "not expected to run any nodes" (terraform-provider-castai castai/sdk/api.gen.go cluster status)
-HIBERNATED = frozenset({"hibernating", "hibernated", "resuming"})
 #: the console waits this long for a first connection (guide v2 §2)
 FIRST_CONNECTION = timedelta(minutes=12)
-
-
-async def gather_cluster_status(facts: Facts) -> dict[str, Any]:
-    cluster = await facts.cluster()
-    return {
-        "agentStatus": cluster.agent_status,
-        "status": cluster.status,
-        "agentSnapshotReceivedAt": cluster.agent_snapshot_received_at.isoformat() if cluster.agent_snapshot_received_at else None,
-        "createdAt": cluster.created_at.isoformat() if cluster.created_at else None,
-        "name": cluster.name,
-        "id": cluster.id,
-    }
 
 
 async def gather_in_cluster_curl(facts: Facts) -> dict[str, Any]:
@@ -67,8 +54,7 @@ async def gather_in_cluster_curl(facts: Facts) -> dict[str, Any]:
 
 
 CHECKS = (
-    Check("cluster-status", "Cluster status in the CAST AI API (status, agentStatus, last snapshot)", gather_cluster_status,
-          lambda s: f"status {s['status']}, agentStatus {s['agentStatus']}, last snapshot {s['agentSnapshotReceivedAt'] or 'never'}"),
+    CLUSTER_STATUS,
     AGENT_PODS,
     AGENT_LOGS,
     AGENT_DEPLOYMENT,
@@ -82,10 +68,10 @@ CHECKS = (
 
 def observe(obs: Observations) -> Observation:
     status = obs["cluster-status"]
-    agent_status = status["agentStatus"]
+    agent_status = status.get("agentStatus")
     if agent_status in ("non-responding", "disconnected"):
         return Observation(True, f"the API reports agentStatus {agent_status!r} "
-                                 f"(last snapshot {status['agentSnapshotReceivedAt'] or 'never'})")
+                                 f"(last snapshot {status.get('agentSnapshotReceivedAt') or 'never'})")
     if agent_status == "waiting-connection":
         created = parse_time(status.get("createdAt"))
         if created is not None and obs.now - created >= FIRST_CONNECTION:
@@ -172,7 +158,7 @@ SYMPTOM = Symptom(
             id="agent-not-running",
             title="No agent pod is running",
             judge=judge_agent_not_running,
-            explained_by=("invalid-api-key", "network-blocked"),
+            explained_by=("invalid-api-key", "network-blocked", "cluster-hibernated"),
             fix=FixTemplate(
                 title="Bring the agent back (see agent-crashloop if it keeps failing)",
                 explanation=(
@@ -198,5 +184,6 @@ SYMPTOM = Symptom(
         ),
         invalid_api_key("agent-disconnected", "agent-crashloop"),
         network_blocked("agent-disconnected"),
+        cluster_hibernated("agent-disconnected"),
     ),
 )

@@ -29,6 +29,8 @@ NEWEST = {
     "castai-evictor": ("0.35.143", "v0.35.143"),
     "castai-workload-autoscaler": ("1.9.3", "v1.9.3"),
     "castai-spot-handler": ("0.35.5", "v0.23.2"),
+    # the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
+    "castai": ("0.34.33", "0.34.33"),
 }
 
 
@@ -218,6 +220,7 @@ def build_healthy(now: datetime) -> LabCluster:
 
     # --- the workloads the cluster exists for -----------------------------------------------
     add("deployments", k8s.deployment("metrics-server", "kube-system", now, replicas=1, labels={"k8s-app": "metrics-server"}))
+    add("apiservices", metrics_api_service(now))
     add("pods", k8s.pod("metrics-server-6d94bc8694-kx2lp", "kube-system", now, node_name=NODES[0], labels={"k8s-app": "metrics-server"},
                         owner=("ReplicaSet", "metrics-server-6d94bc8694")))
     add("daemonsets", k8s.daemonset("kube-proxy", "kube-system", now, labels={"k8s-app": "kube-proxy"}, nodes=len(NODES)))
@@ -287,6 +290,18 @@ def build_healthy(now: datetime) -> LabCluster:
         "incidents": {"page": {"id": "lab"}, "incidents": []},
     }
     return lab
+
+
+def metrics_api_service(now: datetime, *, available: bool = True, reason: str = "Passed") -> dict[str, Any]:
+    """metrics-server's APIService as its chart registers it, with the aggregator's Available condition."""
+    return {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": k8s.meta("v1beta1.metrics.k8s.io", created=now - timedelta(days=40)),
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                     "insecureSkipTLSVerify": True, "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443}},
+            "status": {"conditions": [{"type": "Available", "status": "True" if available else "False", "reason": reason,
+                                       "message": "all checks passed" if available else
+                                       "failing or missing response from https://10.0.3.17:10250/apis/metrics.k8s.io/v1beta1",
+                                       "lastTransitionTime": k8s.iso(now - timedelta(days=40))}]}}
 
 
 def tfstate(policies: dict[str, Any], *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -33,7 +33,8 @@ from castui.lab.scenarios.scale_up import *
           "unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "eviction-storm",
           "evictor-cycle-short", "chart-outdated", "missing-annotation")
 def _demo(lab: LabCluster) -> None:
-    for name in ("unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "chart-outdated", "missing-annotation"):
+    for name in ("unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "chart-outdated",
+                 "agent-chart-behind", "missing-annotation"):
         SCENARIOS[name].apply(lab)
     eviction_storm(lab, 31)
 

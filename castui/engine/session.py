@@ -15,6 +15,7 @@ from castui.clients.errors import CastuiError
 from castui.diagnosis import Diagnosis, StatusPage, SymptomResult, Target, exit_code_for
 from castui.engine.facts import Facts
 from castui.engine.runner import Consent, RunEvent, run_symptoms
+from castui.engine.source import LIVE, Source
 from castui.tree import SYMPTOMS, symptom
 
 if TYPE_CHECKING:
@@ -28,10 +29,14 @@ if TYPE_CHECKING:
 
 class Session:
     def __init__(self, settings: "Settings", *, lab: str | None = None, bundle: str | None = None,
-                 captured_at: datetime | None = None) -> None:
+                 captured_at: datetime | None = None, source: Source | None = None, kube_cluster: str | None = None) -> None:
+        """`source`: where reads are answered (a replayed bundle's recording, which needs no kubeconfig);
+        `kube_cluster`: the kubeconfig cluster name when there is no gateway to ask (a replay)."""
         self.settings = settings
         self.lab = lab
         self.bundle = bundle
+        self.source = source or LIVE
+        self._kube_cluster = kube_cluster
         #: a replayed bundle is judged at its capture time, not now
         self.captured_at = captured_at
         self.kube: KubeGateway | None = None
@@ -60,6 +65,9 @@ class Session:
     async def open_kube(self, *, lanes: int | None = None) -> None:
         """The Kubernetes gateway for the configured context; a bad kubeconfig is kept as the reason, not raised."""
         from castui.clients.kube import KubeGateway
+
+        if not self.source.live:
+            return  # a recording answers every read: no kubeconfig, no cluster
 
         try:
             self.kube = await asyncio.to_thread(
@@ -102,7 +110,7 @@ class Session:
     def target(self) -> Target:
         return Target(
             context=self.kube.context_name if self.kube else self.settings.context,
-            kube_cluster=self.kube.cluster_name if self.kube else None,
+            kube_cluster=self.kube.cluster_name if self.kube else self._kube_cluster,
             cluster_id=self.cluster_id,
             cluster_name=self.cluster_name,
             region=self.region,
@@ -132,7 +140,8 @@ class Session:
     def new_facts(self) -> Facts:
         assert self._http is not None, "Session.open() first"
         now = self.captured_at or datetime.now(timezone.utc)
-        facts = Facts(self.settings, self.kube, self.castai, self._http, now=now, kube_error=self.kube_error)
+        facts = Facts(self.settings, self.kube, self.castai, self._http, now=now, kube_error=self.kube_error,
+                      source=self.source)
         self.last_facts = facts
         return facts
 
@@ -187,13 +196,20 @@ class Session:
         from castui.clients.statuspage import fetch_status
 
         assert self._http is not None
-        return await fetch_status(self._http, self.settings.status_url)
+        http = self._http
+        try:
+            return await self.source.answer(("status-page",), lambda: fetch_status(http, self.settings.status_url),
+                                            StatusPage.model_validate)
+        except CastuiError as error:  # a recording without the page (fetch_status itself never raises)
+            return StatusPage(available=False, reason=str(error))
 
     async def connectivity(self) -> dict[str, str | None]:
         """For the header: does the cluster answer, does the API answer? None means yes; else why not."""
         facts = self.new_facts()
 
         async def kube() -> str | None:
+            if not self.source.live:
+                return None  # the recording is what the cluster answered
             if self.kube is None:
                 return str(self.kube_error or "no kube context")
             try:

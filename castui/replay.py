@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from castui.bundle import REPLAY_KEY, Manifest, RawAnswers, read_bundle
+from castui.engine.facts import describe_fetch
 from castui.engine.source import RecordedSource, raw_key
 
 
@@ -78,4 +79,4 @@ def recorded_source(raw: RawAnswers) -> RecordedSource:
             failures.setdefault(name, answer.error.model_dump())
         else:
             answers.setdefault(name, answer.value)
-    return RecordedSource(answers, {k: v for k, v in failures.items() if k not in answers})
+    return RecordedSource(answers, {k: v for k, v in failures.items() if k not in answers}, describe_fetch)

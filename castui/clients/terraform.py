@@ -38,7 +38,8 @@ def read_state(directory: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedResponse(f"{path}: not a readable Terraform state: {exc}") from None
     if not isinstance(state, dict) or state.get("version") != 4:
-        raise MalformedResponse(f"{path}: Terraform state version {state.get('version') if isinstance(state, dict) else '?'} is not supported (4 expected)")
+        version = state.get("version") if isinstance(state, dict) else "?"
+        raise MalformedResponse(f"{path}: Terraform state version {version} is not supported (4 expected)")
     for resource in _list(state.get("resources")):
         if not isinstance(resource, dict) or resource.get("type") != "castai_autoscaler" or resource.get("mode") != "managed":
             continue

@@ -250,7 +250,7 @@ class Facts:
             configmap = await self.kube_get("configmaps", self.ns, METADATA_CONFIGMAP)
             found = ((configmap or {}).get("data") or {}).get("CLUSTER_ID")
             if found:
-                return found.strip()
+                return str(found).strip()
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP} has no CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}: {exc}")

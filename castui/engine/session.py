@@ -96,8 +96,9 @@ class Session:
 
     def set_api_key(self, key: str) -> None:
         """A key typed into the app: kept in memory only."""
-        from castui.clients.castai import CastaiClient
         from pydantic import SecretStr
+
+        from castui.clients.castai import CastaiClient
 
         self.settings.api_key = SecretStr(key)
         old = self._castai

@@ -67,6 +67,8 @@ class RecordedSource:
     answers: Mapping[str, Any]
     #: raw key → {"kind": error kind, "message": castui's words, "hint": its hint or None}
     failures: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: what a key reads, in words ("list pods in castai-agent"): `castui.engine.facts.describe_fetch`
+    describe: Callable[[Key], str] = raw_key
     live = False
 
     async def answer(self, key: Key, fetch: Callable[[], Awaitable[T]], decode: Callable[[Any], T]) -> T:
@@ -78,9 +80,7 @@ class RecordedSource:
             if name in self.failures:
                 raise recorded_error(self.failures[name])
         if name not in self.answers:
-            from castui.engine.facts import describe_fetch
-
-            raise NotRecorded(f"{describe_fetch(key)}: not recorded in the bundle")
+            raise NotRecorded(f"{self.describe(key)}: not recorded in the bundle")
         return decode(self.answers[name])
 
 

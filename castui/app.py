@@ -66,7 +66,8 @@ class CastuiApp(App[int]):
         self.timings = timings
         bundle = getattr(lab, "bundle", None)
         self.session = Session(settings, lab=None if lab is None or bundle else lab.scenario, bundle=bundle,
-                               captured_at=now or getattr(lab, "captured_at", None))
+                               captured_at=now or getattr(lab, "captured_at", None),
+                               source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None))
         self.last_results: dict[str, SymptomResult] = {}
         self.last_diagnosis: Diagnosis | None = None
         self._session_ready = asyncio.Event()

@@ -241,7 +241,8 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
     progress = Progress(sys.stderr)
     async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
-                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         if settings.context and isinstance(session.kube_error, ConfigurationError):
             raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
         try:

@@ -222,7 +222,7 @@ class RemediationScreen(Screen[bool]):
         try:
             if argv is None:
                 result = await apply_api_call(session, self.fix, target=session.audit_target())
-                for stream, line in result.output:
+                for _stream, line in result.output:
                     output.write_line(printable(redact(line)))
             else:
                 def show(stream: str, line: str) -> None:

@@ -230,7 +230,7 @@ class RemediationScreen(Screen[bool]):
                     output.write_line(("stderr: " if stream == "stderr" else "") + printable(redact(line)))
 
                 result = await run_command(self.settings, self.fix, argv, target=session.audit_target(), on_output=show,
-                                           dry_run=dry_run, cancel=self._cancel)
+                                           dry_run=dry_run, cancel=self._cancel, session=session)
         finally:
             self.running = False
         session.executions.append(result)

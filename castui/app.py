@@ -23,7 +23,8 @@ from castui.clients.errors import CastuiError
 from castui.commands import CastuiCommands
 from castui.diagnosis import Diagnosis, SymptomResult
 from castui.engine.session import Session
-from castui.report.redact import Redactor, redactor_for
+from castui.redaction import redactor_for
+from castui.report.redact import Redactor
 from castui.widgets.connection_header import Connection, Reach
 
 if TYPE_CHECKING:
@@ -103,6 +104,14 @@ class CastuiApp(App[int]):
             self._session_ready.set()
         self.connection = self.connection_now(kube=self.connection.kube, api=self.connection.api)
         await self.check_connectivity()
+
+    def use_session(self, session: Session) -> None:
+        """Make an open `session` the one every screen asks (a fleet's cluster), forgetting the last results."""
+        self.session = session
+        self._session_problem = None
+        self._session_ready.set()
+        self.last_results = {}
+        self.connection = self.connection_now()
 
     async def check_connectivity(self) -> None:
         """Whether the cluster and the API answer, and which cluster this is (for the header)."""

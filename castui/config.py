@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from castui.clients.errors import ConfigurationError
+from castui.errors import ConfigurationError
 
 DEFAULT_API_URL = "https://api.cast.ai"
 DEFAULT_NAMESPACE = "castai-agent"

@@ -42,7 +42,7 @@ from castui.clients.http import (
     endpoint,
     with_server_message,
 )
-from castui.lab.state import RESOURCES, ResourceType
+from castui.clients.resources import RESOURCES, ResourceType
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient

@@ -18,7 +18,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from castui.app import CastuiApp
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
@@ -27,7 +26,7 @@ from castui.report.symbols import SYMPTOM
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
-    from castui.config import Settings
+    pass
 
 WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
@@ -220,31 +219,3 @@ class FleetScreen(Screen[None]):
         from castui.engine.fleet import fleet_exit_code
 
         return fleet_exit_code(self.fleet.results.values())
-
-
-class FleetApp(CastuiApp):
-    """The castui app opened on the fleet; a cluster's triage uses that cluster's session."""
-
-    def __init__(self, settings: "Settings", contexts: list[str], *, parallel: int = 8) -> None:
-        super().__init__(settings)
-        self.fleet = Fleet(settings, contexts, parallel=parallel)
-
-    async def start(self) -> None:
-        await self.fleet.open()
-        self.push_screen(FleetScreen(self.fleet))
-
-    async def on_unmount(self) -> None:
-        await self.fleet.close()  # then the base app closes the session of the cluster last opened
-
-    def open_cluster(self, context: str) -> None:
-        self.run_worker(self._open_cluster(context), group="open-cluster", exclusive=True, exit_on_error=False)
-
-    async def _open_cluster(self, context: str) -> None:
-        """Point the app's session (which every screen asks) at this cluster, then triage it."""
-        self.session = await self.fleet.session(context)
-        self._session_problem = None
-        self._session_ready.set()
-        self.last_results = {}
-        self.connection = self.connection_now()
-        self.open_triage(None)
-        await self.check_connectivity()  # the header's "… checking" becomes whether this cluster answers

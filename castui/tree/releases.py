@@ -135,9 +135,9 @@ def helm_guidance(component: str, **sets: str) -> "Any":
         ref = values.get("release")
         filled = {key: value.format_map(_Keep(values)) for key, value in sets.items()}
         if not isinstance(ref, ReleaseRef):
+            change = (": set " + ", ".join(f"{k}={v}" for k, v in filled.items())) if filled else ""
             return (f"no Helm release of chart {component} (nor the umbrella chart) was found, so castui offers no "
-                    "command: change these values where the component was installed: "
-                    + ", ".join(f"{k}={v}" for k, v in filled.items()))
+                    f"command; change it where the component was installed{change}")
         if ref.terraform:
             return terraform_guidance(ref, filled)
         return None

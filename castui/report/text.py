@@ -11,6 +11,7 @@ import re
 from castui.diagnosis import CauseVerdict, Diagnosis, SymptomVerdict
 from castui.report.redact import Redactor
 from castui.report.symbols import CAUSE, SYMPTOM, cause_badge, suppression_text
+from castui.words import counted, symptom_summary
 
 ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "blue": "\x1b[34m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
 RESET = "\x1b[0m"
@@ -31,8 +32,8 @@ def headline(diagnosis: Diagnosis) -> str:
 def summary_line(diagnosis: Diagnosis) -> str:
     counts = {v: sum(1 for s in diagnosis.symptoms if s.verdict is v) for v in ORDER}
     confirmed = len(diagnosis.confirmed())
-    return (f"{counts[SymptomVerdict.PROBLEM]} problems, {counts[SymptomVerdict.UNKNOWN]} unknown, "
-            f"{counts[SymptomVerdict.HEALTHY]} healthy; {confirmed} causes confirmed (exit {diagnosis.exit_code})")
+    return (f"{counted(counts[SymptomVerdict.PROBLEM], 'problem')}, {counts[SymptomVerdict.UNKNOWN]} unknown, "
+            f"{counts[SymptomVerdict.HEALTHY]} healthy; {counted(confirmed, 'cause')} confirmed (exit {diagnosis.exit_code})")
 
 
 def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False, verbose: bool = False) -> str:
@@ -49,7 +50,7 @@ def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False
     for symptom in sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict)):
         symbol, word, style = SYMPTOM[symptom.verdict]
         add(f"{symbol} {word}: {symptom.id}: {symptom.title}", style)
-        add(f"    {symptom.summary}")
+        add(f"    {symptom_summary(symptom)}")
         for cause in symptom.causes:
             if cause.verdict is CauseVerdict.RULED_OUT and not verbose and symptom.verdict is SymptomVerdict.HEALTHY:
                 continue

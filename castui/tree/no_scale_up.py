@@ -74,7 +74,7 @@ CHECKS = (
 def observe(obs: Observations) -> Observation:
     pods = obs["pending-pods"]["pods"]
     if pods:
-        return Observation(True, f"{len(pods)} pods are Pending with no node: " + ", ".join(namespaced_name(p) for p in pods[:5]))
+        return Observation(True, f"{len(pods)} {'pod is' if len(pods) == 1 else 'pods are'} Pending with no node: " + ", ".join(namespaced_name(p) for p in pods[:5]))
     return Observation(False, "no pod is Pending")
 
 

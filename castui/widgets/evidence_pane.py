@@ -23,6 +23,7 @@ from castui.widgets.evidence_table import EvidenceTable
 from castui.widgets.json_view import JsonView
 from castui.widgets.log_pane import LogPane
 from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
+from castui.words import symptom_summary
 
 VIEWS = {"log": "ev-log", "events": "ev-table", "table": "ev-table", "json": "ev-json", "text": "ev-text"}
 
@@ -79,7 +80,7 @@ class EvidencePane(Vertical):
 
     def show_symptom(self, result: SymptomResult, redactor: Redactor, *, escalate_key: str = "e") -> None:
         detail = Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}\n")
-        detail.append(redactor.text(result.summary))
+        detail.append(redactor.text(symptom_summary(result)))
         confirmed = [c for c in result.causes if c.verdict is CauseVerdict.CONFIRMED]
         if result.observed and not confirmed:
             detail.append(f"\nNo cause confirmed: press {escalate_key} to escalate (status page, bundle, report)", style="bold")

@@ -21,6 +21,7 @@ from castui.report.redact import Redactor
 from castui.report.symbols import suppression_text
 from castui.widgets.evidence_table import EvidenceTable
 from castui.widgets.json_view import JsonView
+from castui.widgets.keys import key_of
 from castui.widgets.log_pane import LogPane
 from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
 from castui.words import symptom_summary
@@ -119,7 +120,8 @@ class EvidencePane(Vertical):
             switcher.current = "ev-none"
             return
         title.display = True
-        counter = f" ({self._index + 1} of {len(self._evidence)}; [ ] switch)" if len(self._evidence) > 1 else ""
+        keys = f"{key_of(self, 'evidence.previous', '[')} {key_of(self, 'evidence.next', ']')}"
+        counter = f" ({self._index + 1} of {len(self._evidence)}; {keys} switch)" if len(self._evidence) > 1 else ""
         title.update(Text.assemble(("Evidence: ", "bold"), redactor.text(evidence.title), (counter, "dim")))
         view = VIEWS.get(evidence.kind, "ev-text")
         if evidence.kind == "log":

@@ -1,6 +1,9 @@
 """The result model: what a diagnosis run found, shared by every output (text,
-Markdown, JSON, the app, bundles). `castui.diagnosis/v1` is a public contract:
-fields may be added, never removed or renamed."""
+Markdown, JSON, the app, bundles). `castui.diagnosis/v2` is a public contract:
+fields may be added, never removed or renamed.
+
+v2 (decision tree v2, from CAST AI's own code) adds the cause verdict `latent`: the
+condition holds but explains no observed symptom. It is a risk, never a failure."""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA = "castui.diagnosis/v1"
+SCHEMA = "castui.diagnosis/v2"
 
 
 class CauseVerdict(StrEnum):
     CONFIRMED = "confirmed"
+    #: the condition holds, but its symptom is not observed: a risk, shown below problems
+    LATENT = "latent"
     RULED_OUT = "ruled_out"
     UNKNOWN = "unknown"
 
@@ -177,7 +182,8 @@ class Diagnosis(BaseModel):
 def exit_code_for(symptoms: list[SymptomResult]) -> int:
     """0 all clear and every check ran; 1 a cause confirmed; 3 nothing confirmed, something unknown.
 
-    Suppressed causes (that have not expired) do not count.
+    Latent causes are risks, not failures: they never set 1. Suppressed causes (that have not
+    expired) do not count.
     """
     active = [c for s in symptoms for c in s.causes if not (c.suppressed and not c.suppressed.expired)]
     if any(c.verdict is CauseVerdict.CONFIRMED for c in active):

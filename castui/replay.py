@@ -162,6 +162,8 @@ def _castai(castai: CastaiState, key: list[Any], value: Any) -> None:
             {"template": {k: v for k, v in t.items() if k != "stats"}, "stats": t.get("stats") or {}} for t in value]
     elif what == "workloads" and isinstance(value, list):
         castai.workloads[cluster_id] = value
+    elif what == "workload-policies" and isinstance(value, list):
+        castai.workload_policies[cluster_id] = value
     elif what == "auth-tokens" and isinstance(value, list):
         castai.auth_tokens = value
     elif what == "agent-key-status" and isinstance(value, int):
@@ -192,14 +194,27 @@ def _tfstate(declaration: Any) -> str | None:
     """A Terraform state that `castui.clients.terraform.read_state` reads back as the recorded declaration."""
     if not isinstance(declaration, dict):
         return None
-    parts = str(declaration.get("address") or "castai_autoscaler.this").split(".")
-    module = ".".join(parts[:-2]) or None
-    resource = {"mode": "managed", "type": "castai_autoscaler", "name": parts[-1],
-                "instances": [{"attributes": {"cluster_id": declaration.get("cluster_id"),
-                                              "autoscaler_policies_json": json.dumps(declaration.get("declared") or {})}}]}
-    if module:
-        resource["module"] = module
-    return json.dumps({"version": 4, "resources": [resource]}, indent=2)
+    resources = []
+    if declaration.get("address"):
+        parts = str(declaration["address"]).split(".")
+        module = ".".join(parts[:-2]) or None
+        resource = {"mode": "managed", "type": "castai_autoscaler", "name": parts[-1],
+                    "instances": [{"attributes": {"cluster_id": declaration.get("cluster_id"),
+                                                  "autoscaler_policies_json": json.dumps(declaration.get("declared") or {})}}]}
+        if module:
+            resource["module"] = module
+        resources.append(resource)
+    for template in declaration.get("node_templates") or []:  # the camelCase declaration reads back as is
+        declared = template.get("declared") or {}
+        attributes = {"name": template.get("name"), **{_snake(k): [v] if isinstance(v, dict) else v for k, v in declared.items()}}
+        attributes = {k: ([{_snake(ck): cv for ck, cv in v[0].items()}] if isinstance(v, list) else v) for k, v in attributes.items()}
+        resources.append({"mode": "managed", "type": "castai_node_template", "name": str(template.get("name")),
+                          "instances": [{"attributes": attributes}]})
+    return json.dumps({"version": 4, "resources": resources}, indent=2)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
 def _status_page(page: dict[str, Any]) -> dict[str, Any] | None:
@@ -284,6 +299,7 @@ def _request_of(key: list[Any]) -> tuple[tuple[str, ...], dict[str, str | None],
             "policies": f"/v1/kubernetes/clusters/{cluster_id}/policies",
             "node-templates": f"/v1/kubernetes/clusters/{cluster_id}/node-templates",
             "workloads": f"/v1/workload-autoscaling/clusters/{cluster_id}/workloads",
+            "workload-policies": f"/v1/workload-autoscaling/clusters/{cluster_id}/policies",
             "auth-tokens": "/v1/auth/tokens",
         }.get(what)
         return ((path,), {}, AGENT_KEY_SEEN if what == "agent-key-status" else REPLAY_KEY) if path else None

@@ -116,6 +116,16 @@ class CastaiClient:
             cursor = page.next_cursor
         raise MalformedResponse(f"{what}: still paging after {MAX_PAGES} pages")
 
+    async def list_workload_scaling_policies(self, cluster_id: str) -> list[dict[str, Any]]:
+        """The workload autoscaler's scaling policies (`{items: [...]}`), as sent: judges read
+        `recommendationPolicies.confidence.threshold` (terraform-provider-castai sdk api.gen.go)."""
+        what = f"list workload scaling policies of cluster {cluster_id}"
+        data = await self._get_json(f"/v1/workload-autoscaling/clusters/{cluster_id}/policies", what)
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise MalformedResponse(f"{what}: no `items` list")
+        return [item for item in items if isinstance(item, dict)]
+
     # -- keys --
 
     async def list_auth_tokens(self) -> list[AuthToken]:

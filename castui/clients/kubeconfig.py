@@ -84,6 +84,21 @@ def existing_files(paths: list[Path]) -> list[Path]:
     return [path for path in paths if path.is_file()]
 
 
+def kubeconfig_users(kubeconfig: str | None = None) -> list[dict[str, Any]]:
+    """The `user` entries of the kubeconfig file(s) castui uses, for the redactor; unreadable files give none."""
+    users: list[dict[str, Any]] = []
+    for path in existing_files(kubeconfig_paths(kubeconfig)):
+        try:
+            doc = read_kubeconfig(path)  # parsed once per process: a fleet's gateways read it already
+        except ConfigurationError:
+            continue
+        for entry in doc.get("users") or []:
+            user = entry.get("user") if isinstance(entry, dict) else None
+            if isinstance(user, dict):
+                users.append(user)
+    return users
+
+
 def kube_contexts(kubeconfig: str | None = None) -> list[str]:
     """Every context of the kubeconfig (several files merged as kubectl does), in file order."""
     paths = kubeconfig_paths(kubeconfig)

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -261,20 +262,31 @@ class Facts:
         except NotFound:
             return []  # the CRD is not installed: nothing was applied by CAST AI
 
+    async def api_service(self, name: str) -> dict[str, Any] | None:
+        """An APIService (`v1beta1.metrics.k8s.io`: metrics-server's), or None when it is not registered."""
+        return await self.kube_get("apiservices", None, name)
+
     async def helm_releases(self) -> list["HelmRelease"]:
         from castui.clients.helm import latest_releases
 
         secrets = await self.kube_list("secrets", self.ns, label_selector="owner=helm")
         return await self.once(("helm-releases",), lambda: asyncio.to_thread(latest_releases, secrets))
 
-    async def agent_api_key(self) -> str | None:
-        """The agent's own key, read to be *tested*, never used to read data; `raw` keeps the Secret without its data."""
-        key = ("get", "secrets", self.ns, AGENT)
-        secret = await self.recorded(key, self.kube_call(key, lambda kube: kube.get("secrets", self.ns, AGENT)), _without_data)
+    async def agent_api_key(self, secret_name: str = AGENT, field: str = "API_KEY") -> str | None:
+        """The agent's own key, read to be *tested*, never used to read data; `raw` keeps the Secret without its data.
+
+        The Secret is the one the agent's Deployment references (the umbrella chart's is
+        `castai-credentials`: castai/helm-charts charts/castai-umbrella values.yaml)."""
+        key = ("get", "secrets", self.ns, secret_name)
+        secret = await self.recorded(key, self.kube_call(key, lambda kube: kube.get("secrets", self.ns, secret_name)), _without_data)
         if not secret:
             return None
-        value = (secret.get("data") or {}).get("API_KEY")
+        value = (secret.get("data") or {}).get(field)
         return base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+
+    async def lease(self, name: str) -> dict[str, Any] | None:
+        """A Lease in the CAST AI namespace (the agent's leader election: `agent-leader-election-lock`)."""
+        return await self.kube_get("leases", self.ns, name)
 
     # --- CAST AI -------------------------------------------------------------------------------
 
@@ -283,27 +295,38 @@ class Facts:
         return await self.once(("cluster-id",), self._discover_cluster_id)
 
     async def _discover_cluster_id(self) -> str:
+        """Every way real installs leave it (guide v2, conventions): CASTAI_CLUSTER_ID, the agent's metadata
+        ConfigMap, the agent's STATIC_CLUSTER_ID (the Terraform modules' additionalEnv), else exactly one
+        cluster in the API whose name matches the kube context or cluster as the cloud CLIs write them."""
         if self.settings.cluster_id:
             return self.settings.cluster_id
         reasons = []
         try:
             configmap = await self.kube_get("configmaps", self.ns, METADATA_CONFIGMAP)
             found = ((configmap or {}).get("data") or {}).get("CLUSTER_ID")
-            if found:
+            if isinstance(found, str) and found.strip():
                 return found.strip()
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP} has no CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}: {exc}")
-        names = {n for n in (self.kube.context_name, self.kube.cluster_name) if n} if self.kube else set()
+        try:
+            static = _container_env(await self.deployment(AGENT)).get("STATIC_CLUSTER_ID", "").strip()
+            if static:
+                return static
+        except CastuiError as exc:
+            reasons.append(f"Deployment {self.ns}/{AGENT}: {exc}")
+        kube_names = [n for n in (self.kube.context_name, self.kube.cluster_name) if n] if self.kube else []
+        names = {cloud_cluster_name(n) for n in kube_names}
         clusters = await self.clusters()
         matches = [c for c in clusters if names & _cluster_names(c)]
         if len(matches) == 1:
             return matches[0].id
-        reasons.append(
-            f"{len(matches)} clusters in the API match {sorted(names) or 'no kube context'}"
-            if clusters or names
-            else "the API lists no clusters"
-        )
+        if len(matches) > 1:
+            reasons.append(f"{len(matches)} clusters in the API are named {sorted(names)}: "
+                           + ", ".join(f"{c.id} ({c.name})" for c in matches[:5]))
+        else:
+            reasons.append(f"no cluster in the API is named {sorted(names) or 'like the kube context'}"
+                           if clusters else "the API lists no clusters")
         raise CastuiError("cluster id unknown: " + "; ".join(reasons), hint="set CASTAI_CLUSTER_ID or --cluster-id")
 
     async def clusters(self) -> list["Cluster"]:
@@ -335,14 +358,20 @@ class Facts:
                                    self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
                                    _dump_all)
 
+    async def workload_scaling_policies(self) -> list[dict[str, Any]]:
+        cluster_id = await self.cluster_id()
+        return await self.recorded(("castai", "workload-policies", cluster_id),
+                                   self.once(("workload-policies", cluster_id),
+                                             lambda: self.castai.list_workload_scaling_policies(cluster_id)))
+
     async def auth_tokens(self) -> list["AuthToken"]:
         return await self.recorded(("castai", "auth-tokens"), self.once(("tokens",), self.castai.list_auth_tokens), _dump_all)
 
-    async def agent_key_status(self) -> int | None:
+    async def agent_key_status(self, secret_name: str = AGENT, field: str = "API_KEY") -> int | None:
         """HTTP status the API gives the agent's key (one call, key never shown); None: no key in the cluster."""
 
         async def test() -> int | None:
-            key = await self.agent_api_key()
+            key = await self.agent_api_key(secret_name, field)
             return None if key is None else await self.castai.test_key(key)
 
         return await self.recorded(("castai", "agent-key-status"), self.once(("agent-key-status",), test))
@@ -400,6 +429,7 @@ FETCHES = {
     "policies": "read autoscaler policies of cluster",
     "templates": "list node templates of cluster",
     "workloads": "list workload autoscaler workloads of cluster",
+    "workload-policies": "list workload scaling policies of cluster",
     "tokens": "list CAST AI API keys",
     "agent-key-status": "test the agent's API key",
     "helm-releases": "read the Helm releases",
@@ -410,7 +440,7 @@ FETCHES = {
 
 def describe_fetch(key: Any) -> str:
     """What a `Facts.once` key reads: "list nodes", "read the log of pod ns/name", "list CAST AI API keys"."""
-    from castui.lab.state import RESOURCES
+    from castui.clients.resources import RESOURCES
 
     if not isinstance(key, tuple) or not key:
         return "read from the cluster or the API"
@@ -434,12 +464,31 @@ def _labels(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def _cluster_names(cluster: "Cluster") -> set[str]:
-    names = {cluster.name} if cluster.name else set()
-    for provider in ("eks", "gke", "aks"):
-        details = getattr(cluster, provider, None)
-        if details is not None and details.cluster_name:
-            names.add(details.cluster_name)
-    return names
+    """The names a cluster goes by in the API: its own and its cloud's (`eks|gke|aks.clusterName`)."""
+    return {n for n in (cluster.name, cluster.provider_cluster_name) if n}
+
+
+_EKS_ARN = re.compile(r"^arn:aws[\w-]*:eks:[^:]+:\d+:cluster/(?P<name>.+)$")
+
+
+def cloud_cluster_name(kube_name: str) -> str:
+    """The cloud's cluster name inside a kubeconfig name as the cloud CLIs write it: `aws eks
+    update-kubeconfig` uses the ARN `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`, `gcloud` writes
+    `gke_PROJECT_LOCATION_NAME`, `az aks get-credentials` the plain name."""
+    if match := _EKS_ARN.match(kube_name):
+        return match.group("name")
+    parts = kube_name.split("_", 3)
+    if len(parts) == 4 and parts[0] == "gke" and all(parts[1:]):
+        return parts[3]
+    return kube_name
+
+
+def _container_env(deployment: dict[str, Any] | None) -> dict[str, str]:
+    spec = ((deployment or {}).get("spec") or {}).get("template", {}).get("spec", {})
+    for container in spec.get("containers") or []:
+        if container.get("name") in ("agent", None) or len(spec.get("containers") or []) == 1:
+            return {e["name"]: str(e["value"]) for e in container.get("env") or [] if isinstance(e, dict) and "value" in e and "name" in e}
+    return {}
 
 
 def raw_key(key: tuple[Any, ...]) -> str:

@@ -49,6 +49,8 @@ async def render_fix(template: FixTemplate, judgement: Judgement, facts: "Facts"
         api_call = await _policies_call(dict(patch), facts)
         commands.append(curl_for(facts.settings.api_url, api_call))
     note = fill(template.note, values) if template.note else None
+    if template.guidance is not None and (guided := template.guidance(values)):
+        note = f"{guided} {note}" if note else guided
     expandable = next((v for v in judgement.fix_args.values() if isinstance(v, str) and "${" in v), None)
     if expandable is not None:
         # shell_join keeps `${CASTAI_…}` expandable on purpose; the same text inside a name from the

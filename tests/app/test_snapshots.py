@@ -29,7 +29,8 @@ from castui.screens.api_key_screen import ApiKeyScreen
 from castui.screens.confirm_screen import ConfirmScreen
 from castui.screens.consent_screen import ConsentScreen
 from castui.screens.escalation_screen import EscalationScreen
-from castui.screens.fleet_screen import FleetApp, FleetScreen
+from castui.fleet_app import FleetApp
+from castui.screens.fleet_screen import FleetScreen
 from castui.screens.help_screen import HelpScreen
 from castui.screens.remediation_screen import RemediationScreen
 from castui.screens.triage_screen import TriageScreen

@@ -71,28 +71,28 @@ def test_config_init_writes_a_file_that_loads_to_the_defaults() -> None:
 
 
 def test_suppression_lifecycle() -> None:
-    add = castui("suppress", "chart-outdated", "--reason", "upgrading on Friday", "--until",
+    add = castui("suppress", "heartbeat-failing", "--reason", "upgrading on Friday", "--until",
                  (date.today() + timedelta(days=7)).isoformat())
     assert add.returncode == 0, add.stderr
-    assert "chart-outdated" in castui("suppress", "--list").stdout
+    assert "heartbeat-failing" in castui("suppress", "--list").stdout
 
-    result = castui("diagnose", "--lab", "chart-outdated", "--format", "json")
+    result = castui("diagnose", "--lab", "heartbeat-failing", "--format", "json")
     document = json.loads(result.stdout)
-    cause = next(c for s in document["symptoms"] for c in s["causes"] if c["id"] == "chart-outdated")
+    cause = next(c for s in document["symptoms"] for c in s["causes"] if c["id"] == "heartbeat-failing")
     assert cause["verdict"] == "confirmed"
     assert cause["suppressed"]["reason"] == "upgrading on Friday" and cause["suppressed"]["expired"] is False
     assert result.returncode == 0  # shown, but no longer failing the run
-    text = castui("diagnose", "--lab", "chart-outdated").stdout
-    assert "~ suppressed: chart-outdated" in text and "upgrading on Friday" in text
+    text = castui("diagnose", "--lab", "heartbeat-failing").stdout
+    assert "~ suppressed: heartbeat-failing" in text and "upgrading on Friday" in text
 
-    expired = castui("suppress", "chart-outdated", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
+    expired = castui("suppress", "heartbeat-failing", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
     assert expired.returncode == 0
-    result = castui("diagnose", "--lab", "chart-outdated", "--format", "json")
-    cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "chart-outdated")
+    result = castui("diagnose", "--lab", "heartbeat-failing", "--format", "json")
+    cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "heartbeat-failing")
     assert cause["suppressed"]["expired"] is True and result.returncode == 1
     assert "expired" in castui("suppress", "--list").stdout
 
-    assert castui("suppress", "chart-outdated", "--remove").returncode == 0
+    assert castui("suppress", "heartbeat-failing", "--remove").returncode == 0
     assert castui("suppress", "--list").stdout.strip() == "no suppressions"
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from castui.bundle import collect_bundle
 from castui.clients.helm import encode_release_secret
+from castui.clients.kubeconfig import kubeconfig_users
 from castui.lab import objects as k8s
 from castui.lab import start_lab
 from castui.lab.scenarios import NS, LabCluster, build, log_line
@@ -136,7 +137,7 @@ def test_kubeconfig_credentials_are_known_secrets(tmp_path: Path) -> None:
         {"name": "d", "user": {"token": "short"}},
     ]}))
 
-    found = kubeconfig_credentials(str(config))
+    found = kubeconfig_credentials(kubeconfig_users(str(config)))
 
     assert {KUBE_TOKEN, "hunter2-but-longer", "canary-aws-secret-1", key_pem} <= set(found) and "short" not in found
     redactor = Redactor()

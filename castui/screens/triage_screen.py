@@ -73,6 +73,15 @@ class TriageScreen(Screen[None]):
     def on_mount(self) -> None:
         self.start_run()
 
+    @property
+    def evidence_full(self) -> bool:
+        """The evidence over the whole body; the header and the summary stay (not Textual's maximize, which hides them)."""
+        return self.has_class("-evidence-full")
+
+    @evidence_full.setter
+    def evidence_full(self, full: bool) -> None:
+        self.set_class(full, "-evidence-full")
+
     def on_resize(self) -> None:
         # side by side when there is room; stacked on a narrow terminal
         self.set_class(self.size.width < 110, "-narrow")
@@ -106,7 +115,7 @@ class TriageScreen(Screen[None]):
         asked = self.app.session.api_checks  # type: ignore[attr-defined]
         ids = [s.id for s in self.symptoms if asked.get(s.id)]
         if ids:
-            self.minimize()
+            self.evidence_full = False
             self.start_run(ids)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
@@ -258,17 +267,17 @@ class TriageScreen(Screen[None]):
         if not self.pane.focus_evidence():
             self.notify("No evidence for the highlighted item.")
             return
-        self.maximize(self.pane, container=False)
+        self.evidence_full = True
 
     def action_switch_pane(self) -> None:
         if self.tree.has_focus:
             self.pane.focus_evidence() or self.notify("No evidence for the highlighted item.")
         else:
-            self.minimize()
+            self.evidence_full = False
             self.tree.focus()
 
     def action_rerun(self) -> None:
-        self.minimize()
+        self.evidence_full = False
         self.start_run()
 
     def action_escalate(self) -> None:
@@ -277,8 +286,8 @@ class TriageScreen(Screen[None]):
         self.app.push_screen(EscalationScreen(self.diagnosis))
 
     def action_back(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
+        if self.evidence_full:
+            self.evidence_full = False
             self.tree.focus()
             return
         self.dismiss()

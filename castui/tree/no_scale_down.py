@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from castui.clients.errors import CastuiError
 from castui.clients.projection import PodForDrain
 from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
@@ -138,6 +139,23 @@ def _pod_entry(pod: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _field_value(value: str) -> str:
+    """A field selector value, escaped as Kubernetes' fields.EscapeValue does (`\\`, `,`, `=`)."""
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
+
+
+async def pods_on(facts: Facts, node: str) -> list[dict[str, Any]]:
+    """The pods on one node: by field selector, or, when the server refuses the selector (a name no
+    selector can carry), from every pod, page by page, keeping only that node's."""
+    try:
+        return await facts.kube_list("pods", None, field_selector=f"spec.nodeName={_field_value(node)}")
+    except CastuiError:
+        def on_node(pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+            return [p for page in pages for p in page if as_dict(p.get("spec")).get("nodeName") == node]
+
+        return await facts.kube_fold(f"pods-on-node/{node}", "pods", on_node)
+
+
 async def gather_named_nodes(facts: Facts) -> list[dict[str, Any]]:
     """The named and cordoned nodes, with their pods and each pod owner's replica count."""
     nodes = {name_of(n): n for n in await facts.nodes()}
@@ -147,7 +165,7 @@ async def gather_named_nodes(facts: Facts) -> list[dict[str, Any]]:
     async def one(name: str) -> dict[str, Any]:
         if name not in nodes:
             return {"node": name, "exists": False, "named": name in facts.settings.nodes, "pods": []}
-        pods = [_pod_entry(p) for p in await facts.kube_list("pods", None, field_selector=f"spec.nodeName={name}")
+        pods = [_pod_entry(p) for p in await pods_on(facts, name)
                 if as_dict(p.get("status")).get("phase") not in ("Succeeded", "Failed")]
         for pod in pods:
             if pod["owner_kind"] == "ReplicaSet" and pod["owner"]:

@@ -81,7 +81,9 @@ async def test_a_big_healthy_cluster_confirms_nothing(scaled: RunningLab) -> Non
         diagnosis = await session.diagnose()
     assert diagnosis.confirmed() == []
     assert diagnosis.exit_code == 0
-    assert {s.id: s.verdict.value for s in diagnosis.symptoms}["no-scale-up"] == "problem"  # a few pods are Pending
+    # its few Pending pods wait 4 minutes: in progress, not a problem before CAST AI's 15 (guide v2 §4)
+    no_scale_up = next(s for s in diagnosis.symptoms if s.id == "no-scale-up")
+    assert no_scale_up.verdict.value == "healthy" and "in progress" in no_scale_up.summary
 
 
 # --- pages ---------------------------------------------------------------------------------------

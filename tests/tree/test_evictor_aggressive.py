@@ -168,8 +168,10 @@ def test_a_self_managed_evictor_gets_a_pinned_helm_upgrade_and_no_policies_call(
         diagnosis = diagnose(lab, scenario.named)
     fix = next(c.fix for s in diagnosis.symptoms for c in s.causes if c.id == "evictor-aggressive-mode")
     assert fix is not None and fix.api_call is None
-    assert fix.commands == [["helm", "upgrade", "castai-evictor", "castai-helm/castai-evictor", "-n", "castai-agent",
-                             "--version", "0.35.143", "--reset-then-reuse-values", "--set", "aggressiveMode=false"]]
+    [helm] = fix.commands
+    assert helm[0] == "helm" and helm[helm.index("upgrade"):] == [
+        "upgrade", "castai-evictor", "castai-helm/castai-evictor", "-n", "castai-agent", "--version", "0.35.143",
+        "--reset-then-reuse-values", "--set", "aggressiveMode=false"]
 
 
 def test_a_castai_owned_evictor_gets_a_one_field_policies_change_and_no_helm() -> None:

@@ -319,13 +319,16 @@ def judge_delay_high(obs: Observations) -> Judgement:
     now = obs.now
     stops = as_dicts(obs["pod-stops"])
     rows = [["NODE", "EMPTY AT MOST SINCE", "WHY", "REMOVABLE FROM"]]
-    waiting = []
+    waiting: list[str] = []
+    unclear: list[str] = []
     for node in empty:
         since, why = parse_time(node.get("since")), "the node came up"
         last_stop = max((t for s in stops if s.get("node") == node["node"] and (t := parse_time(s.get("time")))), default=None)
         if last_stop is not None and (since is None or last_stop > since):
             since, why = last_stop, "a pod on it stopped"
-        if since is not None and now - since < timedelta(seconds=delay):
+        if since is None:
+            unclear.append(node["node"])
+        elif now - since < timedelta(seconds=delay):
             waiting.append(node["node"])
             rows.append([node["node"], since.isoformat(), why, (since + timedelta(seconds=delay)).isoformat()])
     if waiting:
@@ -335,6 +338,8 @@ def judge_delay_high(obs: Observations) -> Judgement:
                          _nodes_table("empty nodes within the delay", rows),
                          json_evidence("policies", policies, "nodeDownscaler.emptyNodes.delaySeconds"),
                          until=until, delay=str(delay))
+    if unclear:
+        return unknown(f"castui cannot tell since when {unclear[0]} runs (no creation or Ready time)")
     if timedelta(seconds=delay) <= EVENT_TTL:
         return ruled_out(f"every empty node has been up and without a stopped pod for longer than the {delay}s delay")
     return unknown(f"the delay ({delay}s) is longer than events live (1 h): castui cannot see when the node became empty")

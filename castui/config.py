@@ -27,7 +27,8 @@ class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: guide v2 §7: more nodes drained by cluster-controller in the last hour than this is the evictor complaint
-    drained_nodes_per_hour: int = Field(10, ge=1, description="nodes cluster-controller drained in the last hour that make an eviction storm")
+    drained_nodes_per_hour: int = Field(10, ge=1,
+                                        description="nodes cluster-controller drained in the last hour that make an eviction storm")
     # unused since guide v2 (kubelet Evicted events are not the Evictor's; the delay and cycle have no castui
     # threshold): kept so that existing configuration files still load
     eviction_storm_per_hour: int = Field(10, ge=1, description="unused since guide v2 (see drained_nodes_per_hour)")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from castui.clients.errors import CastuiError
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.logs import LogLine, parse_lines, persistent
 from castui.tree.model import Check, Judgement, Observations, confirmed, ruled_out, unknown
@@ -29,7 +30,6 @@ from castui.tree.reading import (
     name_of,
     restarts,
 )
-from castui.diagnosis import Evidence
 
 APP = "castai-cluster-controller"
 CONTAINER = "cluster-controller"

@@ -17,7 +17,8 @@ from castui.tree.evictor_checks import go_duration_seconds
 from castui.tree.model import CouldNotCheck
 from tests.core.helpers import diagnose
 from tests.tree.judges import observations, verdict
-from tests.tree.scale_down_values import cluster_controller as cc, drains, evictor, policies, polls
+from tests.tree.scale_down_values import cluster_controller as cc
+from tests.tree.scale_down_values import drains, evictor, policies, polls
 
 CONFIRMED, LATENT, RULED_OUT, UNKNOWN = (CauseVerdict.CONFIRMED, CauseVerdict.LATENT, CauseVerdict.RULED_OUT,
                                          CauseVerdict.UNKNOWN)

@@ -10,19 +10,22 @@ from datetime import timedelta
 from typing import Any
 
 from castui.diagnosis import CauseVerdict
-from castui.tree import cluster_controller, no_scale_down as nsd
+from castui.tree import cluster_controller
+from castui.tree import no_scale_down as nsd
 from tests.tree.judges import observations, verdict
 from tests.tree.scale_down_values import (
     BUSY,
     EMPTY,
     ago,
-    cluster_controller as cc,
     evictor,
     named,
     node,
     pod,
     policies,
     polls,
+)
+from tests.tree.scale_down_values import (
+    cluster_controller as cc,
 )
 
 CONFIRMED, LATENT, RULED_OUT, UNKNOWN = (CauseVerdict.CONFIRMED, CauseVerdict.LATENT, CauseVerdict.RULED_OUT,

@@ -19,7 +19,7 @@ import pytest
 from castui.diagnosis import Diagnosis, Fix
 from castui.lab import objects as k8s
 from castui.lab import start_lab
-from castui.lab.scenarios import NODES, LabCluster, build, empty_node
+from castui.lab.scenarios import LabCluster, build, empty_node
 from castui.report.markdown import render_markdown
 from castui.report.redact import Redactor
 from castui.report.text import printable, render_text

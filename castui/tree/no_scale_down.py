@@ -167,10 +167,12 @@ async def gather_named_nodes(facts: Facts) -> list[dict[str, Any]]:
             return {"node": name, "exists": False, "named": name in facts.settings.nodes, "pods": []}
         pods = [_pod_entry(p) for p in await pods_on(facts, name)
                 if as_dict(p.get("status")).get("phase") not in ("Succeeded", "Failed")]
+        owners = list(dict.fromkeys((p["namespace"], p["owner"]) for p in pods if p["owner_kind"] == "ReplicaSet" and p["owner"]))
+        found = await asyncio.gather(*(facts.kube_get("replicasets", ns, owner) for ns, owner in owners))
+        replicas = {key: as_dict(as_dict(rs).get("spec")).get("replicas") if rs else None for key, rs in zip(owners, found)}
         for pod in pods:
-            if pod["owner_kind"] == "ReplicaSet" and pod["owner"]:
-                owner = await facts.kube_get("replicasets", pod["namespace"], pod["owner"])
-                pod["replicas"] = as_dict((owner or {}).get("spec")).get("replicas") if owner else None
+            if pod["owner_kind"] == "ReplicaSet":
+                pod["replicas"] = replicas.get((pod["namespace"], pod["owner"]))
         return {"node": name, "exists": True, "named": name in facts.settings.nodes,
                 "cordoned": as_dict(nodes[name].get("spec")).get("unschedulable") is True, "pods": pods}
 
@@ -194,11 +196,13 @@ async def gather_zero_pdbs(facts: Facts) -> list[dict[str, Any]]:
     """PDBs that allow no disruption (or do not say), with the Running pods they hold and where."""
     chosen = [p for p in await facts.pdbs() if not isinstance(as_dict(p.get("status")).get("disruptionsAllowed"), int)
               or as_dict(p.get("status")).get("disruptionsAllowed") == 0]
+    namespaces = list(dict.fromkeys(as_str(as_dict(p.get("metadata")).get("namespace")) for p in chosen))
+    listed = dict(zip(namespaces, await asyncio.gather(*(facts.kube_list("pods", ns) for ns in namespaces))))
     found = []
     for pdb in chosen:
         namespace = as_str(as_dict(pdb.get("metadata")).get("namespace"))
         selector = as_dict(as_dict(pdb.get("spec")).get("selector"))
-        pods = await facts.kube_list("pods", namespace)
+        pods = listed[namespace]
         held = [{"pod": name_of(p), "node": as_str(as_dict(p.get("spec")).get("nodeName"))}
                 for p in pods if as_dict(p.get("status")).get("phase") == "Running"
                 and selector_matches(selector, as_dict(as_dict(p.get("metadata")).get("labels")))]

@@ -24,7 +24,7 @@ def confirmed_fix(diagnosis: Diagnosis, symptom_id: str, cause_id: str) -> Fix:
 @pytest.mark.parametrize(("scenario", "cause_id", "in_title", "in_output"), [
     ("no-matching-node-template", "no-matching-node-template", "template gpu-a100", "gpu-a100"),
     ("node-template-taint-not-tolerated", "no-matching-node-template", "template batch", "batch"),
-    ("scoped-mode-excludes", "scoped-mode-excludes", "replicaset/checkout-7f6d8c9b5", None),  # it has no tolerations
+    ("scoped-mode-excludes", "scoped-mode-excludes", "deployment/checkout", None),  # it has no tolerations
 ])
 def test_pod_level_fixes_name_the_pod_and_their_command_runs(scenario: str, cause_id: str, in_title: str,
                                                              in_output: str | None) -> None:

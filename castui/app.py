@@ -49,7 +49,8 @@ class CastuiApp(App[int]):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "back", "Back/quit", id="app.back"),
-        Binding("K", "api_key", "API key", id="app.api-key"),
+        # not in the footer (it would clip at 80 columns): the header says "K: enter a key" when there is none
+        Binding("K", "api_key", "API key", show=False, id="app.api-key"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
     ]
@@ -66,7 +67,8 @@ class CastuiApp(App[int]):
         self.timings = timings
         bundle = getattr(lab, "bundle", None)
         self.session = Session(settings, lab=None if lab is None or bundle else lab.scenario, bundle=bundle,
-                               captured_at=now or getattr(lab, "captured_at", None))
+                               captured_at=now or getattr(lab, "captured_at", None),
+                               source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None))
         self.last_results: dict[str, SymptomResult] = {}
         self.last_diagnosis: Diagnosis | None = None
         self._session_ready = asyncio.Event()

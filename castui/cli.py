@@ -241,7 +241,8 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
     progress = Progress(sys.stderr)
     async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
-                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         if settings.context and isinstance(session.kube_error, ConfigurationError):
             raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
         try:
@@ -345,15 +346,15 @@ def cmd_suppress(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.remove:
         removed = suppressions.remove(args.cause, args.cluster)
-        print(f"removed {removed} suppression(s) of {args.cause}")
+        print(f"removed {removed} suppression{'' if removed == 1 else 's'} of {args.cause}")
         return 0 if removed else 1
     if not args.reason:
         print("castui: --reason is required: say why this cause is accepted", file=sys.stderr)
         return EXIT_USAGE
     try:
-        until = date.fromisoformat(args.until) if args.until else None
-    except ValueError:
-        print(f"castui: --until {args.until!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        until = suppressions.parse_until(args.until, date.today())
+    except ValueError as why:
+        print(f"castui: --until: {why}", file=sys.stderr)
         return EXIT_USAGE
     suppressions.add(suppressions.SuppressionRecord(cause=args.cause, cluster=args.cluster, reason=args.reason, until=until))
     print(f"suppressed {args.cause}" + (f" on {args.cluster}" if args.cluster else "") + (f" until {until}" if until else ""))

@@ -28,7 +28,8 @@ async def open_session(settings: Any, lab: Any = None) -> AsyncIterator["Session
 
     bundle = getattr(lab, "bundle", None)
     async with Session(settings, lab=None if lab is None or bundle else getattr(lab, "scenario", None),
-                       bundle=bundle, captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=bundle, captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         yield session
 
 

@@ -45,9 +45,9 @@ class EscalationScreen(Screen[None]):
     CSS_PATH = "escalation_screen.tcss"
 
     BINDINGS = [
-        Binding("b", "bundle", "Collect bundle", id="escalate.bundle"),
-        Binding("p", "report", "Support report", id="escalate.report"),
-        Binding("c", "copy_report", "Copy report", id="escalate.copy-report"),
+        Binding("b", "bundle", "Bundle", id="escalate.bundle"),
+        Binding("p", "report", "Report", id="escalate.report"),
+        Binding("c", "copy_report", "Copy", id="escalate.copy-report"),
         Binding("s", "status_page", "Status page", id="escalate.status-page"),
         Binding("escape", "back", "Back", id="escalate.back"),
     ]

@@ -145,7 +145,13 @@ class HomeScreen(Screen[None]):
 
     @on(Input.Submitted, "#home-filter")
     def filter_done(self) -> None:
-        self.query_one("#symptoms", OptionList).focus()
+        options = self.query_one("#symptoms", OptionList)
+        found = [options.get_option_at_index(i).id for i in range(options.option_count)
+                 if not options.get_option_at_index(i).disabled]
+        if len(found) == 1:  # one match: enter opens it, no second enter
+            self.open(found[0])
+            return
+        options.focus()
 
     def close_filter(self) -> bool:
         """Clear and hide the filter; False when it was not open."""

@@ -73,6 +73,15 @@ class TriageScreen(Screen[None]):
     def on_mount(self) -> None:
         self.start_run()
 
+    @property
+    def evidence_full(self) -> bool:
+        """The evidence over the whole body; the header and the summary stay (not Textual's maximize, which hides them)."""
+        return self.has_class("-evidence-full")
+
+    @evidence_full.setter
+    def evidence_full(self, full: bool) -> None:
+        self.set_class(full, "-evidence-full")
+
     def on_resize(self) -> None:
         # side by side when there is room; stacked on a narrow terminal
         self.set_class(self.size.width < 110, "-narrow")
@@ -106,7 +115,7 @@ class TriageScreen(Screen[None]):
         asked = self.app.session.api_checks  # type: ignore[attr-defined]
         ids = [s.id for s in self.symptoms if asked.get(s.id)]
         if ids:
-            self.minimize()
+            self.evidence_full = False
             self.start_run(ids)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
@@ -175,8 +184,17 @@ class TriageScreen(Screen[None]):
         elif unknown:
             text.append("? nothing confirmed, but some checks could not run", style="bold")
             text.append("   see the ? items for why")
-        else:
-            text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        latent = [c for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT]
+        not_checked = [c for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
+        if not (confirmed or problems or unknown):
+            if not_checked:
+                text.append(f"? nothing confirmed, but {counted(len(not_checked), 'cause')} could not be checked", style="bold")
+            elif not latent:
+                text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        if latent:
+            names = ", ".join(c.id for c in latent[:3]) + (f" and {len(latent) - 3} more" if len(latent) > 3 else "")
+            text.append(("   " if text.plain else "") + f"! {counted(len(latent), 'latent risk')}: ", style="bold")
+            text.append(names)
         if len(diagnosis.symptoms) > 1:
             text.append(f"   ({counted(len(problems), 'problem')}, {len(unknown)} unknown, "
                         f"{len(diagnosis.symptoms) - len(problems) - len(unknown)} healthy)", style="dim")
@@ -258,17 +276,17 @@ class TriageScreen(Screen[None]):
         if not self.pane.focus_evidence():
             self.notify("No evidence for the highlighted item.")
             return
-        self.maximize(self.pane, container=False)
+        self.evidence_full = True
 
     def action_switch_pane(self) -> None:
         if self.tree.has_focus:
             self.pane.focus_evidence() or self.notify("No evidence for the highlighted item.")
         else:
-            self.minimize()
+            self.evidence_full = False
             self.tree.focus()
 
     def action_rerun(self) -> None:
-        self.minimize()
+        self.evidence_full = False
         self.start_run()
 
     def action_escalate(self) -> None:
@@ -277,8 +295,8 @@ class TriageScreen(Screen[None]):
         self.app.push_screen(EscalationScreen(self.diagnosis))
 
     def action_back(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
+        if self.evidence_full:
+            self.evidence_full = False
             self.tree.focus()
             return
         self.dismiss()

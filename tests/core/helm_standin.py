@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     def run(*cmd: str, stdin: str | None = None) -> None:
         subprocess.run([*kubectl, *cmd], input=stdin, text=True, check=True, capture_output=True)
 
-    if chart.endswith("/castai-agent") or chart.endswith("/castai"):
+    if chart.endswith(("/castai-agent", "/castai")):
         run("apply", "-f", "-", stdin=RBAC.replace("NS", ns))  # Helm re-creates the chart's missing objects
         provider = sets.get("provider") or sets.get("global.castai.provider")
         if provider:

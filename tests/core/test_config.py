@@ -85,8 +85,13 @@ def test_suppression_lifecycle() -> None:
     text = castui("diagnose", "--lab", "heartbeat-failing").stdout
     assert "~ suppressed: heartbeat-failing" in text and "upgrading on Friday" in text
 
-    expired = castui("suppress", "heartbeat-failing", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
-    assert expired.returncode == 0
+    # a day already past is refused (it would never apply); one that passes later expires
+    past = castui("suppress", "heartbeat-failing", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
+    assert past.returncode == 2 and "is in the past" in past.stderr
+    from castui import suppressions
+
+    suppressions.add(suppressions.SuppressionRecord(cause="heartbeat-failing", reason="old",
+                                                    until=date.today() - timedelta(days=1)))
     result = castui("diagnose", "--lab", "heartbeat-failing", "--format", "json")
     cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "heartbeat-failing")
     assert cause["suppressed"]["expired"] is True and result.returncode == 1

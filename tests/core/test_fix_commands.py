@@ -92,4 +92,5 @@ def test_a_rotated_key_is_fixed_by_a_restart_not_a_new_release() -> None:
     """The Secret already holds a good key: the fix restarts the pods instead of upgrading the release."""
     with start_lab("invalid-api-key-rotated") as lab:
         fix = fix_of(diagnose(lab, ["agent-disconnected"]), "agent-disconnected", "invalid-api-key")
-    assert fix.commands == [["kubectl", "rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]]
+    assert len(fix.commands) == 1 and fix.commands[0][0] == "kubectl"
+    assert fix.commands[0][-5:] == ["rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from castui.lab import objects as k8s
-from castui.lab.scenarios.base import *  # noqa: F403 - the lab's vocabulary: LabCluster, constants, scenario()
+from castui.lab.scenarios.base import *
 from castui.lab.scenarios.base import (
     AGENT_KEY,
     CLUSTER_ID,

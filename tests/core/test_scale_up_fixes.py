@@ -30,7 +30,8 @@ def test_pod_level_fixes_name_the_pod_and_their_command_runs(scenario: str, caus
                                                              in_output: str | None) -> None:
     with start_lab(scenario) as lab:
         fix = confirmed_fix(diagnose(lab, ["no-scale-up"]), "no-scale-up", cause_id)
-        assert not fix.mutates and fix.commands[0][:3] == ["kubectl", "get", "pod"]
+        argv = fix.commands[0]
+        assert not fix.mutates and argv[0] == "kubectl" and argv[argv.index("get") + 1] == "pod"  # a read, pinned context and all
         result = asyncio.run(run_command(lab_settings(lab), fix, fix.commands[0], target="castui-lab"))
     assert result.exit_code == 0, (result.command, result.error, result.output)
     assert in_title in fix.title

@@ -226,6 +226,10 @@ def threshold_of(obs: Observations, entry: Mapping[str, Any] | None) -> float:
     return default
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def observed_workloads(obs: Observations) -> list[tuple[dict[str, Any], str]]:
     return [(w, why) for w in in_question(obs) if (why := problem(w, threshold_of(obs, w.get("api"))))]
 
@@ -247,7 +251,7 @@ def observe(obs: Observations) -> Observation:
     asked = in_question(obs)
     if not asked:
         return Observation(False, "no workload is configured for the workload autoscaler")
-    return Observation(False, f"{len(asked)} workloads in question have applied, confident recommendations")
+    return Observation(False, f"{plural(len(asked), 'workload')} in question: applied, confident recommendations")
 
 
 # --- causes --------------------------------------------------------------------------------------
@@ -279,7 +283,8 @@ def judge_not_running(obs: Observations) -> Judgement:
     umbrella = next((r for r in releases if r.get("chart") in UMBRELLA_CHARTS), None)
     terraform = any(r.get("terraform") for r in releases)
     return confirmed(
-        f"the workload autoscaler is not installed, but {len(users)} workloads are configured for it: "
+        f"the workload autoscaler is not installed, yet {plural(len(users), 'workload')} "
+        f"{'is' if len(users) == 1 else 'are'} configured for it: "
         + ", ".join(w["workload"] for w in users[:5]),
         Evidence(kind="table", title="workloads configured for the workload autoscaler",
                  data=[["WORKLOAD", "CONFIGURED BY"], *([w["workload"], "annotation" if w.get("configuration") is not None
@@ -331,7 +336,7 @@ def judge_insufficient_metrics(obs: Observations) -> Judgement:
         return confirmed(", ".join(f"{w['workload']}: {why}" for w, why in low) + (f"; confident by {eta}" if eta else ""),
                          workloads_table("low-confidence recommendations", low), until=eta or "the confidence threshold is reached")
     if missing:
-        return unknown("no recommendation, so no confidence, for " + ", ".join(missing[:5]))
+        return unknown("no recommendation yet, so no confidence to judge, for " + ", ".join(missing[:5]))
     # pod age is no evidence (guide v2 §10): only the API's confidence counts
     return ruled_out("every workload in question has a confident recommendation")
 

@@ -45,3 +45,11 @@ def test_a_failed_release_is_rolled_back_to_its_last_deployed_revision() -> None
     assert cause.fix is not None and cause.fix.commands == [
         ["helm", "history", "castai-evictor", "-n", "castai-agent"],
         ["helm", "rollback", "castai-evictor", "3", "-n", "castai-agent"]]
+
+
+def test_a_terraform_installed_release_gets_the_terraform_change_not_a_helm_command() -> None:
+    with start_lab("terraform-release-not-deployed") as lab:
+        diagnosis = diagnose(lab, ["helm-mismatch"])
+    cause = next(c for c in diagnosis.symptoms[0].causes if c.id == "release-not-deployed")
+    assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None
+    assert cause.fix.commands == [] and "terraform apply" in (cause.fix.note or "")

@@ -91,7 +91,8 @@ def castai_declarations(state: Any, source: str) -> dict[str, Any]:
     """What a parsed v4 state declares for CAST AI (see `read_state`)."""
     path = source
     if not isinstance(state, dict) or state.get("version") != 4:
-        raise MalformedResponse(f"{path}: Terraform state version {state.get('version') if isinstance(state, dict) else '?'} is not supported (4 expected)")
+        version = state.get("version") if isinstance(state, dict) else "?"
+        raise MalformedResponse(f"{path}: Terraform state version {version} is not supported (4 expected)")
     found: dict[str, Any] = {"state_file": source, "castai_resources": [], "address": None, "cluster_id": None,
                              "declared": None, "node_templates": []}
     for resource in _list(state.get("resources")):

@@ -18,16 +18,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from castui.app import CastuiApp
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
 from castui.report.fleet import cluster_state_short
 from castui.report.symbols import SYMPTOM
+from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
-    from castui.config import Settings
+    pass
 
 WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
@@ -56,7 +56,7 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
-        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+        Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
     def __init__(self, fleet: Fleet) -> None:
@@ -81,7 +81,7 @@ class FleetScreen(Screen[None]):
         for s in SYMPTOMS:
             table.add_column(short_label(s.id), key=s.id)
         for context in self.fleet.contexts:
-            table.add_row(context, Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
+            table.add_row(shown_text(context), Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
         self.query_one("#fleet-title", Static).update(self.title_text())
         self.run_all()
 
@@ -170,10 +170,10 @@ class FleetScreen(Screen[None]):
             return
         result = self.fleet.results.get(context)
         if context in self.running or result is None:
-            detail.update(Text(f"{context}: checks are running…", style="dim"))
+            detail.update(shown_text(f"{context}: checks are running…", "dim"))
             return
         redact = self.app.redactor().text  # type: ignore[attr-defined]
-        text = Text.assemble((context, "bold"), f"  cluster {result.cluster_id or 'unknown'}\n")
+        text = Text.assemble((printable(context), "bold"), printable(f"  cluster {result.cluster_id or 'unknown'}") + "\n")
         for symptom_result in result.diagnosis.symptoms:
             confirmed = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.CONFIRMED]
             if confirmed:
@@ -181,10 +181,12 @@ class FleetScreen(Screen[None]):
             elif symptom_result.verdict is SymptomVerdict.PROBLEM:
                 text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
         if result.error:
-            text.append(f"? could not check: {redact(result.error)}\n", style="" if self.plain else "yellow")
+            text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        key = self.app.key_for  # type: ignore[attr-defined]
+        text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
+                    f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
 
     # --- actions --------------------------------------------------------------------------------
@@ -213,38 +215,14 @@ class FleetScreen(Screen[None]):
             return
         self.run_all()
 
+    def action_close(self) -> None:
+        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+
     def action_back(self) -> None:
-        self.app.exit(self.exit_code())
+        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code
 
         return fleet_exit_code(self.fleet.results.values())
-
-
-class FleetApp(CastuiApp):
-    """The castui app opened on the fleet; a cluster's triage uses that cluster's session."""
-
-    def __init__(self, settings: "Settings", contexts: list[str], *, parallel: int = 8) -> None:
-        super().__init__(settings)
-        self.fleet = Fleet(settings, contexts, parallel=parallel)
-
-    async def start(self) -> None:
-        await self.fleet.open()
-        self.push_screen(FleetScreen(self.fleet))
-
-    async def on_unmount(self) -> None:
-        await self.fleet.close()  # then the base app closes the session of the cluster last opened
-
-    def open_cluster(self, context: str) -> None:
-        self.run_worker(self._open_cluster(context), group="open-cluster", exclusive=True, exit_on_error=False)
-
-    async def _open_cluster(self, context: str) -> None:
-        """Point the app's session (which every screen asks) at this cluster, then triage it."""
-        self.session = await self.fleet.session(context)
-        self._session_problem = None
-        self._session_ready.set()
-        self.last_results = {}
-        self.connection = self.connection_now()
-        self.open_triage(None)
-        await self.check_connectivity()  # the header's "… checking" becomes whether this cluster answers

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from castui.engine.facts import AGENT, Facts
+from castui.engine.facts import Facts
+from castui.tree.agent_checks import AGENT_LOGS
 from castui.tree.helm_mismatch import UMBRELLA_CHARTS, gather_releases
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
@@ -113,15 +114,6 @@ async def gather_metrics_api(facts: Facts) -> dict[str, Any] | None:
             "reason": as_str((available or {}).get("reason")), "message": as_str((available or {}).get("message"))}
 
 
-async def gather_agent_metrics_lines(facts: Facts) -> dict[str, list[str]]:
-    """Each agent replica's current log: every replica polls pod metrics."""
-    logs: dict[str, list[str]] = {}
-    for pod in await facts.pods_of(AGENT):
-        containers = [c.get("name") for c in as_dicts(as_dict(pod.get("spec")).get("containers"))]
-        logs[name_of(pod)] = (await facts.logs(name_of(pod), "agent" if "agent" in containers else None)).splitlines()
-    return logs
-
-
 CHECKS = (
     Check("autoscaler-deployment", "Deployment castai-workload-autoscaler", gather_deployment,
           lambda d: "not installed" if d is None else f"{d.get('readyReplicas') or 0} of {d.get('replicas')} ready"),
@@ -137,8 +129,7 @@ CHECKS = (
           lambda ws: f"{len(ws)} workloads"),
     Check("metrics-api", "APIService v1beta1.metrics.k8s.io (metrics-server)", gather_metrics_api,
           lambda s: "not registered" if s is None else "available" if s["available"] else "not available"),
-    Check("agent-metrics-logs", "Agent logs: pod metrics", gather_agent_metrics_lines,
-          lambda logs: f"{len(logs)} replicas read"),
+    AGENT_LOGS,  # every replica polls pod metrics (shared with symptoms 1 and 2: one read per replica)
 )
 
 
@@ -343,9 +334,11 @@ def judge_insufficient_metrics(obs: Observations) -> Judgement:
 
 def metrics_trouble(obs: Observations) -> tuple[str, Evidence] | None:
     """metrics-server's APIService absent or not Available, or the agent persistently failing to read pod metrics."""
-    for pod, lines in as_dict(obs.get("agent-metrics-logs", {})).items():
+    for replica in as_dicts(as_dict(obs.get("agent-logs", {})).get("replicas")):
+        lines = [as_str(line) for line in replica.get("current") or []]
         hits = persistent(parse_lines(lines), POD_METRICS_FAILED, cycle=POD_METRICS_CYCLE)
         if hits:
+            pod = as_str(replica.get("pod"))
             return f"agent {pod} keeps failing to read pod metrics", log_evidence(f"{pod} (agent)", lines, hits)
     service = obs["metrics-api"]
     if service is None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.logs import parse_lines
 from castui.tree.model import (
@@ -29,7 +30,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import Evidence, as_dict, as_dicts, log_evidence, name_of, parse_time
+from castui.tree.reading import as_dict, as_dicts, log_evidence, name_of, parse_time
 from castui.tree.releases import ReleaseRef, is_terraform_managed
 
 CLUSTER_CONTROLLER = "castai-cluster-controller"

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.agent_checks import AGENT_LOGS
 from castui.tree.helm_mismatch import UMBRELLA_CHARTS, gather_releases
@@ -33,7 +34,6 @@ from castui.tree.model import (
     unknown,
 )
 from castui.tree.reading import (
-    Evidence,
     as_dict,
     as_dicts,
     as_str,

@@ -106,10 +106,12 @@ def test_not_installed_while_configured_asks_to_install_never_to_restart() -> No
 
 
 def test_terraform_and_umbrella_installs_get_their_own_install_guidance() -> None:
-    terraform = recorded(autoscaler_deployment=None, autoscaler_pods=[], helm_releases=[{"name": "castai-agent", "chart": "castai-agent", "terraform": True}])
+    terraform = recorded(autoscaler_deployment=None, autoscaler_pods=[],
+                         helm_releases=[{"name": "castai-agent", "chart": "castai-agent", "terraform": True}])
     args = {**wa.judge_not_running(obs(terraform)).fix_args, "ns": "castai-agent"}
     assert "install_workload_autoscaler" in (wa.not_running_guidance(args) or "")
-    umbrella = recorded(autoscaler_deployment=None, autoscaler_pods=[], helm_releases=[{"name": "castai", "chart": "castai", "terraform": False}])
+    umbrella = recorded(autoscaler_deployment=None, autoscaler_pods=[],
+                        helm_releases=[{"name": "castai", "chart": "castai", "terraform": False}])
     args = {**wa.judge_not_running(obs(umbrella)).fix_args, "ns": "castai-agent"}
     assert "tags.workload-autoscaler=true" in (wa.not_running_guidance(args) or "")
 

@@ -99,6 +99,10 @@ def updated_by(release: Mapping[str, Any]) -> str | None:
         return "CAST AI"
     if release["chart"] == "castai-evictor" and release.get("managed"):
         return "CAST AI (managedByCASTAI)"
+    if release.get("terraform") and release["chart"] != "castai-agent":
+        # the EKS module's component releases have `ignore_changes = [version]`; its agent release has not
+        # (castai/terraform-castai-eks-cluster@d2436b0 main.tf)
+        return "CAST AI (Terraform ignores its version)"
     return None
 
 

@@ -438,7 +438,7 @@ class Facts:
         from castui.clients.terraform import read_state
 
         return await self.recorded(("tfstate",), lambda: self.once(
-            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir))
+            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir), timeout=self.settings.timeout)
         ))
 
 

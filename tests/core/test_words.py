@@ -8,11 +8,13 @@ import pytest
 from castui import cli
 
 
-def test_a_problem_found_through_a_cause_says_so_first(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_problem_says_what_was_observed_never_an_all_clear(capsys: pytest.CaptureFixture[str]) -> None:
+    # guide v2: a problem is observed; its line names the observation, not "4 releases deployed"
     assert cli.main(["diagnose", "--lab", "chart-outdated", "-s", "helm-mismatch"]) == 1
     out = capsys.readouterr().out.splitlines()
     at = next(i for i, line in enumerate(out) if line.startswith("✗ PROBLEM: helm-mismatch"))
-    assert out[at + 1].strip().startswith("chart-outdated confirmed; "), out[at + 1]
+    assert "releases deployed" not in out[at + 1], out[at + 1]
+    assert out[at + 1].strip().startswith("cluster-controller received actions its version does not support"), out[at + 1]
 
 
 def test_one_is_singular(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from castui.lab.scenarios import SCENARIOS
+from castui.tree import SYMPTOMS
 from tests.core.helpers import castui
 
 
@@ -35,7 +36,7 @@ def test_json_output_is_the_documented_contract() -> None:
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     assert document["schema"] == "castui.diagnosis/v1"
-    assert len(document["symptoms"]) == 10
+    assert len(document["symptoms"]) == len(SYMPTOMS)
     for symptom in document["symptoms"]:
         assert symptom["verdict"] in {"problem", "healthy", "unknown"}
         for cause in symptom["causes"]:

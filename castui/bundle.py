@@ -243,7 +243,7 @@ def _own_findings(contents: _Contents, session: "Session", diagnosis: "Diagnosis
     from castui.report.markdown import render_markdown
     from castui.support import audit_entries
 
-    contents.json("diagnosis.json", "castui's diagnosis (castui.diagnosis/v1)", diagnosis.to_json_dict())
+    contents.json("diagnosis.json", "castui's diagnosis (castui.diagnosis/v2)", diagnosis.to_json_dict())
     contents.text("diagnosis.md", "castui's diagnosis, for people", render_markdown(diagnosis, contents.redactor))
     contents.json("status-page.json", "CAST AI's status page at capture time", status.model_dump(mode="json"))
     entries = audit_entries(diagnosis.target.cluster_id, diagnosis.target.context)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ EXIT_USAGE = 2
 
 def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     names = ("kubeconfig", "namespace", "api_url", "cluster_id", "helm_repo_url", "status_url", "terraform_dir",
-             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "redact_patterns")
+             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "nodes", "redact_patterns")
     flags = {n: getattr(args, n, None) for n in names}
     context = getattr(args, "context", None)
     contexts = getattr(args, "contexts", None)
@@ -48,10 +49,20 @@ def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
             from pydantic import SecretStr
 
             settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
+        elif getattr(args, "command", None) in (None, "diagnose", "bundle", "report"):
+            prime_credentials(settings.kubeconfig, [settings.context], settings.timeout)
         yield settings, lab
     finally:
         if lab is not None:
             lab.stop()
+
+
+def prime_credentials(kubeconfig: str | None, contexts: list[str | None], timeout: float) -> None:
+    """Credential plugins run now, on the terminal if there is one (SSO, MFA, device codes), before
+    the app takes the screen or the checks start; their prompts and messages go to stderr."""
+    from castui.clients.credentials import prime
+
+    prime(kubeconfig, contexts, timeout=timeout, echo=sys.stderr)
 
 
 def _given(flags: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +70,10 @@ def _given(flags: dict[str, Any]) -> dict[str, Any]:
 
 
 def wants_color(settings: Any, stream: Any) -> bool:
-    return not settings.plain and not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+    from castui.terminal import is_dumb
+
+    return (not settings.plain and not os.environ.get("NO_COLOR") and not is_dumb()
+            and hasattr(stream, "isatty") and stream.isatty())
 
 
 class Progress:

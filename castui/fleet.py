@@ -38,6 +38,9 @@ def fleet_settings(args: argparse.Namespace) -> tuple["Settings", list[str]]:
     contexts = named or kube_contexts(settings.kubeconfig)
     if not contexts:
         raise ConfigurationError("the kubeconfig has no contexts")
+    from castui.cli_support import prime_credentials
+
+    prime_credentials(settings.kubeconfig, list(contexts), settings.timeout)
     return settings, contexts
 
 

@@ -49,6 +49,8 @@ RESOURCES: dict[str, ResourceType] = {
         ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
         ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
         ResourceType("autoscaling.cast.ai", "v1alpha1", "evictorconfigs", "EvictorConfig", False),
+        ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True),
+        ResourceType("apiregistration.k8s.io", "v1", "apiservices", "APIService", False),
         ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False),
     ]
 }

@@ -21,8 +21,8 @@ from textual.widgets import DataTable, Footer, Static
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
-from castui.report.fleet import cluster_state_short
-from castui.report.symbols import SYMPTOM
+from castui.report.fleet import cell_symbol, cluster_state_short
+from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
-        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+        Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
     def __init__(self, fleet: Fleet) -> None:
@@ -80,7 +80,7 @@ class FleetScreen(Screen[None]):
         for s in SYMPTOMS:
             table.add_column(short_label(s.id), key=s.id)
         for context in self.fleet.contexts:
-            table.add_row(context, Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
+            table.add_row(shown_text(context), Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
         self.query_one("#fleet-title", Static).update(self.title_text())
         self.run_all()
 
@@ -135,8 +135,7 @@ class FleetScreen(Screen[None]):
             context: str | None = event.context
         elif isinstance(event, ClusterProgress) and isinstance(event.event, SymptomFinished):
             result = event.event.result
-            symbol, _, style = SYMPTOM[result.verdict]
-            table.update_cell(event.context, result.id, self.cell(symbol, style))
+            table.update_cell(event.context, result.id, self.cell(*cell_symbol(result)))
             context = None
         elif isinstance(event, ClusterFinished):
             self.finished(event.result)
@@ -150,9 +149,7 @@ class FleetScreen(Screen[None]):
         table = self.table
         by_id = {s.id: s for s in result.diagnosis.symptoms}
         for s in SYMPTOMS:
-            found = by_id.get(s.id)
-            symbol, _, style = SYMPTOM[found.verdict] if found else ("·", "", "dim")
-            table.update_cell(result.context, s.id, self.cell(symbol, style))
+            table.update_cell(result.context, s.id, self.cell(*cell_symbol(by_id.get(s.id))))
         symbol, words, style = cluster_state_short(result)
         table.update_cell(result.context, STATE_COLUMN, Text(f"{symbol} {words}", style="" if self.plain else style))
 
@@ -169,21 +166,26 @@ class FleetScreen(Screen[None]):
             return
         result = self.fleet.results.get(context)
         if context in self.running or result is None:
-            detail.update(Text(f"{context}: checks are running…", style="dim"))
+            detail.update(shown_text(f"{context}: checks are running…", "dim"))
             return
         redact = self.app.redactor().text  # type: ignore[attr-defined]
-        text = Text.assemble((context, "bold"), f"  cluster {result.cluster_id or 'unknown'}\n")
+        text = Text.assemble((printable(context), "bold"), printable(f"  cluster {result.cluster_id or 'unknown'}") + "\n")
         for symptom_result in result.diagnosis.symptoms:
             confirmed = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.CONFIRMED]
             if confirmed:
                 text.append(f"✗ {symptom_result.id}: {', '.join(confirmed)}\n", style="" if self.plain else "red")
             elif symptom_result.verdict is SymptomVerdict.PROBLEM:
                 text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
+            latent = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.LATENT]
+            if latent:
+                text.append(f"! {symptom_result.id}: latent {', '.join(latent)}\n", style="" if self.plain else "dark_orange")
         if result.error:
-            text.append(f"? could not check: {redact(result.error)}\n", style="" if self.plain else "yellow")
+            text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        key = self.app.key_for  # type: ignore[attr-defined]
+        text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
+                    f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
 
     # --- actions --------------------------------------------------------------------------------
@@ -212,8 +214,12 @@ class FleetScreen(Screen[None]):
             return
         self.run_all()
 
+    def action_close(self) -> None:
+        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+
     def action_back(self) -> None:
-        self.app.exit(self.exit_code())
+        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code

@@ -40,7 +40,7 @@ def install(lab: "LabCluster") -> None:
 
 
 def restart(lab: "LabCluster", deployment: str) -> None:
-    from castui.lab.scenarios import AGENT_KEY, NS
+    from castui.lab.scenarios import AGENT_KEY
 
     if deployment == "castai-workload-autoscaler":
         for pod in lab.pods_of(deployment):

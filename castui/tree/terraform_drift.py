@@ -70,7 +70,7 @@ def castai_resources(state: dict[str, Any]) -> list[str]:
 
 def differences(obs: Observations) -> tuple[list[tuple[str, Any, Any]], list[tuple[str, Any, Any]]]:
     """(drifted fields, fields that differ only because of the policy↔template sync), as (path, declared, live)."""
-    from castui.clients.terraform import drift, is_template_synced, TEMPLATE_SYNCED
+    from castui.clients.terraform import TEMPLATE_SYNCED, drift, is_template_synced
 
     state = obs["terraform-state"]
     found: list[tuple[str, Any, Any]] = []

@@ -7,7 +7,7 @@ from typing import Any
 
 from castui.lab import objects as k8s
 from castui.lab.scenarios.base import *  # noqa: F403 - the lab's vocabulary: LabCluster, constants, scenario()
-from castui.lab.scenarios.base import AGENT_KEY, CLUSTER_ID, NS, LabCluster, log_line, scenario
+from castui.lab.scenarios.base import LabCluster, scenario
 
 
 def empty_node(lab: LabCluster, *, extra_pod: dict[str, Any] | None = None) -> str:

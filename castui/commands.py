@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from castui.screens.home_screen import digit_of
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
@@ -22,8 +23,9 @@ class CastuiCommands(Provider):
             ("Run every check", "every symptom at once, problems first", partial(app.open_triage, None)),
         ]
         for position, symptom in enumerate(SYMPTOMS):
-            key = str((position + 1) % 10)
-            found.append((f"Diagnose {symptom.id}", f"{symptom.title} (home: {key})", partial(app.open_triage, [symptom.id])))
+            key = digit_of(position)
+            help_text = f"{symptom.title} (home: {key})" if key else symptom.title
+            found.append((f"Diagnose {symptom.id}", help_text, partial(app.open_triage, [symptom.id])))
         for row, action, namespace in app.screen_actions(self.screen):
             found.append((row.description, f"{row.keys}  ·  {row.action_id}", partial(app.run_bound_action, action, namespace)))
         return found

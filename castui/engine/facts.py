@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone

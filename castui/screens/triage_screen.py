@@ -23,10 +23,10 @@ from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerd
 from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
 from castui.tree import SYMPTOMS, symptom
 from castui.tree.model import Check
-from castui.words import counted, plural
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.evidence_pane import EvidencePane
 from castui.widgets.triage_tree import TriageItem, TriageTree
+from castui.words import counted, plural
 
 
 class RunProgress(Message):

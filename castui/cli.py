@@ -4,17 +4,14 @@ Textual or the kubernetes client."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from castui import __version__, aio
-
-EXIT_USAGE = 2
+from castui.cli_support import EXIT_USAGE, Progress, resolved_settings, wants_color
 
 DESCRIPTION = """\
 castui takes you from "CAST AI is misbehaving on my cluster" to a confirmed cause and a safe fix.
@@ -70,7 +67,7 @@ def _flag_name(parser: argparse.ArgumentParser, dest: str) -> str:
 #: what a target flag given before COMMAND means for each command: all apply (None, the app), one
 #: cluster only, or none at all; anything else is refused
 ONE_CLUSTER_COMMANDS = ("bundle", "report", "config show")
-NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init")
+NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init", "completion")
 FLEET_DESTS = ("all_contexts", "parallel")
 
 
@@ -154,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     serve.add_argument("--dir", type=Path, help="where to write the kubeconfig (default: a temp dir)")
     serve.add_argument("--fleet", action="store_true", help="serve several scenarios, one kube context each")
-    serve.add_argument("--scale", metavar="nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--pod-size", choices=["realistic", "small"], help="with --scale: ~6 KB pods (default) or ~1.5 KB")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
 
     b = sub.add_parser("bundle", help="collect a redacted debug bundle for support")
@@ -165,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="a ticket-ready support report")
     r.add_argument("--format", "-f", choices=["markdown", "text"], default="markdown")
-    r.add_argument("--bundle-path", help="the bundle to reference in the report")
+    r.add_argument("--bundle-path", help="name this bundle in a report on the live cluster (--bundle FILE reports on the bundle itself)")
     add_target_flags(r, sub=True)
 
     c = sub.add_parser("config", help="the configuration file")
@@ -183,53 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--until", metavar="YYYY-MM-DD", help="when the suppression expires")
     s.add_argument("--list", action="store_true", help="list suppressions")
     s.add_argument("--remove", action="store_true", help="remove the suppression of CAUSE")
+
+    comp = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)",
+                          description="Print a completion script; see the README for where to put it.")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser
 
 
-def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("kubeconfig", "namespace", "api_url", "cluster_id", "helm_repo_url", "status_url", "terraform_dir",
-             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "nodes", "redact_patterns")
-    flags = {n: getattr(args, n, None) for n in names}
-    context = getattr(args, "context", None)
-    contexts = getattr(args, "contexts", None)
-    flags["context"] = context if context else (contexts[0] if contexts and len(contexts) == 1 else None)
-    return flags
-
-
-@contextlib.contextmanager
-def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
-    """Settings for the command, with a lab or a replayed bundle started when asked."""
-    from castui.config import load_settings
-
-    flags = flag_settings(args)
-    lab = None
-    if getattr(args, "bundle", None):
-        from castui.replay import start_replay
-
-        lab = start_replay(Path(args.bundle))
-        flags = {**lab.settings_overrides(), **_given(flags), "read_only": True}
-    elif getattr(args, "lab", None):
-        from castui.lab import start_lab
-
-        lab = start_lab(args.lab)
-        flags = {**lab.settings_overrides(), **_given(flags)}  # what the user typed beats the lab's defaults
-    try:
-        settings = load_settings(flags, path=getattr(args, "config", None))
-        if lab is not None:
-            from pydantic import SecretStr
-
-            settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
-        yield settings, lab
-    finally:
-        if lab is not None:
-            lab.stop()
-
-
-def _given(flags: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in flags.items() if v is not None}
-
-
 def main(argv: list[str] | None = None) -> int:
+    from castui.terminal import degrade_unencodable
+
+    degrade_unencodable()  # an ASCII or Latin-1 locale gets ASCII stand-ins, not UnicodeEncodeError
     parser = build_parser()
     args = parser.parse_args(argv)
     check_target_flags(parser, args)
@@ -239,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return run_app(args)
         handler = {"diagnose": cmd_diagnose, "lab": cmd_lab, "bundle": cmd_bundle, "report": cmd_report,
-                   "config": cmd_config, "suppress": cmd_suppress}[args.command]
+                   "config": cmd_config, "suppress": cmd_suppress, "completion": cmd_completion}[args.command]
         return aio.end(handler(args))  # a read still stalled in a thread must not keep the process alive
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
@@ -254,10 +216,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- commands ---------------------------------------------------------------------------------
-
-
-def wants_color(settings: Any, stream: Any) -> bool:
-    return not settings.plain and not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -283,7 +241,8 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
     progress = Progress(sys.stderr)
     async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
-                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         if settings.context and isinstance(session.kube_error, ConfigurationError):
             raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
         from castui.engine.deadline import diagnose_within, run_deadline
@@ -299,7 +258,7 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
 
 def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) -> str:
-    from castui.report.redact import redactor_for
+    from castui.redaction import redactor_for
 
     redactor = redactor_for(settings)
     if fmt == "json":
@@ -311,32 +270,6 @@ def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) ->
     from castui.report.text import render_text
 
     return render_text(diagnosis, redactor, color=wants_color(settings, sys.stdout), verbose=getattr(args, "verbose", False))
-
-
-class Progress:
-    """A one-line progress indicator on stderr, only when stderr is a terminal."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.enabled = hasattr(stream, "isatty") and stream.isatty()
-        self.started = 0
-        self.finished = 0
-
-    def on_event(self, event: Any) -> None:
-        from castui.engine.runner import CheckFinished, CheckStarted
-
-        if isinstance(event, CheckStarted):
-            self.started += 1
-        elif isinstance(event, CheckFinished):
-            self.finished += 1
-        if self.enabled:
-            self.stream.write(f"\rcastui: {self.finished}/{self.started} checks done ")
-            self.stream.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -357,13 +290,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from castui.bundle import cmd_bundle as run
+    from castui.subcommands import cmd_bundle as run
 
     return run(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from castui.support import cmd_report as run
+    from castui.subcommands import cmd_report as run
 
     return run(args)
 
@@ -419,22 +352,35 @@ def cmd_suppress(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.remove:
         removed = suppressions.remove(args.cause, args.cluster)
-        print(f"removed {removed} suppression(s) of {args.cause}")
+        print(f"removed {removed} suppression{'' if removed == 1 else 's'} of {args.cause}")
         return 0 if removed else 1
     if not args.reason:
         print("castui: --reason is required: say why this cause is accepted", file=sys.stderr)
         return EXIT_USAGE
     try:
-        until = date.fromisoformat(args.until) if args.until else None
-    except ValueError:
-        print(f"castui: --until {args.until!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        until = suppressions.parse_until(args.until, date.today())
+    except ValueError as why:
+        print(f"castui: --until: {why}", file=sys.stderr)
         return EXIT_USAGE
     suppressions.add(suppressions.SuppressionRecord(cause=args.cause, cluster=args.cluster, reason=args.reason, until=until))
     print(f"suppressed {args.cause}" + (f" on {args.cluster}" if args.cluster else "") + (f" until {until}" if until else ""))
     return 0
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from castui.completion import script
+
+    print(script(args.shell, build_parser()), end="")
+    return 0
+
+
 def run_app(args: argparse.Namespace) -> int:
+    from castui.terminal import app_refusal
+
+    refusal = app_refusal()
+    if refusal:  # cron, CI, `ssh host castui`, `castui > file`: no screen to draw on, so say so at once
+        print(f"castui: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "all_contexts", False) or len(getattr(args, "contexts", None) or []) > 1:
         from castui.fleet import run_fleet_app
 

@@ -17,16 +17,23 @@ from typing import Any
 from castui.clients.errors import CastuiError
 from castui.diagnosis import (
     CauseResult,
-    Evidence,
     CauseVerdict,
     CheckResult,
     CheckStatus,
+    Evidence,
     SymptomResult,
     SymptomVerdict,
 )
 from castui.engine.facts import Facts
 from castui.engine.fixes import render_fix
-from castui.tree.model import Check, CouldNotCheck, Judgement, Observations, Symptom, unknown
+from castui.tree.model import (
+    Check,
+    CouldNotCheck,
+    Judgement,
+    Observations,
+    Symptom,
+    unknown,
+)
 
 SKIPPED = "skipped: it creates a pod in the cluster; run with --active (or agree in the app) to include it"
 
@@ -73,7 +80,20 @@ async def run_symptoms(
     observed only then (guide v2: a missing key, the evictor complaint)."""
     emit = on_event or (lambda event: None)
     runs = [run_symptom(s, facts, emit=emit, consent=consent, named=named) for s in symptoms]
-    return list(await asyncio.gather(*runs))
+    return not_latent_where_confirmed(list(await asyncio.gather(*runs)))
+
+
+def not_latent_where_confirmed(results: list[SymptomResult]) -> list[SymptomResult]:
+    """A cause shared by two symptoms (network-blocked, invalid-api-key) that is confirmed under one
+    explains an observed symptom, so it is no latent risk under the other: not applicable there."""
+    confirmed_under = {c.id: s.id for s in results for c in s.causes if c.verdict is CauseVerdict.CONFIRMED}
+    for symptom in results:
+        for cause in symptom.causes:
+            if cause.verdict is CauseVerdict.LATENT and cause.id in confirmed_under:
+                cause.verdict = CauseVerdict.RULED_OUT
+                cause.reason = f"not a separate risk: confirmed under {confirmed_under[cause.id]}, where its symptom is observed"
+                cause.fix = None
+    return results
 
 
 async def run_symptom(

@@ -6,6 +6,7 @@ from castui.diagnosis import CauseVerdict, Diagnosis
 from castui.report.redact import Redactor
 from castui.report.symbols import SYMPTOM, cause_badge, suppression_text
 from castui.report.text import ORDER, headline, printable, summary_line
+from castui.words import symptom_summary
 
 
 def _cell(text: str) -> str:
@@ -18,7 +19,7 @@ def render_markdown(diagnosis: Diagnosis, redactor: Redactor) -> str:
     ordered = sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict))
     for symptom in ordered:
         symbol, word, _ = SYMPTOM[symptom.verdict]
-        out.append(f"| `{symptom.id}` | {symbol} {word} | {_cell(symptom.summary)} |")
+        out.append(f"| `{symptom.id}` | {symbol} {word} | {_cell(symptom_summary(symptom))} |")
     for symptom in ordered:
         out += ["", f"## {symptom.title} (`{symptom.id}`)", ""]
         for cause in symptom.causes:
@@ -26,8 +27,9 @@ def render_markdown(diagnosis: Diagnosis, redactor: Redactor) -> str:
             out.append(f"- {symbol} **{word}** `{cause.id}`: {cause.reason}")
             if note := suppression_text(cause):
                 out.append(f"  - {note}")
-            if cause.fix and cause.verdict is CauseVerdict.CONFIRMED:
-                out += [f"  - Fix: {cause.fix.title}" + (" (changes the cluster)" if cause.fix.mutates else ""), "", "    ```sh"]
+            if cause.fix and cause.verdict in (CauseVerdict.CONFIRMED, CauseVerdict.LATENT):
+                kind = "Fix" if cause.verdict is CauseVerdict.CONFIRMED else "To remove the risk"
+                out += [f"  - {kind}: {cause.fix.title}" + (" (changes the cluster)" if cause.fix.mutates else ""), "", "    ```sh"]
                 out += ["    " + line for line in "\n".join(cause.fix.shell_lines()).splitlines()]
                 out += ["    ```", ""]
         for check in symptom.checks:

@@ -10,8 +10,10 @@ from castui.diagnosis import CauseVerdict, Diagnosis, SymptomVerdict
 from castui.report.redact import Redactor
 from castui.report.symbols import CAUSE, SYMPTOM, cause_badge, suppression_text
 from castui.sanitise import printable
+from castui.words import counted, symptom_summary
 
-ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "blue": "\x1b[34m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
+ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "blue": "\x1b[34m", "dark_orange": "\x1b[35m",
+        "bold": "\x1b[1m", "dim": "\x1b[2m"}
 RESET = "\x1b[0m"
 ORDER = [SymptomVerdict.PROBLEM, SymptomVerdict.UNKNOWN, SymptomVerdict.HEALTHY]
 
@@ -30,8 +32,10 @@ def headline(diagnosis: Diagnosis) -> str:
 def summary_line(diagnosis: Diagnosis) -> str:
     counts = {v: sum(1 for s in diagnosis.symptoms if s.verdict is v) for v in ORDER}
     confirmed = len(diagnosis.confirmed())
-    return (f"{counts[SymptomVerdict.PROBLEM]} problems, {counts[SymptomVerdict.UNKNOWN]} unknown, "
-            f"{counts[SymptomVerdict.HEALTHY]} healthy; {confirmed} causes confirmed (exit {diagnosis.exit_code})")
+    latent = sum(1 for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT)
+    risks = f", {counted(latent, 'latent risk')}" if latent else ""
+    return (f"{counted(counts[SymptomVerdict.PROBLEM], 'problem')}, {counts[SymptomVerdict.UNKNOWN]} unknown, "
+            f"{counts[SymptomVerdict.HEALTHY]} healthy; {counted(confirmed, 'cause')} confirmed{risks} (exit {diagnosis.exit_code})")
 
 
 def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False, verbose: bool = False) -> str:
@@ -48,7 +52,7 @@ def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False
     for symptom in sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict)):
         symbol, word, style = SYMPTOM[symptom.verdict]
         add(f"{symbol} {word}: {symptom.id}: {symptom.title}", style)
-        add(f"    {symptom.summary}")
+        add(f"    {symptom_summary(symptom)}")
         for cause in symptom.causes:
             if cause.verdict is CauseVerdict.RULED_OUT and not verbose and symptom.verdict is SymptomVerdict.HEALTHY:
                 continue
@@ -56,9 +60,10 @@ def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False
             add(f"    {c_symbol} {c_word}: {cause.id}: {cause.reason}", c_style)
             if note := suppression_text(cause):
                 add(f"        {note}")
-            if cause.fix and cause.verdict is CauseVerdict.CONFIRMED:
+            if cause.fix and cause.verdict in (CauseVerdict.CONFIRMED, CauseVerdict.LATENT):
                 change = "changes the cluster" if cause.fix.mutates else "read-only"
-                add(f"        fix ({change}): {cause.fix.title}")
+                kind = "fix" if cause.verdict is CauseVerdict.CONFIRMED else "to remove the risk"
+                add(f"        {kind} ({change}): {cause.fix.title}")
                 for line in cause.fix.shell_lines():
                     for i, part in enumerate(line.split("\n")):  # a newline inside a quoted argument stays in it
                         add("          " + ("$ " if i == 0 else "  ") + part)

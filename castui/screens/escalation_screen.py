@@ -7,11 +7,9 @@ has neither, the screen says so instead of offering them.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,20 +20,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from castui.bundle import collect_bundle
 from castui.diagnosis import CauseVerdict, Diagnosis, StatusPage, SymptomVerdict
+from castui.support import build_report
 from castui.sanitise import printable, shown_text
 from castui.widgets.connection_header import ConnectionHeader
 
 #: how far back the bundle's logs and events go (the CLI's default)
 BUNDLE_SINCE = timedelta(hours=1)
-
-
-def optional(module: str, name: str) -> Any | None:
-    """A function from a module another part of castui provides, or None when it is absent."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def status_text(page: StatusPage) -> Text:
@@ -53,9 +45,9 @@ class EscalationScreen(Screen[None]):
     CSS_PATH = "escalation_screen.tcss"
 
     BINDINGS = [
-        Binding("b", "bundle", "Collect bundle", id="escalate.bundle"),
-        Binding("p", "report", "Support report", id="escalate.report"),
-        Binding("c", "copy_report", "Copy report", id="escalate.copy-report"),
+        Binding("b", "bundle", "Bundle", id="escalate.bundle"),
+        Binding("p", "report", "Report", id="escalate.report"),
+        Binding("c", "copy_report", "Copy", id="escalate.copy-report"),
         Binding("s", "status_page", "Status page", id="escalate.status-page"),
         Binding("escape", "back", "Back", id="escalate.back"),
     ]
@@ -65,8 +57,8 @@ class EscalationScreen(Screen[None]):
         self.diagnosis = diagnosis
         self.bundle_path: Path | None = None
         self.report: str | None = None
-        self.collect_bundle = optional("castui.bundle", "collect_bundle")
-        self.build_report = optional("castui.support", "build_report")
+        self.collect_bundle = collect_bundle
+        self.build_report = build_report
 
     def compose(self) -> ComposeResult:
         yield ConnectionHeader()
@@ -188,7 +180,7 @@ class EscalationScreen(Screen[None]):
         from castui.clipboard import copy_text
 
         outcome = await copy_text(self.app, self.report)
-        self.notify(outcome.describe(), title="Report copied", markup=False)
+        self.notify(outcome.describe(show_text=False), title="Report copied" if outcome.copied else "Report not copied", markup=False)
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:

@@ -18,7 +18,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from castui.app import CastuiApp
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
@@ -28,7 +27,7 @@ from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
-    from castui.config import Settings
+    pass
 
 WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
@@ -57,7 +56,7 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
-        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+        Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
     def __init__(self, fleet: Fleet) -> None:
@@ -185,7 +184,9 @@ class FleetScreen(Screen[None]):
             text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        key = self.app.key_for  # type: ignore[attr-defined]
+        text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
+                    f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
 
     # --- actions --------------------------------------------------------------------------------
@@ -214,38 +215,14 @@ class FleetScreen(Screen[None]):
             return
         self.run_all()
 
+    def action_close(self) -> None:
+        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+
     def action_back(self) -> None:
-        self.app.exit(self.exit_code())
+        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code
 
         return fleet_exit_code(self.fleet.results.values())
-
-
-class FleetApp(CastuiApp):
-    """The castui app opened on the fleet; a cluster's triage uses that cluster's session."""
-
-    def __init__(self, settings: "Settings", contexts: list[str], *, parallel: int = 8) -> None:
-        super().__init__(settings)
-        self.fleet = Fleet(settings, contexts, parallel=parallel)
-
-    async def start(self) -> None:
-        await self.fleet.open()
-        self.push_screen(FleetScreen(self.fleet))
-
-    async def on_unmount(self) -> None:
-        await self.fleet.close()  # then the base app closes the session of the cluster last opened
-
-    def open_cluster(self, context: str) -> None:
-        self.run_worker(self._open_cluster(context), group="open-cluster", exclusive=True, exit_on_error=False)
-
-    async def _open_cluster(self, context: str) -> None:
-        """Point the app's session (which every screen asks) at this cluster, then triage it."""
-        self.session = await self.fleet.session(context)
-        self._session_problem = None
-        self._session_ready.set()
-        self.last_results = {}
-        self.connection = self.connection_now()
-        self.open_triage(None)
-        await self.check_connectivity()  # the header's "… checking" becomes whether this cluster answers

@@ -22,8 +22,10 @@ from castui.report.symbols import suppression_text
 from castui.sanitise import printable, printable_lines, shown_text
 from castui.widgets.evidence_table import EvidenceTable
 from castui.widgets.json_view import JsonView
+from castui.widgets.keys import key_of
 from castui.widgets.log_pane import LogPane
 from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
+from castui.words import symptom_summary
 
 VIEWS = {"log": "ev-log", "events": "ev-table", "table": "ev-table", "json": "ev-json", "text": "ev-text"}
 
@@ -80,7 +82,7 @@ class EvidencePane(Vertical):
 
     def show_symptom(self, result: SymptomResult, redactor: Redactor, *, escalate_key: str = "e") -> None:
         detail = Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}\n")
-        detail.append(printable_lines(redactor.text(result.summary)))
+        detail.append(printable_lines(redactor.text(symptom_summary(result))))
         confirmed = [c for c in result.causes if c.verdict is CauseVerdict.CONFIRMED]
         if result.observed and not confirmed:
             detail.append(f"\nNo cause confirmed: press {escalate_key} to escalate (status page, bundle, report)", style="bold")
@@ -119,7 +121,8 @@ class EvidencePane(Vertical):
             switcher.current = "ev-none"
             return
         title.display = True
-        counter = f" ({self._index + 1} of {len(self._evidence)}; [ ] switch)" if len(self._evidence) > 1 else ""
+        keys = f"{key_of(self, 'evidence.previous', '[')} {key_of(self, 'evidence.next', ']')}"
+        counter = f" ({self._index + 1} of {len(self._evidence)}; {keys} switch)" if len(self._evidence) > 1 else ""
         title.update(Text.assemble(("Evidence: ", "bold"), printable(redactor.text(evidence.title)), (counter, "dim")))
         view = VIEWS.get(evidence.kind, "ev-text")
         if evidence.kind == "log":

@@ -21,9 +21,7 @@ API_FIXES = {
     "node-downscaler-disabled": ("no-scale-down", "node-downscaler-disabled", "nodeDownscaler.enabled"),
     "empty-nodes-delay-high": ("no-scale-down", "empty-nodes-delay-high", "nodeDownscaler.emptyNodes.delaySeconds"),
     "evictor-aggressive-mode": ("evictor-aggressive", "evictor-aggressive-mode", "nodeDownscaler.evictor.aggressiveMode"),
-    "spot-backups-disabled": ("spot-fallback", "spot-backups-disabled", "spotInstances.spotBackups.enabled"),
-    "spot-price-limit-out-of-range": ("spot-fallback", "spot-price-limit-out-of-range",
-                                      "spotInstances.spotDiversityPriceIncreaseLimitPercent"),
+    "scale-up-autoscaler-disabled": ("no-scale-up", "autoscaler-disabled", "enabled"),
 }
 
 

@@ -32,7 +32,6 @@ from tests.conftest import CANARY_KEY
 from tests.core.helpers import diagnose, lab_settings
 from tests.trust.helpers import HELM_UPGRADE, alive, fifo_message, process_gone, recording_helm, settings_for, standin
 
-
 # --- read-only mode -----------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from castui.lab import objects as k8s
@@ -29,12 +29,24 @@ NEWEST = {
     "castai-evictor": ("0.35.143", "v0.35.143"),
     "castai-workload-autoscaler": ("1.9.3", "v1.9.3"),
     "castai-spot-handler": ("0.35.5", "v0.23.2"),
+    # the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
+    "castai": ("0.34.33", "0.34.33"),
 }
 
 
+#: each agent replica's leader-election identity: a random UUID per process, not the pod name
+#: (castai/k8s-agent@27ed376 internal/services/replicas/leaderelection.go)
+LEADER_ID = "3f6c9a52-8d1e-4b7a-9c2f-0e5d7b8a1c64"
+FOLLOWER_ID = "b81d7e09-2c4a-4f3e-8a6b-5d9c0e1f2a37"
+LEASE = "agent-leader-election-lock"
+
+
 def log_line(moment: datetime, level: str, message: str, **fields: str) -> str:
-    extra = "".join(f" {k}={v}" for k, v in fields.items())
-    return f'time="{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}" level={level} msg="{message}"{extra}'
+    """A logrus TextFormatter line: time, level, msg, then the fields sorted by key, quoted when needed."""
+    def value(text: str) -> str:
+        return text if text and all(c.isalnum() or c in "-._/@^+" for c in text) else '"' + text.replace('"', '\\"') + '"'
+    extra = "".join(f" {k}={value(str(v))}" for k, v in sorted(fields.items()))
+    return f'time="{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}" level={level} msg={value(message)}{extra}'
 
 
 class LabCluster:
@@ -46,6 +58,10 @@ class LabCluster:
         self.user_key: str | None = USER_KEY
         #: a Terraform state the scenario wants written (None: none)
         self.tfstate: dict[str, Any] | None = None
+        #: the kube context the lab's kubeconfig names (a cloud CLI's naming, in some scenarios)
+        self.context = "castui-lab"
+        #: why restarting the agent would not heal it (memory limit, blocked metadata), for the lab's reactions
+        self.restart_cannot_heal: str | None = None
 
     # --- generic moves ---------------------------------------------------------------------
 
@@ -80,25 +96,44 @@ class LabCluster:
     def cluster(self) -> dict[str, Any]:
         return self.state.castai.clusters[0]
 
-    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None) -> None:
-        for pod in self.pods_of("castai-agent"):
+    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None, role: str | None = None) -> None:
+        """Set the agent container's log of every replica, or of the `leader` or `follower` only."""
+        for i, pod in enumerate(self.pods_of("castai-agent")):
+            if role is not None and (role == "leader") != (i == 0):
+                continue
             name = pod["metadata"]["name"]
             self.state.logs[(NS, name, "agent", False)] = "\n".join(lines) + "\n"
             if previous is not None:
                 self.state.logs[(NS, name, "agent", True)] = "\n".join(previous) + "\n"
 
-    def healthy_agent_logs(self) -> list[str]:
-        start = self.now - timedelta(minutes=3)
-        lines = [
+    def agent_start_lines(self, start: datetime, identity: str) -> list[str]:
+        """What every replica logs at start (k8s-agent cmd/agent/run.go, replicas/leaderelection.go)."""
+        return [
             log_line(start, "info", "running agent version: v0.161.1"),
             log_line(start, "info", "platform URL: https://api.cast.ai"),
-            log_line(start, "info", 'using provider "eks"'),
+            log_line(start, "info", 'using provider "eks"', provider="eks"),
             log_line(start, "info", "cluster registered: " + CLUSTER_ID, cluster_id=CLUSTER_ID),
-            log_line(start, "info", "polling agent configuration every 15s"),
+            log_line(start, "info", "starting leader election", own_identity=identity),
         ]
+
+    def healthy_agent_logs(self, role: str = "leader") -> list[str]:
+        """The leader sends a delta every 15 s; a follower polls config and skips deltas
+        (k8s-agent internal/services/controller/controller.go)."""
+        start = self.now - timedelta(minutes=3)
+        leader = role == "leader"
+        lines = self.agent_start_lines(start, LEADER_ID if leader else FOLLOWER_ID)
+        if leader:
+            lines.append(log_line(start, "info", "started leading", own_identity=LEADER_ID))
+        else:
+            lines.append(log_line(start, "info", "current leader", leader_identity=LEADER_ID, own_identity=FOLLOWER_ID))
+        lines.append(log_line(start, "info", "polling agent configuration every 15s"))
         for i in range(8):
-            lines.append(log_line(start + timedelta(seconds=15 * i), "info", "delta upload finished",
-                                  full_snapshot=str(i == 0).lower(), items="412", response_code="204", roundtrip_duration_ms="87"))
+            moment = start + timedelta(seconds=15 * i)
+            if leader:
+                lines.append(log_line(moment, "info", "delta upload finished", cluster_id=CLUSTER_ID,
+                                      full_snapshot=str(i == 0).lower(), items="412", response_code="204", roundtrip_duration_ms="87"))
+            else:
+                lines.append(log_line(moment, "info", "Not a leader, skipping sending deltas", cluster_id=CLUSTER_ID))
         return lines
 
     def agent_pods(self, *, state: str = "running", reason: str | None = None, restarts: int = 0,
@@ -111,7 +146,8 @@ class LabCluster:
                                      containers=["agent", "monitor"], image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1",
                                      owner=("ReplicaSet", "castai-agent-7d9f8c6b5"), state=state, reason=reason,
                                      restarts=restarts, last_exit=last_exit, phase=phase,
-                                     started=self.now - timedelta(hours=30)))
+                                     started=self.now - timedelta(hours=30),
+                                     finished=self.now - timedelta(minutes=2) if last_exit else None))
 
     def release(self, name: str, chart: str, *, version: str | None = None, status: str = "deployed",
                 config: dict[str, Any] | None = None, values: dict[str, Any] | None = None, revision: int = 3,
@@ -146,13 +182,18 @@ def build_healthy(now: datetime) -> LabCluster:
 
     # --- CAST AI components -------------------------------------------------------------------
     agent_labels = {"app.kubernetes.io/name": "castai-agent", "app.kubernetes.io/instance": "castai-agent"}
-    add("deployments", k8s.deployment("castai-agent", NS, now, replicas=2, labels=agent_labels, containers=["agent", "monitor"],
-                                      env={"API_URL": "https://api.cast.ai", "PROVIDER": "eks"},
-                                      image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1"))
+    agent = add("deployments", k8s.deployment("castai-agent", NS, now, replicas=2, labels=agent_labels, containers=["agent", "monitor"],
+                                              env={"API_URL": "https://api.cast.ai", "PROVIDER": "eks"},
+                                              image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1"))
+    # the chart reads the key from its Secret (charts/castai-agent templates/deployment.yaml)
+    agent["spec"]["template"]["spec"]["containers"][0]["env"].append(
+        {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "castai-agent", "key": "API_KEY"}}})
     add("replicasets", k8s.replicaset("castai-agent-7d9f8c6b5", NS, now, owner="castai-agent", replicas=2,
                                       labels={**agent_labels, "pod-template-hash": "7d9f8c6b5"}))
     lab.agent_pods()
-    lab.agent_logs(lab.healthy_agent_logs())
+    lab.agent_logs(lab.healthy_agent_logs("leader"), role="leader")
+    lab.agent_logs(lab.healthy_agent_logs("follower"), role="follower")
+    add("leases", k8s.lease(LEASE, NS, now, holder=LEADER_ID))
     add("secrets", k8s.secret("castai-agent", NS, now, {"API_KEY": AGENT_KEY}))
     add("configmaps", k8s.configmap("castai-agent-metadata", NS, now, {"CLUSTER_ID": CLUSTER_ID}))
     add("clusterroles", k8s.cluster_role("castai-agent", now))
@@ -179,6 +220,7 @@ def build_healthy(now: datetime) -> LabCluster:
 
     # --- the workloads the cluster exists for -----------------------------------------------
     add("deployments", k8s.deployment("metrics-server", "kube-system", now, replicas=1, labels={"k8s-app": "metrics-server"}))
+    add("apiservices", metrics_api_service(now))
     add("pods", k8s.pod("metrics-server-6d94bc8694-kx2lp", "kube-system", now, node_name=NODES[0], labels={"k8s-app": "metrics-server"},
                         owner=("ReplicaSet", "metrics-server-6d94bc8694")))
     add("daemonsets", k8s.daemonset("kube-proxy", "kube-system", now, labels={"k8s-app": "kube-proxy"}, nodes=len(NODES)))
@@ -248,6 +290,18 @@ def build_healthy(now: datetime) -> LabCluster:
         "incidents": {"page": {"id": "lab"}, "incidents": []},
     }
     return lab
+
+
+def metrics_api_service(now: datetime, *, available: bool = True, reason: str = "Passed") -> dict[str, Any]:
+    """metrics-server's APIService as its chart registers it, with the aggregator's Available condition."""
+    return {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": k8s.meta("v1beta1.metrics.k8s.io", created=now - timedelta(days=40)),
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                     "insecureSkipTLSVerify": True, "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443}},
+            "status": {"conditions": [{"type": "Available", "status": "True" if available else "False", "reason": reason,
+                                       "message": "all checks passed" if available else
+                                       "failing or missing response from https://10.0.3.17:10250/apis/metrics.k8s.io/v1beta1",
+                                       "lastTransitionTime": k8s.iso(now - timedelta(days=40))}]}}
 
 
 def tfstate(policies: dict[str, Any], *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

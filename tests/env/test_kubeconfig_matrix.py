@@ -375,3 +375,33 @@ def test_loopback_is_never_sent_to_an_environment_proxy(lab: LabServer, tmp_path
         env = {"HTTPS_PROXY": proxy.url, "HTTP_PROXY": proxy.url}  # and no NO_PROXY
         same(run_kubectl(k, tmp_path, env), run_castui(k, monkeypatch, env), ok=True)
     assert proxy.seen == []
+
+
+# -- the CLI, as cron or CI runs it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("behaviour", ["fails", "hangs"])
+def test_diagnose_with_a_broken_plugin_gives_its_reason_and_exits(lab: LabServer, tmp_path: Path, behaviour: str) -> None:
+    import json
+
+    marker = tmp_path / "plugin-pid"
+    body = {"fails": "echo 'SSO session expired; run aws sso login --profile prod' >&2\nexit 1",
+            "hangs": f"echo $$ > {marker}\necho 'open https://device.example/login and enter ABCD-EFGH' >&2\nsleep 120"}
+    plugin = script(tmp_path / "aws", body[behaviour])
+    k = write_kubeconfig(tmp_path / "k", {"server": lab.https_url, "certificate-authority-data": CA_DATA},
+                         {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": plugin}})
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "castui", "diagnose", "-f", "json", "--timeout", "2", "--api-url", lab.url],
+                            env={**os.environ, "KUBECONFIG": k}, capture_output=True, text=True, timeout=90,
+                            stdin=subprocess.DEVNULL)
+    assert time.monotonic() - started < 30  # one plugin timeout, not one per check
+    assert result.returncode == 3, result.stderr
+    assert "ERROR:root" not in result.stderr and "Traceback" not in result.stderr
+    reasons = {c["reason"] for s in json.loads(result.stdout)["symptoms"] for c in s["checks"] if c["reason"]}
+    expected = "SSO session expired" if behaviour == "fails" else "gave no answer within 2s"
+    assert any(expected in r for r in reasons), reasons
+    assert not any("401" in r for r in reasons)
+    if behaviour == "hangs":  # the prompt reached the user (stderr, as kubectl shows it), and the plugin is gone
+        assert "enter ABCD-EFGH" in result.stderr
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(marker.read_text()), 0)

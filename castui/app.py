@@ -30,9 +30,13 @@ from castui.widgets.connection_header import Connection, Reach
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from textual.notifications import SeverityLevel
+
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
     from castui.screens.help_screen import HelpRow
+    from castui.keymap import Scope
+    from castui.tree.model import Check
 
 HERE = Path(__file__).parent
 
@@ -45,7 +49,8 @@ class CastuiApp(App[int]):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "back", "Back/quit", id="app.back"),
-        Binding("K", "api_key", "API key", id="app.api-key"),
+        # not in the footer (it would clip at 80 columns): the header says "K: enter a key" when there is none
+        Binding("K", "api_key", "API key", show=False, id="app.api-key"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
     ]
@@ -62,18 +67,23 @@ class CastuiApp(App[int]):
         self.timings = timings
         bundle = getattr(lab, "bundle", None)
         self.session = Session(settings, lab=None if lab is None or bundle else lab.scenario, bundle=bundle,
-                               captured_at=now or getattr(lab, "captured_at", None))
+                               captured_at=now or getattr(lab, "captured_at", None),
+                               source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None))
         self.last_results: dict[str, SymptomResult] = {}
         self.last_diagnosis: Diagnosis | None = None
         self._session_ready = asyncio.Event()
         self._session_problem: str | None = None
+        #: active checks' answers, per (context, check id): asked once per session and cluster
+        self._consent_answers: dict[tuple[str | None, str], bool] = {}
+        self._consent_lock = asyncio.Lock()
+        #: what was wrong with the config file's keymap (each also shown as a notification at start)
+        self.keymap_problems: list[str] = []
         self.set_reactive(CastuiApp.connection, self.connection_now())
 
     # --- start and stop -------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
-        self.set_keymap(self.settings.keymap)
-        self._warn_unknown_keymap_ids()
+        self.check_keymap()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         else:
@@ -98,7 +108,8 @@ class CastuiApp(App[int]):
             from castui.engine.runner import describe
 
             self._session_problem = describe(error)
-            self.connection = self.connection.with_(kube=Reach(True, self._session_problem), api=Reach(True, self._session_problem))
+            self.connection = self.connection.with_(kube=Reach(True, self._session_problem, "configuration"),
+                                                    api=Reach(True, self._session_problem, "configuration"))
             return
         finally:
             self._session_ready.set()
@@ -115,8 +126,10 @@ class CastuiApp(App[int]):
 
     async def check_connectivity(self) -> None:
         """Whether the cluster and the API answer, and which cluster this is (for the header)."""
-        states, _ = await asyncio.gather(self.session.connectivity(), self.session.identify())
-        self.connection = self.connection_now(kube=Reach(True, states["kube"]), api=Reach(True, states["api"]))
+        kinds: dict[str, str] = {}
+        states, _ = await asyncio.gather(self.session.connectivity(kinds), self.session.identify())
+        self.connection = self.connection_now(kube=Reach(True, states["kube"], kinds.get("kube")),
+                                              api=Reach(True, states["api"], kinds.get("api")))
 
     async def ready_session(self) -> Session:
         """The open session; raises with the reason when it could not open."""
@@ -153,6 +166,16 @@ class CastuiApp(App[int]):
     def redactor(self) -> Redactor:
         """THE redaction for everything on screen (it knows a key typed in later, too)."""
         return redactor_for(self.settings)
+
+    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast (screens' and widgets' notify come here): its words may quote the cluster or
+        the API, so they are redacted and sanitised, and never read as markup."""
+        from castui.sanitise import printable, printable_lines
+
+        redact = self.redactor().text
+        super().notify(printable_lines(redact(str(message))), title=printable(redact(title)), severity=severity,
+                       timeout=timeout, markup=False)
 
     def remember(self, diagnosis: Diagnosis) -> None:
         self.last_diagnosis = diagnosis
@@ -213,7 +236,43 @@ class CastuiApp(App[int]):
         elif len(self.screen_stack) > 2:
             self.pop_screen()
         else:
-            self.exit(0)
+            self.request_quit()
+
+    def request_quit(self, code: int = 0) -> None:
+        """Quit, asking first when the session has something a quit would lose."""
+        from castui.screens.quit_screen import QuitScreen
+
+        what = self.unsaved()
+        if what is None:
+            self.exit(code)
+            return
+        self.push_screen(QuitScreen(what), lambda leave: self.exit(code) if leave else None)
+
+    def unsaved(self) -> str | None:
+        """What quitting would lose, in words; None when there is nothing."""
+        parts = []
+        if self.last_results:
+            count = len(self.last_results)
+            parts.append(f"results for {count} symptom{'s' if count != 1 else ''}")
+        if self.executions:
+            count = len(self.executions)
+            parts.append(f"{count} fix{'es' if count != 1 else ''} run")
+        return " and ".join(parts) or None
+
+    async def consent(self, check: "Check") -> bool:
+        """Active checks ask once per session and cluster; with no cluster to run in, they do not ask."""
+        from castui.screens.consent_screen import ConsentScreen
+
+        session = await self.ready_session()
+        if session.kube is None:
+            return False
+        key = (session.target().context, check.id)
+        async with self._consent_lock:
+            if key not in self._consent_answers:
+                answer = await self.push_screen(ConsentScreen(check, production=self.connection.production),
+                                                wait_for_dismiss=True)
+                self._consent_answers[key] = bool(answer)
+            return self._consent_answers[key]
 
     def action_api_key(self) -> None:
         from castui.screens.api_key_screen import ApiKeyScreen
@@ -225,8 +284,13 @@ class CastuiApp(App[int]):
             return
         self.session.set_api_key(key)
         self.connection = self.connection.with_(has_key=True, api=Reach())
-        self.notify("API key set for this session (kept in memory only). Press r on a triage screen to re-run.")
+        self.notify("API key set for this session (kept in memory only); re-running the checks that need the API.")
         self.recheck_connectivity()
+        from castui.screens.triage_screen import TriageScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TriageScreen):
+                screen.rerun_api_checks()
 
     @work(exclusive=True, group="connectivity", exit_on_error=False)
     async def recheck_connectivity(self) -> None:
@@ -234,12 +298,55 @@ class CastuiApp(App[int]):
         if not self._session_problem:
             await self.check_connectivity()
 
-    def _warn_unknown_keymap_ids(self) -> None:
-        known = {b.id for b in all_bindings() if b.id}
-        unknown = sorted(set(self.settings.keymap) - known)
-        if unknown:
-            self.notify("keymap: unknown action id(s) " + ", ".join(unknown) + " (? lists the ids)", severity="warning",
-                        markup=False, timeout=10)
+    def check_keymap(self) -> None:
+        """Use the config file's keymap without its unknown ids and clashes, and say which and where."""
+        from castui.keymap import check_keymap
+
+        checked = check_keymap(self.settings.keymap, keymap_scopes(), file=self.settings.config_file)
+        self.set_keymap(checked.keymap)
+        self.keymap_problems = checked.problems
+        for problem in checked.problems:
+            self.notify(problem, title="keymap", severity="warning", markup=False, timeout=20)
+
+
+def keymap_scopes() -> list["Scope"]:
+    """Bindings active together: each screen with the app's and its widgets'; a modal on its own."""
+    from castui.keymap import Scope
+    from castui.screens.api_key_screen import ApiKeyScreen
+    from castui.screens.confirm_screen import ConfirmScreen
+    from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.escalation_screen import EscalationScreen
+    from castui.screens.fleet_screen import FleetScreen
+    from castui.screens.help_screen import HelpScreen
+    from castui.screens.home_screen import HomeScreen
+    from castui.screens.quit_screen import QuitScreen
+    from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.triage_screen import TriageScreen
+    from castui.widgets.evidence_pane import EvidencePane
+    from castui.widgets.evidence_table import EvidenceTable
+    from castui.widgets.json_view import JsonView
+    from castui.widgets.log_pane import FindInput
+    from castui.widgets.log_view import LogView
+    from castui.widgets.triage_tree import TriageTree
+
+    def of(*owners: type[Any]) -> list[Binding]:
+        return [b for owner in owners for b in owner.BINDINGS if isinstance(b, Binding)]
+
+    triage = (CastuiApp, TriageScreen, EvidencePane)
+    return [
+        Scope("home", of(CastuiApp, HomeScreen)),
+        Scope("triage", of(*triage, TriageTree)),
+        Scope("triage (log)", of(*triage, LogView)),
+        Scope("triage (log search)", of(*triage, FindInput)),
+        Scope("triage (table)", of(*triage, EvidenceTable)),
+        Scope("triage (JSON)", of(*triage, JsonView)),
+        Scope("fix", of(CastuiApp, RemediationScreen)),
+        Scope("escalation", of(CastuiApp, EscalationScreen)),
+        Scope("fleet", of(CastuiApp, FleetScreen)),
+        *[Scope(name, of(modal)) for name, modal in (("help", HelpScreen), ("confirmation", ConfirmScreen),
+                                                      ("consent", ConsentScreen), ("quit", QuitScreen),
+                                                      ("API key", ApiKeyScreen))],
+    ]
 
 
 def all_bindings() -> Iterable[Binding]:
@@ -251,6 +358,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
     from castui.screens.home_screen import HomeScreen
+    from castui.screens.quit_screen import QuitScreen
     from castui.screens.remediation_screen import RemediationScreen
     from castui.screens.triage_screen import TriageScreen
     from castui.widgets.evidence_pane import EvidencePane
@@ -261,7 +369,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,6 @@ def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
 def prime_credentials(kubeconfig: str | None, contexts: list[str | None], timeout: float) -> None:
     """Credential plugins run now, on the terminal if there is one (SSO, MFA, device codes), before
     the app takes the screen or the checks start; their prompts and messages go to stderr."""
-    import sys
-
     from castui.clients.credentials import prime
 
     prime(kubeconfig, contexts, timeout=timeout, echo=sys.stderr)

@@ -61,6 +61,8 @@ class Settings(BaseModel):
     keymap: dict[str, str] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    #: the config file the settings were read from, when there was one (messages name it)
+    config_file: str | None = Field(default=None, exclude=True, repr=False)
 
     #: field name → "flag" | "env" | "file" | "default"
     sources: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
@@ -146,7 +148,9 @@ def load_settings(
         raise _explain(exc, path, sources) from None
     if env.get("CASTAI_API_KEY"):
         settings.api_key = SecretStr(env["CASTAI_API_KEY"])
-    settings.sources = {name: sources.get(name, "default") for name in Settings.model_fields if name not in ("sources", "api_key")}
+    settings.config_file = str(path) if path.is_file() else None
+    settings.sources = {name: sources.get(name, "default") for name in Settings.model_fields
+                        if name not in ("sources", "api_key", "config_file")}
     settings.sources.update({k: v for k, v in sources.items() if k.startswith("thresholds.")})
     return settings
 

@@ -24,6 +24,10 @@ class FleetApp(CastuiApp):
         await self.fleet.open()
         self.push_screen(FleetScreen(self.fleet))
 
+    def unsaved(self) -> str | None:
+        count = len(self.fleet.results)
+        return f"results for {count} cluster{'s' if count != 1 else ''}" if count else super().unsaved()
+
     async def on_unmount(self) -> None:
         await self.fleet.close()  # then the base app closes the session of the cluster last opened
 

@@ -41,8 +41,8 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         print(f"  not collected: {missing.part}: {missing.reason}")
     redactions = ", ".join(f"{n} {kind}" for kind, n in manifest.redactions.items()) or "nothing to redact"
     print(f"  redacted: {redactions}")
-    print("  attach it to your CAST AI support ticket; `castui report --bundle-path "
-          f"{result.path}` writes the ticket text; `castui --bundle {result.path}` replays it")
+    print(f"  attach it to your CAST AI support ticket; `castui report --bundle {result.path}` writes the ticket "
+          f"text; `castui --bundle {result.path}` replays it")
     return 0
 
 

@@ -42,6 +42,7 @@ from castui.clients.http import (
     endpoint,
     with_server_message,
 )
+from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
 from castui.clients.resources import RESOURCES, ResourceType
 
 if TYPE_CHECKING:
@@ -132,12 +133,14 @@ class KubeGateway:
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
+        projection: type | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Each page's items in turn (limit/continue), so a huge list never sits in memory whole.
 
         The next page is asked for while this one is decoded: its continue token is read from the
         head of the answer (a list's metadata precedes its items), so the server's encoding, the
-        round trip and castui's decoding overlap instead of taking turns.
+        round trip and castui's decoding overlap instead of taking turns. `projection`: a TypedDict
+        naming the only fields wanted of each item (castui.clients.projection).
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -164,7 +167,7 @@ class KubeGateway:
             while True:
                 token = fresh(_peek_continue(response.data))
                 pending: Future[RESTResponse] | None = ahead.submit(fetch, token) if isinstance(token, str) else None
-                data = self._json(response, what)
+                data = self._json(response, what, projection)
                 del response  # the raw bytes can go while the items are folded
                 items = data.get("items")
                 if token is _UNREAD:
@@ -349,8 +352,15 @@ class KubeGateway:
         error = for_http_status(response.status, what, retry_after=response.getheader("Retry-After"))
         return with_server_message(error, _status_message(response.data))
 
-    def _json(self, response: RESTResponse, what: str) -> dict[str, Any]:
+    def _json(self, response: RESTResponse, what: str, projection: type | None = None) -> dict[str, Any]:
         body = response.data or b""
+        if projection is not None:
+            from castui.clients.projection import decode_projected
+
+            with paused_collector():
+                projected = decode_projected(body, projection)
+            if projected is not None:
+                return projected
         try:
             if len(body) < BIG_ANSWER_BYTES:
                 data = json.loads(body)
@@ -390,6 +400,15 @@ class KubeGateway:
             return self._api
 
     def _build_client(self) -> ApiClient:
+        if not self._in_cluster:
+            # a token or certificate needs no `kubernetes` import: the first read goes out without it
+            from castui.clients.kube_wire import static_client
+
+            with _LOADING:
+                wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
+            if wire is not None:
+                wire.user_agent = f"castui/{__version__}"
+                return wire  # type: ignore[return-value]  # the part of ApiClient the gateway calls
         client, config = client_library()
 
         configuration = client.Configuration()
@@ -424,7 +443,7 @@ class KubeGateway:
             source = "the in-cluster service account" if self._in_cluster else f"kubeconfig context {self._context!r}"
             raise ConfigurationError(f"cannot use {source}: {exc}") from None
         self._proxy = configuration.proxy
-        api = client.ApiClient(configuration)
+        api: ApiClient = client.ApiClient(configuration)
         api.user_agent = f"castui/{__version__}"
         return api
 

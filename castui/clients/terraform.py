@@ -56,7 +56,8 @@ def read_state(directory: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedResponse(f"{path}: not a readable Terraform state: {exc}") from None
     if not isinstance(state, dict) or state.get("version") != 4:
-        raise MalformedResponse(f"{path}: Terraform state version {state.get('version') if isinstance(state, dict) else '?'} is not supported (4 expected)")
+        version = state.get("version") if isinstance(state, dict) else "?"
+        raise MalformedResponse(f"{path}: Terraform state version {version} is not supported (4 expected)")
     found: dict[str, Any] = {"state_file": str(path), "castai_resources": [], "address": None, "cluster_id": None,
                              "declared": None, "node_templates": []}
     for resource in _list(state.get("resources")):

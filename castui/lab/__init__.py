@@ -75,7 +75,10 @@ def start_lab(scenario: str = DEFAULT_SCENARIO, *, port: int = 0, workdir: Path 
     from castui.lab.scenarios import build
     from castui.lab.server import LabServer
 
+    from castui.lab.clock import follows_real_time
+
     lab = cluster or build(scenario)
+    follows_real_time(lab.state)
     lab.state.kube_tokens = {KUBE_TOKEN: "lab-admin", **lab.state.kube_tokens}
     owns_workdir = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"castui-lab-{scenario}-"))

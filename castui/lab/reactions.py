@@ -52,7 +52,7 @@ def restart(lab: "LabCluster", deployment: str) -> None:
     if deployment != "castai-agent":
         return
     healable = (
-        lab.state.castai.api_keys.get(AGENT_KEY, {}).get("status") == 200
+        lab.state.castai.api_keys.get(_agent_secret_key(lab) or AGENT_KEY, {}).get("status") == 200
         and _agent_provider(lab) == "eks"
         and not lab.state.items("networkpolicies")
         and lab.state.find("clusterrolebindings", None, "castai-agent") is not None
@@ -74,6 +74,17 @@ def heal_agent(lab: "LabCluster") -> None:
     status = lab.get("deployments", NS, "castai-agent")["status"]
     status.update(readyReplicas=2, availableReplicas=2)
     status.pop("unavailableReplicas", None)
+
+
+def _agent_secret_key(lab: "LabCluster") -> str | None:
+    """The key in the agent's Secret now: a restarted pod reads it at start."""
+    import base64
+
+    from castui.lab.scenarios import NS
+
+    secret = lab.state.find("secrets", NS, "castai-agent")
+    value = ((secret or {}).get("data") or {}).get("API_KEY")
+    return base64.b64decode(value).decode().strip() if value else None
 
 
 def _agent_provider(lab: "LabCluster") -> str | None:

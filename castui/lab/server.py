@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from castui.lab.clock import keep_time
 from castui.lab.http import LabRequest, LabResponse, Route
 from castui.lab.kube_api import is_kube_path, status_response
 from castui.lab.state import Fault, LabState
@@ -260,6 +261,7 @@ class LabServer:
     # -- request handling, called from the handler threads --
 
     def answer(self, req: LabRequest) -> LabResponse:
+        keep_time(self.state)  # a scenario's times move with its clock: its verdicts hold however long it runs
         for route in self.routes:
             try:
                 response = route(self.state, req)

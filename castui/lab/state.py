@@ -70,8 +70,10 @@ class LabState:
     #: Statuspage-style JSON: {"status": {...status.json}, "incidents": {...unresolved.json}}, None: 404
     status_page: dict[str, Any] | None = None
     faults: list[Fault] = field(default_factory=list)
-    #: the clock the scenario was built against (and a bundle's capture time)
+    #: the clock the scenario was built against (and a bundle's capture time); with `clock`, the time its data is at
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    #: a castui.lab.clock.LabClock: the data's times follow it (a scenario's lab); None: frozen (a replayed bundle)
+    clock: Any = field(default=None, repr=False)
     #: bearer tokens the Kubernetes side accepts → user name; empty means any token
     kube_tokens: dict[str, str] = field(default_factory=dict)
     #: user name → resource names that user is forbidden to read ("*" for all)

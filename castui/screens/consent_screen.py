@@ -36,8 +36,9 @@ class ConsentScreen(ModalScreen[bool]):
                              id="consent-production")
             yield Static(Text("Allow it for this run? Skipping marks it as skipped; the other checks go on.", style="dim"))
             with Horizontal(id="consent-buttons"):
-                yield Button("Allow (y)", variant="warning", id="consent-yes")
-                yield Button("Skip (n)", id="consent-no")
+                key = self.app.key_for  # type: ignore[attr-defined]
+                yield Button(f"Allow ({key('consent.yes')})", variant="warning", id="consent-yes")
+                yield Button(f"Skip ({key('consent.no')})", id="consent-no")
 
     def on_mount(self) -> None:
         self.query_one("#consent-no", Button).focus()

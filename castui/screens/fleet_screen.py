@@ -23,6 +23,7 @@ from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted
 from castui.engine.runner import SymptomFinished
 from castui.report.fleet import cluster_state_short
 from castui.report.symbols import SYMPTOM
+from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
-        Binding("escape", "back", "Quit", show=False, id="fleet.back"),
+        Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
     def __init__(self, fleet: Fleet) -> None:
@@ -80,7 +81,7 @@ class FleetScreen(Screen[None]):
         for s in SYMPTOMS:
             table.add_column(short_label(s.id), key=s.id)
         for context in self.fleet.contexts:
-            table.add_row(context, Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
+            table.add_row(shown_text(context), Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
         self.query_one("#fleet-title", Static).update(self.title_text())
         self.run_all()
 
@@ -169,10 +170,10 @@ class FleetScreen(Screen[None]):
             return
         result = self.fleet.results.get(context)
         if context in self.running or result is None:
-            detail.update(Text(f"{context}: checks are running…", style="dim"))
+            detail.update(shown_text(f"{context}: checks are running…", "dim"))
             return
         redact = self.app.redactor().text  # type: ignore[attr-defined]
-        text = Text.assemble((context, "bold"), f"  cluster {result.cluster_id or 'unknown'}\n")
+        text = Text.assemble((printable(context), "bold"), printable(f"  cluster {result.cluster_id or 'unknown'}") + "\n")
         for symptom_result in result.diagnosis.symptoms:
             confirmed = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.CONFIRMED]
             if confirmed:
@@ -180,10 +181,12 @@ class FleetScreen(Screen[None]):
             elif symptom_result.verdict is SymptomVerdict.PROBLEM:
                 text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
         if result.error:
-            text.append(f"? could not check: {redact(result.error)}\n", style="" if self.plain else "yellow")
+            text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        text.append("enter: triage of this cluster   r: re-run it   R: re-run all", style="dim")
+        key = self.app.key_for  # type: ignore[attr-defined]
+        text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
+                    f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
 
     # --- actions --------------------------------------------------------------------------------
@@ -212,8 +215,12 @@ class FleetScreen(Screen[None]):
             return
         self.run_all()
 
+    def action_close(self) -> None:
+        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+
     def action_back(self) -> None:
-        self.app.exit(self.exit_code())
+        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code

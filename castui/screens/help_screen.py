@@ -34,8 +34,10 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static(Text.assemble(("Keys: ", "bold"), self.title_text), id="help-title")
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            key = self.app.key_for  # type: ignore[attr-defined]
             yield Static(Text("Change a key in config.toml: [keymap] \"triage.rerun\" = \"R\".  "
-                              "ctrl+p lists every command.  escape closes.", style="dim"), id="help-hint")
+                              f"{key('app.commands')} lists every command.  {key('help.close')} closes.", style="dim"),
+                         id="help-hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

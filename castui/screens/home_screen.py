@@ -60,22 +60,26 @@ class HomeScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="home.filter"),
         Binding("j", "cursor(1)", "Down", show=False, id="home.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="home.up"),
-        Binding("escape", "back", "Quit", show=False, id="home.back"),
+        Binding("escape", "close_filter", "Clear the filter", show=False, id="home.back"),
         *[Binding(digit_of(i), f"pick({i})", f"Symptom {digit_of(i)}", show=False, id=f"home.pick-{digit_of(i)}")
           for i in range(len(SYMPTOMS))],
     ]
 
     def compose(self) -> ComposeResult:
         yield ConnectionHeader()
-        yield Static(Text.assemble(("What do you see? ", "bold"),
-                                   ("Pick a symptom (1–9, 0), or run every check (a) to rank what is wrong.", "dim")),
-                     id="home-intro")
-        yield Input(placeholder="filter symptoms (enter: go to the list, escape: clear)", id="home-filter")
+        yield Static(id="home-intro")
+        yield Input(id="home-filter")
         yield OptionList(id="symptoms")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#home-filter", Input).display = False
+        key = self.app.key_for  # type: ignore[attr-defined]
+        self.query_one("#home-intro", Static).update(Text.assemble(
+            ("What do you see? ", "bold"),
+            (f"Pick a symptom (1–9, 0), or run every check ({key('home.run-all')}) to rank what is wrong.", "dim")))
+        field = self.query_one("#home-filter", Input)
+        field.placeholder = f"filter symptoms (enter: go to the list, {key('home.back')}: clear)"
+        field.display = False
         self.fill()
 
     def on_screen_resume(self) -> None:
@@ -91,7 +95,7 @@ class HomeScreen(Screen[None]):
         last = getattr(self.app, "last_results", {})
         items: list[Option] = []
         if not query.strip():
-            items.append(Option(prompt("a", Text("Run every check", style="bold"),
+            items.append(Option(prompt(self.app.key_for("home.run-all"), Text("Run every check", style="bold"),  # type: ignore[attr-defined]
                                        "every symptom at once; what is wrong comes first"), id=ALL))
         for position, symptom in enumerate(SYMPTOMS):
             if matches(symptom, query):
@@ -141,14 +145,31 @@ class HomeScreen(Screen[None]):
 
     @on(Input.Submitted, "#home-filter")
     def filter_done(self) -> None:
+        options = self.query_one("#symptoms", OptionList)
+        found = [options.get_option_at_index(i).id for i in range(options.option_count)
+                 if not options.get_option_at_index(i).disabled]
+        if len(found) == 1:  # one match: enter opens it, no second enter
+            self.open(found[0])
+            return
+        options.focus()
+
+    def close_filter(self) -> bool:
+        """Clear and hide the filter; False when it was not open."""
+        field = self.query_one("#home-filter", Input)
+        if not field.display:
+            return False
+        field.value = ""
+        field.display = False
+        self.fill()
         self.query_one("#symptoms", OptionList).focus()
+        return True
+
+    def action_close_filter(self) -> None:
+        """escape closes and goes back, never quits: pressing it a few times to close a modal must not lose the results."""
+        if not self.close_filter():
+            self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
-        field = self.query_one("#home-filter", Input)
-        if field.display:
-            field.value = ""
-            field.display = False
-            self.fill()
-            self.query_one("#symptoms", OptionList).focus()
-        else:
-            self.app.exit(0)
+        """`q`: close the filter, else quit (the app asks first when there are results)."""
+        if not self.close_filter():
+            self.app.request_quit()  # type: ignore[attr-defined]

@@ -9,13 +9,14 @@ mode and keeps the key out of argv.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Log, OptionList, Static
 from textual.widgets.option_list import Option
@@ -24,10 +25,15 @@ from textual.worker import Worker, WorkerState
 from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult
 from castui.engine.execute import ExecutionResult, NotExecutable, executable_argv, supports_server_dry_run, with_context
 from castui.report.symbols import SYMPTOM
+from castui.sanitise import printable, printable_lines, shown_text
 from castui.screens.confirm_screen import ConfirmRequest, ConfirmScreen
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.policy_diff import PolicyDiff
 from castui.widgets.verdict_badge import badge, cause_text
+
+
+#: how the confirmation shows the key file `--set-file` gets (made just before the command runs, removed after)
+KEY_FILE_SHOWN = Path("<0600 temporary file holding the key>")
 
 
 class RemediationScreen(Screen[bool]):
@@ -50,6 +56,8 @@ class RemediationScreen(Screen[bool]):
         self.running = False
         self.changed = False
         self._cancel: asyncio.Event | None = None
+        #: programs of the commands that are not installed here: no execute for those, copy instead
+        self.missing = sorted({argv[0] for argv in self.fix.commands if argv and shutil.which(argv[0]) is None})
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -58,32 +66,41 @@ class RemediationScreen(Screen[bool]):
         redact = self.app.redactor().text  # type: ignore[attr-defined]
         fix = self.fix
         yield ConnectionHeader()
+        # what happened, and before → after, sit right under the header: the proof stays in view at
+        # every size (the raw output scrolls below it)
+        with Vertical(id="fix-summary"):
+            yield Static(id="fix-status")
+            yield Static(id="fix-outcome")
         with VerticalScroll(id="fix-body"):
-            yield Static(Text.assemble(("Fix: ", "bold"), (fix.title, "bold"), "   for ", cause_text(self.cause, plain=plain),
+            yield Static(Text.assemble(("Fix: ", "bold"), (printable(redact(fix.title)), "bold"), "   for ", cause_text(self.cause, plain=plain),
                                        " ", (self.cause.id, "bold"), f" ({self.symptom.id})"), id="fix-title")
             why = redact(fix.explanation or self.cause.title)
             if fix.note:
                 why += "\nNote: " + redact(fix.note)
-            yield Static(Text(why), id="fix-explanation")
+            yield Static(shown_text(why, lines=True), id="fix-explanation")
             yield Static(self.effect_text(), id="fix-effect")
             if fix.api_call is not None:
-                yield Static(Text.assemble(("API change ", "bold"), f"{fix.api_call.method} {fix.api_call.path}"), classes="fix-label")
+                yield Static(Text.assemble(("API change ", "bold"), printable(f"{fix.api_call.method} {fix.api_call.path}")),
+                             classes="fix-label")
                 yield PolicyDiff(fix.api_call, plain=plain, id="fix-diff")
             if fix.commands:
                 label = "Command" if len(fix.commands) == 1 else "Commands (↑/↓ to pick one)"
                 yield Static(Text(label + (" · the curl does the same API change by hand" if fix.api_call else ""), style="bold"),
                              classes="fix-label")
-                yield OptionList(*[Option(Text(redact(line)), id=str(i)) for i, line in enumerate(fix.shell_lines())],
+                yield OptionList(*[Option(shown_text(redact(line)), id=str(i)) for i, line in enumerate(fix.shell_lines())],
                                  id="fix-commands")
             else:
                 yield Static(Text("No command: this fix is something to do by hand (see above)."), id="fix-commands-none")
-            yield Static(id="fix-status")
-            yield Static(id="fix-outcome")
         yield Log(id="fix-output", highlight=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#fix-output", Log).display = False
+        self.query_one("#fix-outcome", Static).display = False
+        self.query_one("#fix-status", Static).display = False
+
+    def key(self, action_id: str) -> str:
+        return self.app.key_for(action_id)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def settings(self):  # noqa: ANN201 - the app's Settings
@@ -99,6 +116,10 @@ class RemediationScreen(Screen[bool]):
             text.append(", ".join(fix.recheck))
         if self.settings.read_only:
             text.append("\nread-only mode: copy the command and run it yourself; castui will not run it", style="bold")
+        elif self.missing and not fix.api_call:
+            text.append(f"\n{' and '.join(self.missing)} {'is' if len(self.missing) == 1 else 'are'} not installed here: "
+                        f"copy the command ({self.key('fix.copy')}) and run it where "
+                        f"{'it is' if len(self.missing) == 1 else 'they are'}", style="bold")
         return text
 
     # --- which command --------------------------------------------------------------------------
@@ -124,6 +145,10 @@ class RemediationScreen(Screen[bool]):
             return False  # read-only: no execute anywhere, not even greyed out
         if action == "execute" and not (self.fix.api_call or self.fix.commands):
             return False
+        if action in ("execute", "dry_run") and not self.fix.api_call:
+            argv = self.selected_argv()
+            if argv and argv[0] in self.missing:
+                return False  # not offered: the program is not installed here
         if action == "dry_run":
             argv = self.selected_argv()
             return bool(argv and not self.fix.api_call and supports_server_dry_run(argv)) or False
@@ -147,14 +172,16 @@ class RemediationScreen(Screen[bool]):
         self.notify(outcome.describe(), title="Copied" if outcome.copied else "Not copied", markup=False)
 
     def status(self, message: str | Text) -> None:
-        self.query_one("#fix-status", Static).update(message if isinstance(message, Text) else Text(message))
+        status = self.query_one("#fix-status", Static)
+        status.display = True
+        status.update(message if isinstance(message, Text) else shown_text(message, lines=True))
 
     # --- execute --------------------------------------------------------------------------------
 
     def action_execute(self) -> None:
         if self.running:
             return
-        if self.settings.read_only:
+        if self.settings.read_only or not self.check_action("execute", ()):
             return
         self.execute(dry_run=False)
 
@@ -167,7 +194,12 @@ class RemediationScreen(Screen[bool]):
         connection = self.app.connection  # type: ignore[attr-defined]
         shown = None
         if argv is not None:
-            shown = tuple(with_context([*argv, "--dry-run=server"] if dry_run else argv, self.settings))
+            # what really runs: the context pinned, and `--set k=${CASTAI_API_KEY}` as `--set-file k=<0600 file>`
+            pinned = with_context([*argv, "--dry-run=server"] if dry_run else argv, self.settings)
+            try:
+                shown = tuple(executable_argv(pinned, KEY_FILE_SHOWN))
+            except NotExecutable:
+                shown = tuple(pinned)
         cluster = target.cluster_name + f" ({target.cluster_id})" if target.cluster_name else target.cluster_id
         return ConfirmRequest(
             title=self.fix.title,
@@ -179,6 +211,7 @@ class RemediationScreen(Screen[bool]):
             api_call=self.fix.api_call if argv is None else None,
             dry_run=dry_run,
             stdin=self.fix.stdin,
+            key_in_file=shown is not None and "--set-file" in shown and "--set-file" not in (argv or []),
         )
 
     @work(exclusive=True, group="fix", exit_on_error=False)
@@ -190,7 +223,7 @@ class RemediationScreen(Screen[bool]):
             try:
                 executable_argv(argv, Path("/dev/null"))  # placeholders and key-in-argv are refused up front
             except NotExecutable as why:
-                self.status(Text(f"✗ castui will not run this: {why}. Copy it (c) instead.", style="bold"))
+                self.status(Text(f"✗ castui will not run this: {why}. Copy it ({self.key('fix.copy')}) instead.", style="bold"))
                 return
         if not dry_run:
             confirmed = await self.app.push_screen(ConfirmScreen(self.request_for(argv, dry_run=False)), wait_for_dismiss=True)
@@ -205,24 +238,30 @@ class RemediationScreen(Screen[bool]):
         redact = self.app.redactor().text  # type: ignore[attr-defined]
         self._cancel = asyncio.Event()
         self.running = True
-        self.query_one("#fix-outcome", Static).update("")
-        self.status(Text("Running… (escape cancels)" if argv is not None else "Calling the API…", style="bold"))
+        self.show_outcome(None)
+        self.status(Text(f"Running… ({self.key('fix.back')} cancels)" if argv is not None else "Calling the API…", style="bold"))
         try:
             if argv is None:
                 result = await apply_api_call(session, self.fix, target=session.audit_target())
-                for stream, line in result.output:
-                    output.write_line(redact(line))
+                for _stream, line in result.output:
+                    output.write_line(printable(redact(line)))
             else:
                 def show(stream: str, line: str) -> None:
-                    output.write_line(("stderr: " if stream == "stderr" else "") + redact(line))
+                    # a command's output carries the server's words: shown, never acted on
+                    output.write_line(("stderr: " if stream == "stderr" else "") + printable(redact(line)))
 
                 result = await run_command(self.settings, self.fix, argv, target=session.audit_target(), on_output=show,
-                                           dry_run=dry_run, cancel=self._cancel)
+                                           dry_run=dry_run, cancel=self._cancel, session=session)
         finally:
             self.running = False
         session.executions.append(result)
         self.status(self.result_text(result))
-        if result.ok and not dry_run:
+        if not self.fix.mutates and not result.cancelled:
+            # a read-only command gathers evidence: nothing to verify, so never "the fix did not take"
+            self.show_outcome(Text.assemble(("Evidence gathered: ", "bold"),
+                                            "this command changes nothing; read its output below. ",
+                                            (self.cause.id, "bold"), " is judged from what it shows."))
+        elif result.ok and not dry_run:
             self.changed = True
             await self.recheck(result)
 
@@ -231,7 +270,7 @@ class RemediationScreen(Screen[bool]):
         if result.cancelled:
             return Text(f"✗ cancelled: the {what} was stopped (exit code {result.exit_code})", style="bold")
         if result.error:
-            return Text(f"✗ the {what} failed: {self.app.redactor().text(result.error)}", style="bold")  # type: ignore[attr-defined]
+            return Text(f"✗ the {what} failed: {printable_lines(self.app.redactor().text(result.error))}", style="bold")  # type: ignore[attr-defined]
         ok = result.exit_code == 0
         timing = f" in {result.duration_s:.1f} s" if self.app.timings else ""  # type: ignore[attr-defined]
         return Text(f"{'✓' if ok else '✗'} {what} finished: exit code {result.exit_code}{timing}", style="bold")
@@ -239,12 +278,16 @@ class RemediationScreen(Screen[bool]):
     async def recheck(self, after: ExecutionResult) -> None:
         if not self.fix.recheck:
             return
-        outcome = self.query_one("#fix-outcome", Static)
-        outcome.update(Text(f"Re-checking {', '.join(self.fix.recheck)}…"))
+        self.show_outcome(Text(f"Re-checking {', '.join(self.fix.recheck)}…"))
         session = await self.app.ready_session()  # type: ignore[attr-defined]
         diagnosis: Diagnosis = await session.recheck(self.fix.recheck, after=after)
         self.app.remember(diagnosis)  # type: ignore[attr-defined]
-        outcome.update(self.before_after(diagnosis))
+        self.show_outcome(self.before_after(diagnosis))
+
+    def show_outcome(self, text: Text | None) -> None:
+        outcome = self.query_one("#fix-outcome", Static)
+        outcome.display = text is not None
+        outcome.update(text or "")
 
     def before_after(self, diagnosis: Diagnosis) -> Text:
         plain = self.settings.plain
@@ -254,9 +297,9 @@ class RemediationScreen(Screen[bool]):
             text.append("not re-checked")
         else:
             text.append_text(cause_text(after, plain=plain))
-            text.append("\n" + self.app.redactor().text(after.reason))  # type: ignore[attr-defined]
+            text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))  # type: ignore[attr-defined]
             if after.verdict is CauseVerdict.CONFIRMED:
-                text.append("\nStill confirmed: the fix did not take; escalate from the triage screen (e).", style="bold")
+                text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({self.key('triage.escalate')}).", style="bold")
         for symptom in diagnosis.symptoms:
             text.append(f"\n{symptom.id}: ")
             text.append_text(badge(_symptom_entry(symptom), plain=plain))
@@ -269,7 +312,7 @@ class RemediationScreen(Screen[bool]):
             from castui.engine.runner import describe
 
             self.running = False
-            self.status(Text(f"✗ {describe(event.worker.error)}", style="bold"))
+            self.status(Text(f"✗ {printable_lines(describe(event.worker.error))}", style="bold"))
 
     # --- leaving --------------------------------------------------------------------------------
 

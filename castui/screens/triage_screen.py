@@ -7,7 +7,6 @@ ask for consent in a modal, inside the run.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -20,10 +19,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 from textual.worker import Worker, WorkerState
 
-from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict
+from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict, exit_code_for
 from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
 from castui.tree import SYMPTOMS, symptom
 from castui.tree.model import Check
+from castui.words import counted, plural
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.evidence_pane import EvidencePane
 from castui.widgets.triage_tree import TriageItem, TriageTree
@@ -56,8 +56,6 @@ class TriageScreen(Screen[None]):
         self.diagnosis: Diagnosis | None = None
         #: how many runs this screen started (the first, and every re-run)
         self.runs = 0
-        self._consent_lock = asyncio.Lock()
-        self._consent_answers: dict[str, bool] = {}
 
     @property
     def symptoms(self) -> list[Any]:
@@ -74,6 +72,15 @@ class TriageScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.start_run()
+
+    @property
+    def evidence_full(self) -> bool:
+        """The evidence over the whole body; the header and the summary stay (not Textual's maximize, which hides them)."""
+        return self.has_class("-evidence-full")
+
+    @evidence_full.setter
+    def evidence_full(self, full: bool) -> None:
+        self.set_class(full, "-evidence-full")
 
     def on_resize(self) -> None:
         # side by side when there is room; stacked on a narrow terminal
@@ -92,23 +99,43 @@ class TriageScreen(Screen[None]):
 
     # --- the run --------------------------------------------------------------------------------
 
-    def start_run(self) -> None:
-        """A fresh run; a run still going is cancelled (exclusive worker)."""
+    def start_run(self, only: list[str] | None = None) -> None:
+        """A fresh run (of the symptoms in `only`, keeping the others' results); a run still going is
+        cancelled (exclusive worker)."""
+        keep = [s for s in self.diagnosis.symptoms if s.id not in only] if only and self.diagnosis else []
         self.diagnosis = None
-        self._consent_answers = {}
         self.runs += 1
-        self.run_diagnosis()
+        self.run_diagnosis(only if keep else None, keep)
+
+    def rerun_api_checks(self) -> None:
+        """A key was typed: re-run the symptoms whose checks asked the API (the others only read the cluster)."""
+        if self.diagnosis is None:
+            self.start_run()
+            return
+        asked = self.app.session.api_checks  # type: ignore[attr-defined]
+        ids = [s.id for s in self.symptoms if asked.get(s.id)]
+        if ids:
+            self.evidence_full = False
+            self.start_run(ids)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
-    async def run_diagnosis(self) -> Diagnosis:
+    async def run_diagnosis(self, only: list[str] | None = None, keep: list[SymptomResult] | None = None) -> Diagnosis:
         redactor = self.app.redactor()  # type: ignore[attr-defined]
-        self.tree.begin(self.symptoms, redactor.text)
-        count = sum(len(s.checks) for s in self.symptoms)
-        self.say(Text(f"Running {count} checks of {len(self.symptoms)} symptom(s)…"))
+        keep = keep or []
+        self.tree.begin(self.symptoms, redactor.text, keep=keep)
+        running = [s for s in self.symptoms if only is None or s.id in only]
+        count = sum(len(s.checks) for s in running)
+        self.say(Text(f"Running {count} {plural(count, 'check')} of {len(running)} {plural(len(running), 'symptom')}…"))
         self.pane.show_message("Checks are running; results appear in the tree as they arrive.")
         session = await self.app.ready_session()  # type: ignore[attr-defined]
-        return await session.diagnose(self.symptom_ids, on_event=lambda e: self.post_message(RunProgress(e)),
-                                      consent=self.consent)
+        diagnosis: Diagnosis = await session.diagnose(only or self.symptom_ids,
+                                                      on_event=lambda e: self.post_message(RunProgress(e)),
+                                                      consent=self.consent)
+        if not keep:
+            return diagnosis
+        fresh = {s.id: s for s in [*keep, *diagnosis.symptoms]}
+        merged = [fresh[s.id] for s in self.symptoms if s.id in fresh]
+        return diagnosis.model_copy(update={"symptoms": merged, "exit_code": exit_code_for(merged)})
 
     @on(RunProgress)
     def progress(self, message: RunProgress) -> None:
@@ -130,9 +157,9 @@ class TriageScreen(Screen[None]):
         elif event.state is WorkerState.ERROR:
             from castui.engine.runner import describe
 
-            self.say(Text(f"✗ the run failed: {describe(event.worker.error)}  (r: run again)", style="bold"))
+            self.say(Text(f"✗ the run failed: {describe(event.worker.error)}  ({self.key('triage.rerun')}: run again)", style="bold"))
         elif event.state is WorkerState.CANCELLED:
-            self.say(Text("run cancelled (r: run again)"))
+            self.say(Text(f"run cancelled ({self.key('triage.rerun')}: run again)"))
 
     def finished(self, diagnosis: Diagnosis) -> None:
         self.diagnosis = diagnosis
@@ -148,7 +175,7 @@ class TriageScreen(Screen[None]):
         text = Text()
         if confirmed:
             names = ", ".join(c.id for _, c in confirmed[:3]) + (f" and {len(confirmed) - 3} more" if len(confirmed) > 3 else "")
-            text.append(f"✗ {len(confirmed)} cause(s) confirmed: ", style="bold")
+            text.append(f"✗ {counted(len(confirmed), 'cause')} confirmed: ", style="bold")
             text.append(names)
             text.append(f"   {self.key('triage.fix')}: fix  {self.key('triage.evidence')}: evidence", style="dim")
         elif problems:
@@ -160,7 +187,7 @@ class TriageScreen(Screen[None]):
         else:
             text.append("✓ nothing wrong found: every cause ruled out", style="bold")
         if len(diagnosis.symptoms) > 1:
-            text.append(f"   ({len(problems)} problem, {len(unknown)} unknown, "
+            text.append(f"   ({counted(len(problems), 'problem')}, {len(unknown)} unknown, "
                         f"{len(diagnosis.symptoms) - len(problems) - len(unknown)} healthy)", style="dim")
         return text
 
@@ -168,15 +195,8 @@ class TriageScreen(Screen[None]):
         self.query_one("#triage-summary", Static).update(text)
 
     async def consent(self, check: Check) -> bool:
-        """Active checks ask first, once per run (concurrent symptoms share the answer)."""
-        from castui.screens.consent_screen import ConsentScreen
-
-        async with self._consent_lock:
-            if check.id not in self._consent_answers:
-                production = self.app.connection.production  # type: ignore[attr-defined]
-                answer = await self.app.push_screen(ConsentScreen(check, production=production), wait_for_dismiss=True)
-                self._consent_answers[check.id] = bool(answer)
-            return self._consent_answers[check.id]
+        """Active checks ask first: the app asks once per session and cluster."""
+        return await self.app.consent(check)  # type: ignore[attr-defined,no-any-return]
 
     # --- the highlighted item -------------------------------------------------------------------
 
@@ -247,17 +267,17 @@ class TriageScreen(Screen[None]):
         if not self.pane.focus_evidence():
             self.notify("No evidence for the highlighted item.")
             return
-        self.maximize(self.pane, container=False)
+        self.evidence_full = True
 
     def action_switch_pane(self) -> None:
         if self.tree.has_focus:
             self.pane.focus_evidence() or self.notify("No evidence for the highlighted item.")
         else:
-            self.minimize()
+            self.evidence_full = False
             self.tree.focus()
 
     def action_rerun(self) -> None:
-        self.minimize()
+        self.evidence_full = False
         self.start_run()
 
     def action_escalate(self) -> None:
@@ -266,8 +286,8 @@ class TriageScreen(Screen[None]):
         self.app.push_screen(EscalationScreen(self.diagnosis))
 
     def action_back(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
+        if self.evidence_full:
+            self.evidence_full = False
             self.tree.focus()
             return
         self.dismiss()

@@ -16,8 +16,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from castui.engine.facts import AGENT, Facts
-from castui.tree.logs import LogLine, parse_lines, persistent
-from castui.tree.model import Cause, Check, FixTemplate, Judgement, Observations, confirmed, ruled_out, unknown
+from castui.tree.logs import parse_lines, persistent
+from castui.tree.model import (
+    Cause,
+    Check,
+    FixTemplate,
+    Judgement,
+    Observations,
+    confirmed,
+    ruled_out,
+    unknown,
+)
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -295,6 +304,8 @@ def judge_invalid_api_key(obs: Observations) -> Judgement:
                 "the pods started before the Secret changed and still run the old key",
                 *log_findings_evidence(found), restart_only=True, **fix_args)
         return confirmed(f"the API rejects the agent's key: {first_hit(found)}", *log_findings_evidence(found), **fix_args)
+    if any(DELTA_SENT.search(line) for r in logs.get("replicas") or [] for line in r["current"][-20:]):
+        return ruled_out("the API accepts the agent's deltas (delta upload finished) and no replica persistently logs 401/403")
     if release.get("terraform"):
         # Terraform-onboarded agents hold a cluster token (terraform-provider-castai castai/cluster.go)
         return unknown("the agent was installed by Terraform with a cluster token, which castui cannot test; "
@@ -304,8 +315,6 @@ def judge_invalid_api_key(obs: Observations) -> Judgement:
                          json_evidence("key test", {"secret": key.get("secret"), "status": status}, "status"), **fix_args)
     if status == 200:
         return ruled_out("the API accepts the key in the agent's Secret and no replica persistently logs 401/403")
-    if logs.get("replicas") and any(DELTA_SENT.search(line) for r in logs["replicas"] for line in r["current"]):
-        return ruled_out("the leader's recent deltas are accepted (delta upload finished)")
     reason = obs.failed("agent-key") or f"no key in Secret {key.get('secret') or AGENT}"
     return unknown(f"no replica logs 401/403, and the agent's key could not be tested: {reason}")
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from castui.clients.projection import PodForDrain
 from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
@@ -70,7 +71,8 @@ async def gather_node_occupancy(facts: Facts) -> list[dict[str, Any]]:
     """Nodes that hold nothing but DaemonSet pods and pods that block a drain."""
     # both at once; the nodes awaited first, so when both fail the reason is always the nodes'
     pods = asyncio.ensure_future(
-        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING)
+        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING,
+                        projection=PodForDrain)
     )
     try:
         nodes = await facts.nodes()

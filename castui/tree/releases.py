@@ -4,12 +4,14 @@ Guide v2, conventions › Fixes:
 - The release is found by its chart, never assumed by name: standalone charts `castai-agent`,
   `castai-cluster-controller`, `castai-evictor`, `castai-workload-autoscaler` (docs.cast.ai
   `helm-charts`; castai/terraform-castai-eks-cluster@d2436b0 `main.tf`), or the umbrella chart
-  `castai-umbrella` (release usually `castai`), whose component keys sit under
+  (chart `castai`, release usually `castai`), whose component keys sit under
   `autoscaler.<chart>.*` and key/URL/provider under `global.castai.*`
   (castai/helm-charts@daa4628 `charts/castai-umbrella/README.md`).
 - A pinned upgrade: `--version <installed> --reset-then-reuse-values` (CAST AI's flag:
   docs.cast.ai `workload-autoscaling-configuration`); never `--reuse-values`, which drops new chart
   defaults (helm/helm@00669cd `pkg/action/upgrade.go` `reuseValues`).
+- The umbrella chart is named `castai` (`helm upgrade -i castai castai-helm/castai`: castai/helm-charts
+  charts/castai-umbrella/Chart.yaml).
 - Terraform-installed releases (`managedBy: terraform`, or `additionalEnv.STATIC_CLUSTER_ID` in
   values: castai/terraform-castai-eks-cluster@d2436b0 `main.tf`) get the Terraform change
   (`agent_values`, `castai_components_sets`: `variables.tf`), not a helm command the next apply reverts.
@@ -23,7 +25,8 @@ from typing import Any
 
 from castui.tree.reading import as_dict
 
-UMBRELLA_CHART = "castai-umbrella"
+#: the umbrella chart's name (charts/castai-umbrella/Chart.yaml `name: castai`)
+UMBRELLA_CHARTS = frozenset({"castai", "castai-umbrella"})
 #: values that live under `global.castai.*` in the umbrella chart
 UMBRELLA_GLOBAL_KEYS = frozenset({"apiKey", "apiURL", "provider", "apiKeySecretRef", "clusterID"})
 #: the Terraform module's variable for each chart's values (castai/terraform-castai-eks-cluster `variables.tf`)
@@ -63,7 +66,7 @@ def find_release(releases: Iterable[Any], component: str) -> ReleaseRef | None:
     for umbrella in (False, True):
         for release in found:
             chart = _field(release, "chart")
-            if chart == (UMBRELLA_CHART if umbrella else component):
+            if (chart in UMBRELLA_CHARTS) if umbrella else chart == component:
                 values = {**as_dict(_field(release, "values")), **as_dict(_field(release, "config"))}
                 return ReleaseRef(
                     name=str(_field(release, "name")),
@@ -113,7 +116,7 @@ class _Keep(dict[str, Any]):
         return "{" + key + "}"
 
 
-def helm_commands(component: str, **sets: str) -> "Any":
+def helm_commands(component: str, **sets: str) -> Any:
     """A FixTemplate `commands` callable: the pinned upgrade of whichever release installed
     `component` (judges put it in `fix_args["release"]` with `release_for`); none when the
     release is unknown or Terraform owns it (then `helm_guidance` says what to do)."""
@@ -128,7 +131,7 @@ def helm_commands(component: str, **sets: str) -> "Any":
     return commands
 
 
-def helm_guidance(component: str, **sets: str) -> "Any":
+def helm_guidance(component: str, **sets: str) -> Any:
     """A FixTemplate `guidance` callable: the Terraform change, or why no command is offered."""
 
     def guidance(values: Mapping[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ target adds a banner that says PRODUCTION in words, not only in colour.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 from urllib.parse import urlparse
 
 from rich.text import Text
@@ -16,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from castui.config import DEFAULT_API_URL
+from castui.sanitise import printable
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,19 @@ class Reach:
 
     checked: bool = False
     problem: str | None = None
+    #: the error's kind (castui.clients.errors): a 401 is an answer that rejected the credentials, not "no answer"
+    kind: str | None = None
+
+    @property
+    def verb(self) -> str:
+        """How the header words the problem."""
+        if self.kind in ("unauthorized", "forbidden"):
+            return "rejected"
+        if self.kind in ("connection", "timeout", None):
+            return "no answer"
+        if self.kind == "configuration":
+            return "not set up"
+        return "error"
 
     @property
     def ok(self) -> bool:
@@ -66,6 +81,7 @@ class ConnectionHeader(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="where")
         yield Static(id="reach")
+        yield Static(id="replay-line")
         yield Static(id="production-banner")
 
     def on_mount(self) -> None:
@@ -81,12 +97,16 @@ class ConnectionHeader(Vertical):
         key_for = getattr(self.app, "key_for", None)
         key = key_for("app.api-key") if key_for else "K"
         self.query_one("#reach", Static).update(reach_line(connection, plain=plain, key=key))
+        replay = self.query_one("#replay-line", Static)
+        replay.display = bool(connection.bundle)
+        if connection.bundle:
+            replay.update(replay_line(connection, width=self.size.width))
         banner = self.query_one("#production-banner", Static)
         banner.display = connection.production
         if connection.production:
             banner.update(Text.assemble(
                 (" ⚠ PRODUCTION ", "bold reverse"),
-                f" context {connection.context or '?'}: changes here affect production; "
+                f" context {printable(connection.context or '?')}: changes here affect production; "
                 "every command asks you to type the context name",
             ))
 
@@ -100,28 +120,45 @@ def where_line(c: Connection, *, wide: bool) -> Text:
     parts: list[tuple[str, str]] = [("context ", "dim"), (c.context or "none", "bold"),
                                     ("  cluster ", "dim"), (cluster, "bold"),
                                     ("  API ", "dim"), (api, "bold")]
-    return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+    # names, ids and the region come from the kubeconfig and the API: shown, never acted on, and
+    # each cut short so one long name cannot push the rest off the line
+    return Text.assemble(*[(_clip(printable(part)), style) for part, style in parts], no_wrap=True, overflow="ellipsis")
 
 
-def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = None) -> Text:
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def replay_line(c: Connection, *, width: int) -> Text:
+    """Which bundle and when, on a line of its own so it fits: the file name alone when its path is long."""
+    when = c.captured or "at an unknown time"
+    bundle = c.bundle or ""
+    if len("replay of , captured ") + len(bundle) + len(when) > width:
+        bundle = PurePath(bundle).name
+    text = Text.assemble(("replay of ", "dim"), (printable(bundle), "bold"), (", captured ", "dim"), (printable(when), "bold"))
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
+
+
+def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = None, recorded: bool = False) -> Text:
     if missing:
         return Text.assemble((f"{name} ? ", "bold" if plain else "bold yellow"), missing)
     if not reach.checked:
         return Text.assemble((f"{name} … ", "bold"), "checking")
     if reach.problem is None:
-        return Text.assemble((f"{name} ✓ ", "bold" if plain else "bold green"), "answers")
-    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"no answer: {reach.problem}")
+        # a replay's answers were recorded at capture time: nothing answers now
+        return Text.assemble((f"{name} ✓ ", "bold" if plain else "bold green"), "recorded" if recorded else "answers")
+    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"{reach.verb}: {printable(reach.problem)}")
 
 
 def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:
     missing = None if c.has_key else f"no key: cluster checks only ({key}: enter a key)"
-    text = Text.assemble(reach_text("cluster", c.kube, plain=plain), "   ", reach_text("API", c.api, plain=plain, missing=missing))
+    recorded = bool(c.bundle)
+    text = Text.assemble(reach_text("cluster", c.kube, plain=plain, recorded=recorded), "   ",
+                         reach_text("API", c.api, plain=plain, missing=missing, recorded=recorded))
     if c.lab:
-        text.append_text(Text.assemble(("   lab scenario ", "dim"), (c.lab, "bold")))
+        text.append_text(Text.assemble(("   lab scenario ", "dim"), (printable(c.lab), "bold")))
     if c.read_only:  # before the bundle's name, so a narrow terminal still shows it
         text.append_text(Text.assemble(("   read-only", "bold")))
-    if c.bundle:
-        text.append_text(Text.assemble(("   replay captured ", "dim"), (c.captured or "at an unknown time", "bold"),
-                                       (" from ", "dim"), (c.bundle, "bold")))
     text.no_wrap, text.overflow = True, "ellipsis"
     return text

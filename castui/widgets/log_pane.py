@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from castui.widgets.keys import key_of
 from castui.widgets.log_view import LogView
 
 
@@ -35,7 +36,8 @@ class LogPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield LogView(plain=self._plain, id="log-lines")
-        yield FindInput(placeholder="search the log (enter: find, escape: close)", id="log-find")
+        yield FindInput(placeholder=f"search the log (enter: find, {key_of(self, 'log.close-search', 'escape')}: close)",
+                        id="log-find")
         yield Static(id="log-status")
 
     @property

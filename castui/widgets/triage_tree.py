@@ -18,7 +18,9 @@ from textual.widgets.tree import TreeNode
 
 from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, SymptomResult, SymptomVerdict
 from castui.report.symbols import CHECK
+from castui.sanitise import printable
 from castui.tree.model import Symptom
+from castui.widgets.keys import key_of
 from castui.widgets.verdict_badge import badge, cause_text, check_badge, duration_text, symptom_badge
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -53,13 +55,20 @@ class TriageTree(Tree[TriageItem]):
         self._frame = 0
         self.checks: dict[tuple[str, str], CheckResult] = {}
         self.results: dict[str, SymptomResult] = {}
+        #: the item the cursor was on when a re-run began: it goes back there
+        self._wanted: TriageItem | None = None
 
     def on_mount(self) -> None:
         self._spin = self.set_interval(0.1, self._advance_spinner, pause=True)
 
     # --- a run, live ----------------------------------------------------------------------------
 
-    def begin(self, symptoms: Iterable[Symptom], redact: Callable[[str], str]) -> None:
+    def begin(self, symptoms: Iterable[Symptom], redact: Callable[[str], str], *,
+              keep: Iterable[SymptomResult] = ()) -> None:
+        """A fresh run of `symptoms`; the results in `keep` stay as they are (a partial re-run).
+        The cursor stays on the item it was on, across re-runs."""
+        if self.cursor_node is not None and self.cursor_node.data is not None:
+            self._wanted = self.cursor_node.data
         self._redact = redact
         self._symptoms = {s.id: s for s in symptoms}
         self._titles = {(s.id, c.id): c.title for s in self._symptoms.values() for c in s.checks}
@@ -76,7 +85,13 @@ class TriageTree(Tree[TriageItem]):
             for cause in symptom.causes:
                 label = Text.assemble(badge(CHECK[CheckStatus.PENDING], plain=self._plain), "  ", (cause.id, "bold"), f"  {cause.title}")
                 self._add(causes, TriageItem("cause", symptom.id, cause.id), label, leaf=True)
-        if self.root.children:
+        for result in keep:
+            self.symptom_finished(result)
+            for check in result.checks:
+                self._relabel_check(result.id, check.id)
+        if self._wanted in self._by_item:
+            self.call_after_refresh(self._land_on_item, self._wanted)
+        elif self.root.children:
             self.call_after_refresh(self.move_cursor, self.root.children[0])
 
     def check_started(self, symptom_id: str, check_id: str) -> None:
@@ -136,13 +151,30 @@ class TriageTree(Tree[TriageItem]):
             causes = self._add(node, TriageItem("causes", result.id), Text("Causes", style="bold"), expand=True)
             for cause in result.causes:
                 self._add(causes, TriageItem("cause", result.id, cause.id), self._cause_label(cause), leaf=True)
-        target = self.first_confirmed() or (self._by_item.get(cursor) if cursor else None)
+        # a re-run goes back to the place the user chose; the first run lands on what is wrong
+        target = (self._by_item.get(self._wanted) if self._wanted else None) or self.first_confirmed() or (
+            self._by_item.get(cursor) if cursor else None)
         if target is None and self.root.children:
             target = self.root.children[0]
         if target is not None:
             self.call_after_refresh(self._land_on, target)
 
+    def _land_on_item(self, item: TriageItem) -> None:
+        """By item, not node: the node may have been rebuilt since (a symptom's causes are, when it finishes)."""
+        node = self._by_item.get(item)
+        if node is not None:
+            self._land_on(node)
+
     def _land_on(self, node: TreeNode[TriageItem]) -> None:
+        parent, opened = node.parent, False
+        while parent is not None:  # a folded symptom opens to show the place
+            if not parent.is_expanded:
+                parent.expand()
+                opened = True
+            parent = parent.parent
+        if opened:  # its lines exist after the next refresh
+            self.call_after_refresh(self._land_on, node)
+            return
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
 
@@ -191,7 +223,7 @@ class TriageTree(Tree[TriageItem]):
         confirmed = sum(1 for c in result.causes if c.verdict is CauseVerdict.CONFIRMED)
         tail = f"  {confirmed} confirmed" if confirmed else ""
         if result.verdict is SymptomVerdict.PROBLEM and not confirmed:
-            tail = "  no cause confirmed: escalate (e)"
+            tail = f"  no cause confirmed: escalate ({key_of(self, 'triage.escalate', 'e')})"
         return Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}", (tail, "bold"))
 
     def _check_label(self, symptom_id: str, check_id: str, result: CheckResult | None) -> Text:
@@ -207,7 +239,7 @@ class TriageTree(Tree[TriageItem]):
             label.append(f"  {duration_text(result.duration_ms)}", style="dim")
         line = result.reason or result.summary
         if line:
-            label.append("  " + self._redact(line), style="dim")
+            label.append("  " + printable(self._redact(line)), style="dim")
         return label
 
     def _cause_label(self, cause: CauseResult) -> Text:

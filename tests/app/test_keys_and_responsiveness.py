@@ -30,14 +30,14 @@ def lab() -> Iterator[RunningLab]:
 
 async def test_keymap_in_the_config_file_moves_the_key_and_the_footer(lab: RunningLab, make_app, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[keymap]\n"triage.rerun" = "R"\n"app.help" = "h"\n')
+    config.write_text('[keymap]\n"triage.rerun" = "R"\n"app.help" = "f2"\n')
     app = make_app(lab, settings_for(lab, config=config))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
         triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
         await finish_triage(pilot)
         keys = footer_keys(app)
-        assert keys["Re-run"] == "R" and keys["Help"] == "h"
+        assert keys["Re-run"] == "R" and keys["Help"] == "f2"
 
         await pilot.press("r")  # the old key does nothing now
         await pilot.pause()
@@ -46,10 +46,10 @@ async def test_keymap_in_the_config_file_moves_the_key_and_the_footer(lab: Runni
         assert triage.runs == 2
         await finish_triage(pilot)
 
-        await pilot.press("h")
+        await pilot.press("f2")
         help_screen = await wait_for_screen(pilot, HelpScreen)
         rows = {row.action_id: row.keys for row in help_screen.rows}
-        assert rows["triage.rerun"] == "R" and rows["app.help"].startswith("h")
+        assert rows["triage.rerun"] == "R" and rows["app.help"].startswith("f2")
 
 
 async def test_home_digits_filter_help_and_palette(lab: RunningLab, make_app) -> None:

@@ -70,7 +70,8 @@ def test_a_report_on_a_replayed_bundle_names_it(tmp_path: Path, capsys: pytest.C
     assert cli.main(["report", "--format", "text", "--bundle", str(tmp_path / "b.tar.gz")]) == 0
     out = capsys.readouterr().out
     assert f"Replayed from: {tmp_path / 'b.tar.gz'} (captured" in out
-    assert "castui found nothing wrong" in out and str(tmp_path / "b.tar.gz") in section(out.replace("DEBUG BUNDLE", "## DEBUG BUNDLE"), "## DEBUG BUNDLE")
+    assert "castui found nothing wrong" in out
+    assert str(tmp_path / "b.tar.gz") in section(out.replace("DEBUG BUNDLE", "## DEBUG BUNDLE"), "## DEBUG BUNDLE")
 
 
 async def test_a_report_before_any_diagnosis_says_so() -> None:
@@ -78,3 +79,27 @@ async def test_a_report_before_any_diagnosis_says_so() -> None:
         async with open_session(settings_for(lab), lab) as session:
             report = build_report(session, None)
     assert "- no diagnosis has finished yet" in report and "- not checked" in section(report, "## CAST AI status page")
+
+
+def test_each_policy_cause_quotes_the_path_it_marks(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not the policies document's first two lines for every cause: the marked path and its value."""
+    assert cli.main(["report", "--lab", "demo"]) == 0
+    findings = section(capsys.readouterr().out, "## Findings")
+    causes = [block for block in findings.split("\n- ") if " confirmed (symptom " in block]
+    policy_causes = [block for block in causes if "= " in block]
+    assert len(policy_causes) >= 2, findings
+    quoted = [line for block in policy_causes for line in block.splitlines() if line.startswith("  - `") and " = " in line]
+    assert len(set(quoted)) == len(quoted), "each cause quotes its own path"
+    assert any("unschedulablePods.enabled = false" in line for line in quoted), quoted
+    assert not any(line.strip() in ("- `policies: {`", "- `{`") for block in causes for line in block.splitlines())
+
+
+def test_the_bundle_suggests_a_report_command_that_uses_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = tmp_path / "b.tar.gz"
+    assert cli.main(["bundle", "--lab", "chart-outdated", "-o", str(bundle)]) == 0
+    said = capsys.readouterr()
+    suggestion = f"castui report --bundle {bundle}"
+    assert suggestion in said.out + said.err and "--bundle-path" not in said.out + said.err
+    assert cli.main(suggestion.split()[1:]) == 0
+    out = capsys.readouterr().out
+    assert f"**Replayed from:** {bundle}" in out and "`chart-outdated` confirmed" in out

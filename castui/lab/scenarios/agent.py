@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from castui.lab import objects as k8s
-from castui.lab.scenarios.base import *  # noqa: F403 - the lab's vocabulary: LabCluster, constants, scenario()
+from castui.lab.scenarios.base import *
 from castui.lab.scenarios.base import (
     AGENT_KEY,
     CLUSTER_ID,
@@ -234,10 +234,10 @@ def _region(lab: LabCluster) -> None:
     set_env(lab, "API_URL", "https://api.eu.cast.ai")
 
 
-@scenario("trap-cluster-id-from-arn", "trap: no CASTAI_CLUSTER_ID and the metadata ConfigMap is gone; the kube context is the "
-          "EKS ARN that `aws eks update-kubeconfig` writes", trap=True)
+@scenario("trap-cluster-id-from-arn", "trap: no CASTAI_CLUSTER_ID and the metadata ConfigMap is unreadable (Forbidden); the "
+          "kube context is the EKS ARN that `aws eks update-kubeconfig` writes", trap=True)
 def _cluster_id_from_arn(lab: LabCluster) -> None:
-    lab.remove("configmaps", NS, "castai-agent-metadata")
+    lab.state.kube_forbidden.setdefault("lab-admin", set()).add("configmaps")
     lab.context = f"arn:aws:eks:eu-west-1:123456789012:cluster/{CLUSTER_NAME}"
 
 
@@ -250,3 +250,47 @@ def _agent_hibernated(lab: LabCluster) -> None:
     deployment["spec"]["replicas"] = 0
     deployment["status"] = {"observedGeneration": 1, "replicas": 0}
     lab.state.objects["pods"] = [p for p in lab.state.items("pods") if p not in lab.pods_of("castai-agent")]
+
+
+@scenario("wrong-provider-umbrella", "an umbrella install (one release `castai`) with provider gcp: the fix sets "
+          "global.castai.provider on that release", "wrong-provider", "agent-not-running")
+def _wrong_provider_umbrella(lab: LabCluster) -> None:
+    umbrella_install(lab, provider="gcp")
+    set_env(lab, "PROVIDER", "gcp")
+    crashloop(lab, starting(lab) + [log_line(lab.now, "error", 'getting provider: unknown provider "gcp"')])
+
+
+def umbrella_install(lab: LabCluster, *, provider: str = "eks") -> None:
+    """CAST AI components from one release `castai` of the umbrella chart: key, URL and provider under
+    global.castai, components under autoscaler.<chart> (castai/helm-charts charts/castai-umbrella README.md)."""
+    for release in ("castai-agent", "cluster-controller", "castai-evictor", "castai-workload-autoscaler"):
+        lab.state.objects["secrets"] = [s for s in lab.state.items("secrets")
+                                        if (s["metadata"].get("labels") or {}).get("name") != release]
+    lab.release("castai", "castai", config={
+        "global": {"castai": {"apiKeySecretRef": "castai-credentials", "provider": provider, "apiURL": API}},
+        "tags": {"full": True}, "autoscaler": {"castai-agent": {"replicaCount": 2}}})
+
+
+@scenario("wrong-provider-terraform", "the Terraform EKS module installed the agent (STATIC_CLUSTER_ID in its values) with "
+          "provider gcp: the fix is the Terraform change, not a helm command the next apply reverts",
+          "wrong-provider", "agent-not-running")
+def _wrong_provider_terraform(lab: LabCluster) -> None:
+    terraform_install(lab, provider="gcp")
+    set_env(lab, "PROVIDER", "gcp")
+    crashloop(lab, starting(lab) + [log_line(lab.now, "error", 'getting provider: unknown provider "gcp"')])
+
+
+def terraform_install(lab: LabCluster, *, provider: str = "eks") -> None:
+    """The agent as castai/terraform-castai-eks-cluster installs it: `additionalEnv.STATIC_CLUSTER_ID`
+    in the release's values, the env on the Deployment, a cluster token as the key (main.tf)."""
+    lab.release("castai-agent", "castai-agent", config={
+        "apiKey": AGENT_KEY, "provider": provider, "additionalEnv": {"STATIC_CLUSTER_ID": CLUSTER_ID}})
+    set_env(lab, "STATIC_CLUSTER_ID", CLUSTER_ID)
+
+
+@scenario("trap-terraform-installed", "trap: a healthy Terraform install: no metadata ConfigMap; the cluster id comes "
+          "from the agent's STATIC_CLUSTER_ID", trap=True)
+def _terraform_installed(lab: LabCluster) -> None:
+    terraform_install(lab)
+    lab.remove("configmaps", NS, "castai-agent-metadata")
+    lab.context = "eks-prod-apps"  # no name match in the API either: only STATIC_CLUSTER_ID can tell

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from castui.lab import objects as k8s
@@ -29,6 +29,8 @@ NEWEST = {
     "castai-evictor": ("0.35.143", "v0.35.143"),
     "castai-workload-autoscaler": ("1.9.3", "v1.9.3"),
     "castai-spot-handler": ("0.35.5", "v0.23.2"),
+    # the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
+    "castai": ("0.34.33", "0.34.33"),
 }
 
 
@@ -134,7 +136,7 @@ class LabCluster:
                 lines.append(log_line(moment, "info", "Not a leader, skipping sending deltas", cluster_id=CLUSTER_ID))
         return lines
 
-    def agent_pods(self, *, state: str = "running", reason: str | None = None, restarts: int = 0,  # noqa: D417
+    def agent_pods(self, *, state: str = "running", reason: str | None = None, restarts: int = 0,
                    last_exit: tuple[str, int] | None = None, phase: str | None = None) -> None:
         """Replace the agent's pods with two in the given condition."""
         self.state.objects["pods"] = [p for p in self.state.items("pods") if p not in self.pods_of("castai-agent")]

@@ -100,6 +100,7 @@ def _cluster_failed(lab: LabCluster) -> None:
 @scenario("scale-up-hibernated", "the cluster is hibernated: CAST AI runs no nodes, and the pods wait", "cluster-hibernated")
 def _hibernated(lab: LabCluster) -> None:
     lab.cluster["status"] = "hibernated"
+    lab.cluster["agentStatus"] = "disconnected"  # no nodes run the agent either
     pending_pod(lab, "checkout-7f6d8c9b5-h1b3r")
 
 

@@ -406,3 +406,39 @@ def test_diagnose_with_a_broken_plugin_gives_its_reason_and_exits(lab: LabServer
         assert "enter ABCD-EFGH" in result.stderr
         with pytest.raises(ProcessLookupError):
             os.kill(int(marker.read_text()), 0)
+
+
+@pytest.mark.tmux
+def test_the_app_runs_an_interactive_plugin_on_the_terminal_before_taking_the_screen(lab: LabServer, tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("tmux") is None:
+        pytest.skip("no tmux")
+    plugin = script(tmp_path / "mfa-login", "printf 'MFA code for prod: ' >&2\nread code\n[ \"$code\" = 424242 ] || exit 3\n"
+                    + exec_credential("client.authentication.k8s.io/v1"))
+    k = write_kubeconfig(tmp_path / "k", {"server": lab.https_url, "certificate-authority-data": CA_DATA},
+                         {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": plugin,
+                                   "interactiveMode": "IfAvailable"}})
+    sock = str(tmp_path / "tmux.sock")
+    castui_bin = str(Path(sys.executable).parent / "castui")
+    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", "-e", f"KUBECONFIG={k}",
+                    f"{castui_bin} --api-url {lab.url}"], check=True, timeout=10)
+
+    def pane() -> str:
+        return subprocess.run(["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True, timeout=10).stdout
+
+    def wait_for(text: str) -> str:
+        deadline = time.monotonic() + 40
+        while text not in (shown := pane()):  # the pane is the only output there is: polled, with a deadline
+            assert time.monotonic() < deadline, f"no {text!r} on:\n{shown}"
+            time.sleep(0.2)
+        return shown
+
+    try:
+        before = wait_for("MFA code for prod:")
+        assert "context" not in before  # the app has not taken the screen yet: the prompt is alone
+        subprocess.run(["tmux", "-S", sock, "send-keys", "424242", "Enter"], check=True, timeout=10)
+        header = wait_for("cluster ✓")  # the app came up, and the cluster answers with the plugin's token
+        assert "MFA code" not in header
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], timeout=10)

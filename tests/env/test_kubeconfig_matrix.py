@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import select
 import stat
 import subprocess
 import sys
@@ -240,7 +241,17 @@ def test_an_interactive_plugin_runs_on_the_terminal_before_the_checks(lab: LabSe
         seen = b""
         deadline = time.monotonic() + 60
         while b"MFA code: " not in seen and time.monotonic() < deadline:
-            seen += os.read(pty, 1024)
+            ready, _, _ = select.select([pty], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            try:
+                seen += os.read(pty, 1024)
+            except OSError:  # castui closed the terminal without asking
+                break
+        if b"MFA code: " not in seen:
+            proc.kill()
+            proc.wait(timeout=10)
+            pytest.fail(f"the plugin's prompt never reached the terminal: {seen!r}")
         os.write(pty, b"424242\n")
         out, _ = proc.communicate(timeout=60)
     finally:

@@ -84,6 +84,7 @@ class CastuiApp(App[int]):
             self.theme = self.settings.theme
         else:
             self.notify(f"unknown theme {self.settings.theme!r}; using {self.theme}", severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         await self.start()
 
     async def start(self) -> None:
@@ -276,6 +277,27 @@ class CastuiApp(App[int]):
         if not self._session_problem:
             await self.check_connectivity()
 
+    def _theme_changed(self, theme: Any) -> None:
+        if theme.name != self.settings.theme:
+            self.settings.theme = theme.name
+            self.save_theme(theme.name)
+
+    @work(group="save-theme", exclusive=True, exit_on_error=False)
+    async def save_theme(self, name: str) -> None:
+        """A theme picked in the palette is kept in the config file (the file castui read, else the default one)."""
+        from castui.config import config_path
+        from castui.config_file import save_theme
+
+        path = Path(self.settings.config_file) if self.settings.config_file else config_path()
+        try:
+            await asyncio.to_thread(save_theme, path, name)
+        except OSError as error:
+            self.notify(f"theme {name} is used now but could not be saved in {path}: {error.strerror or error}",
+                        severity="warning", markup=False)
+            return
+        self.settings.config_file = str(path)
+        self.notify(f"theme {name} saved in {path}", timeout=3, markup=False)
+
     def check_keymap(self) -> None:
         """Use the config file's keymap without its unknown ids and clashes, and say which and where."""
         from castui.keymap import check_keymap
@@ -299,6 +321,7 @@ def keymap_scopes() -> list["Scope"]:
     from castui.screens.home_screen import HomeScreen
     from castui.screens.quit_screen import QuitScreen
     from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.suppress_screen import SuppressScreen
     from castui.screens.triage_screen import TriageScreen
     from castui.widgets.evidence_pane import EvidencePane
     from castui.widgets.evidence_table import EvidenceTable
@@ -323,7 +346,7 @@ def keymap_scopes() -> list["Scope"]:
         Scope("fleet", of(CastuiApp, FleetScreen)),
         *[Scope(name, of(modal)) for name, modal in (("help", HelpScreen), ("confirmation", ConfirmScreen),
                                                       ("consent", ConsentScreen), ("quit", QuitScreen),
-                                                      ("API key", ApiKeyScreen))],
+                                                      ("API key", ApiKeyScreen), ("suppress", SuppressScreen))],
     ]
 
 
@@ -338,6 +361,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.screens.home_screen import HomeScreen
     from castui.screens.quit_screen import QuitScreen
     from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.suppress_screen import SuppressScreen
     from castui.screens.triage_screen import TriageScreen
     from castui.widgets.evidence_pane import EvidencePane
     from castui.widgets.evidence_table import EvidenceTable
@@ -347,7 +371,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, QuitScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, SuppressScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

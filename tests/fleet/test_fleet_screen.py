@@ -70,3 +70,36 @@ async def test_rows_fill_in_and_enter_opens_that_clusters_triage(fleet: RunningF
         await until(pilot, lambda: screen.fleet.results["lab-demo"] is not before and not screen.running, "the re-run")
         assert screen.fleet.results["lab-healthy"].diagnosis.exit_code == 0
         assert screen.exit_code() == 1
+
+
+async def test_filter_and_sort_the_fleet_with_the_direction_shown(fleet: RunningFleet) -> None:
+    app = fleet_app(fleet)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, FleetScreen), "the fleet screen")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await until(pilot, lambda: len(screen.fleet.results) == 3 and not screen.running, "every cluster")
+        table = screen.table
+
+        def rows() -> list[str]:
+            return [str(row.key.value) for row in table.ordered_rows]
+
+        def header(key: str) -> str:
+            return str(table.columns[next(k for k in table.columns if k.value == key)].label)
+
+        await pilot.press("slash", *"key")
+        assert rows() == ["lab-invalid-api-key"]
+        await pilot.press("escape")
+        assert rows() == fleet.contexts
+
+        await pilot.press("s")
+        assert rows() == sorted(fleet.contexts) and header("cluster") == "cluster ▲"
+        await pilot.press("s")
+        assert rows() == sorted(fleet.contexts, reverse=True) and header("cluster") == "cluster ▼"
+        await pilot.press("s")  # the state, the worst first: 7 causes, 2 causes, clear
+        assert rows() == ["lab-demo", "lab-invalid-api-key", "lab-healthy"] and header("state") == "state ▼"
+        assert header("cluster") == "cluster"
+        await pilot.press("slash", *"lab-", "enter")  # the filter keeps the order
+        assert rows() == ["lab-demo", "lab-invalid-api-key", "lab-healthy"]
+        await pilot.press("escape")
+        assert app.is_running, "escape never quits"

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict, exit_code_for
@@ -48,6 +48,7 @@ class TriageScreen(Screen[None]):
         Binding("r", "rerun", "Re-run", id="triage.rerun"),
         Binding("e", "escalate", "Escalate", id="triage.escalate"),
         Binding("S", "suppress", "Suppress", show=False, id="triage.suppress"),
+        Binding("slash", "filter", "Filter", show=False, id="triage.filter"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="triage.switch-pane"),
         Binding("escape", "back", "Back", id="triage.back"),
     ]
@@ -67,13 +68,41 @@ class TriageScreen(Screen[None]):
         plain = self.app.settings.plain  # type: ignore[attr-defined]
         yield ConnectionHeader()
         yield Static(id="triage-summary")
+        yield Input(id="triage-filter")
         with Horizontal(id="triage-body"):
             yield TriageTree(plain=plain, timings=self.app.timings, id="triage-tree")  # type: ignore[attr-defined]
             yield EvidencePane(plain=plain, id="evidence")
         yield Footer()
 
     def on_mount(self) -> None:
+        field = self.query_one("#triage-filter", Input)
+        field.placeholder = (f"filter symptoms, checks and causes (enter: go to the tree, "
+                             f"{self.key('triage.back')}: clear)")
+        field.display = False
         self.start_run()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#triage-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#triage-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.tree.set_filter(event.value)
+
+    @on(Input.Submitted, "#triage-filter")
+    def filter_done(self) -> None:
+        self.tree.focus()
+
+    def close_filter(self) -> bool:
+        field = self.query_one("#triage-filter", Input)
+        if not field.display:
+            return False
+        field.value = ""
+        field.display = False
+        self.tree.set_filter("")
+        self.tree.focus()
+        return True
 
     @property
     def evidence_full(self) -> bool:
@@ -331,6 +360,8 @@ class TriageScreen(Screen[None]):
         self.app.push_screen(EscalationScreen(self.diagnosis))
 
     def action_back(self) -> None:
+        if self.close_filter():
+            return
         if self.evidence_full:
             self.evidence_full = False
             self.tree.focus()

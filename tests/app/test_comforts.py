@@ -95,3 +95,36 @@ async def test_a_theme_picked_in_the_app_is_kept_in_the_config_file(lab: Running
     async with again.run_test(size=(80, 24)) as pilot:
         await wait_for_screen(pilot, HomeScreen)
         assert again.theme == "textual-light"
+
+
+async def test_slash_filters_the_triage_tree(make_app) -> None:
+    from castui.widgets.triage_tree import TriageTree
+
+    with lab_on_fixed_clock("demo") as demo:
+        app = make_app(demo)
+        async with app.run_test(size=(120, 40)) as pilot:
+            triage = await open_triage(pilot, "a")
+            tree = triage.query_one(TriageTree)
+
+            def shown() -> set[tuple[str, str, str | None]]:
+                found = set()
+                stack = list(tree.root.children)
+                while stack:
+                    node = stack.pop()
+                    found.add((node.data.kind, node.data.symptom_id, node.data.item_id))
+                    stack.extend(node.children)
+                return found
+
+            everything = shown()
+            await pilot.press("slash", *"pdb")
+            await wait_for(pilot, lambda: shown() != everything, "the filter")
+            symptoms = {s for kind, s, _ in shown() if kind == "symptom"}
+            causes = {c for kind, _, c in shown() if kind == "cause"}
+            assert symptoms == {"no-scale-down"} and causes == {"pdb-blocking-eviction"}
+            await pilot.press("enter")
+            assert tree.has_focus
+            await wait_for(pilot, lambda: triage.highlighted_cause() is not None
+                           and triage.highlighted_cause()[1].id == "pdb-blocking-eviction", "the cursor on the match")
+            await pilot.press("escape")  # clears the filter first; the screen stays
+            await wait_for(pilot, lambda: shown() == everything, "everything again")
+            assert app.screen is triage

@@ -1,6 +1,6 @@
 """What the benchmark runs in a fresh process, so each measurement owns its memory.
 
-    python benchmarks/probe.py session CONFIG_JSON   castui's Session.diagnose, all ten symptoms
+    python benchmarks/probe.py session CONFIG_JSON   castui's Session.diagnose, all ten symptoms, once per `run` line
     python benchmarks/probe.py cli ARGS...           the `castui` command itself (cold start), e.g. diagnose …
     python benchmarks/probe.py ui LINES ROWS         LogView with LINES lines, EvidenceTable with ROWS rows
 
@@ -28,9 +28,10 @@ def peak_rss_mb() -> float:
     return 0.0
 
 
-def session(config: dict[str, Any]) -> dict[str, Any]:
-    """One diagnosis of all ten symptoms; imports paid before the clock starts (that is the CLI's number)."""
-    import kubernetes.client  # noqa: F401 - the lazy import a first Kubernetes call would pay
+def session(config: dict[str, Any]) -> int:
+    """A castui session kept open: one diagnosis of all ten symptoms per `run` line on stdin, each
+    answered with a JSON line. The first is a warm-up (imports, connections, the cluster id); the
+    ones after are what a re-run in the app costs."""
     from pydantic import SecretStr
 
     from castui.config import load_settings
@@ -39,15 +40,20 @@ def session(config: dict[str, Any]) -> dict[str, Any]:
     settings = load_settings(config["settings"], env={})
     settings.api_key = SecretStr(config["api_key"]) if config.get("api_key") else None
 
-    async def run() -> tuple[float, Any]:
+    async def serve() -> None:
         async with Session(settings) as opened:
-            started = time.perf_counter()
-            diagnosis = await opened.diagnose()
-            return time.perf_counter() - started, diagnosis
+            print(json.dumps({"ready": True}), flush=True)
+            loop = asyncio.get_running_loop()
+            while (line := await loop.run_in_executor(None, sys.stdin.readline)).strip() == "run":
+                started = time.perf_counter()
+                diagnosis = await opened.diagnose()
+                wall = time.perf_counter() - started
+                print(json.dumps({"wall_s": round(wall, 4), "exit_code": diagnosis.exit_code,
+                                  "confirmed": sorted(c.id for _, c in diagnosis.confirmed()),
+                                  "peak_rss_mb": peak_rss_mb()}), flush=True)
 
-    wall, diagnosis = asyncio.run(run())
-    return {"wall_s": round(wall, 3), "exit_code": diagnosis.exit_code,
-            "confirmed": sorted(c.id for _, c in diagnosis.confirmed()), "peak_rss_mb": peak_rss_mb()}
+    asyncio.run(serve())
+    return 0
 
 
 def cli(argv: list[str]) -> int:
@@ -124,8 +130,8 @@ def main(argv: list[str]) -> int:
     if what == "cli":
         return cli(rest)
     if what == "session":
-        print(json.dumps(session(json.loads(rest[0]))), flush=True)
-    elif what == "ui":
+        return session(json.loads(rest[0]))
+    if what == "ui":
         print(json.dumps(ui(int(rest[0]), int(rest[1]))), flush=True)
     else:
         print(f"unknown probe {what!r}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""benchmarks/results/latest.md from latest.json: tables with the ratios, and the machine."""
+"""benchmarks/results/latest.md from latest.json, and the targets table `run.py` prints."""
 
 from __future__ import annotations
 
@@ -15,77 +15,119 @@ def _x(value: Any) -> str:
     return "–" if value is None else f"×{value:.2f}"
 
 
+def _spread(series: dict[str, Any]) -> str:
+    return f"min {_s(series.get('min'))}, median {_s(series.get('median'))}"
+
+
+def render_targets(results: dict[str, Any]) -> str:
+    """One line per target: what, goal, ratio (median and min) or value, castui's and the baseline's min and median."""
+    m = results["machine"]
+    lines = [f"castui benchmark ({results['mode']}, {results['samples']} samples a side after a warm-up, interleaved; "
+             f"{m['nproc']} CPUs, load average {m['load_average_at_start']} at start, {m.get('load_average_at_end')} at end)"]
+    for target in results["targets"]:
+        met = "MET" if target["met"] else "NOT MET"
+        if target["id"] == "scale":
+            value = (f"first on the fresh lab {_s(target['first_on_fresh_lab_s'])}; {_spread(target['castui'])}; "
+                     f"peak {target['peak_rss_mb']} MB; checks not finished: {len(target['unfinished'])}")
+        elif target["id"] == "fleet":
+            value = (f"×{target['ratio']['median']} (median), ×{target['ratio']['min']} (min); fleet {_spread(target['castui'])}; "
+                     f"one cluster {_spread(target['baseline'])}")
+        else:
+            value = (f"×{target['ratio']['median']} faster (median), ×{target['ratio']['min']} (min); castui {_spread(target['castui'])}; "
+                     f"runbook {_spread(target['baseline'])}")
+        lines.append(f"  [{met}] {target['what']}: goal {target['goal']}: {value}")
+    return "\n".join(lines)
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     out = [
         "# castui benchmark", "",
-        f"Mode **{results['mode']}**, {results['started_at']}, {results.get('duration_s', '?')} s in all. "
+        f"Mode **{results['mode']}**, {results['started_at']}, {results.get('duration_s', '?')} s in all, "
+        f"{results['samples']} samples a side after a warm-up round, the sides interleaved. "
         f"Machine: {m['nproc']} CPUs, {m['ram_gb']} GB RAM, Python {m['python']} ({m['platform']}); "
         f"load average {m['load_average_at_start']} at start, {m.get('load_average_at_end')} at end "
         "(other work on the machine shows in absolute times; ratios are within this run).", "",
-        "Reproduce: `.venv/bin/python benchmarks/run.py` (`--short`: the small lab only).", "",
-        "## castui diagnose, all ten symptoms", "",
-        "| lab | latency | in-process | CLI, cold | requests | CLI peak RSS | field guide | CLI ÷ guide "
-        "| in-process ÷ guide | slowest request | in-process ÷ slowest | JSON decode | in-process ÷ decode | same verdicts |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "Reproduce: `.venv/bin/python benchmarks/run.py` (`--short`: CI's quick mode).", "",
+        "## Targets", "",
+        "| target | goal | result | met |", "| --- | --- | --- | --- |",
     ]
-    for run in results["diagnose"]:
-        s, c, g, b, r = run["castui_in_process"], run["castui_cli"], run["baseline"], run["lower_bound"], run["ratios"]
-        out.append(f"| {run['size']} | {run['latency_s'] * 1000:.0f} ms | {_s(s['wall_s'])} | {_s(c['wall_s'])} | "
-                   f"{s['requests']} (guide {g['requests']}) | {c['peak_rss_mb']} MB | {_s(g['wall_s'])} | "
-                   f"{_x(r['cli_vs_baseline'])} | {_x(r['in_process_vs_baseline'])} | {_s(b['slowest_request_s'])} | "
-                   f"{_x(r['in_process_vs_lower_bound'])} | {_s(b.get('json_decode_s'))} ({b.get('json_mb')} MB) | "
-                   f"{_x(r.get('in_process_vs_json_decode'))} | {'yes' if run['same_verdicts'] else 'NO'} |")
-    first = results["diagnose"][0]["baseline"] if results["diagnose"] else {}
-    if first:
-        out += ["", f"The field guide ran {len(first['commands'])} commands one after another "
-                "(kubectl's discovery cache warm). Not runnable here, so not timed:"]
-        out += [f"- {s['symptom']}: `{s['command'][:90]}`: {s['why']}" for s in first["skipped"]]
-        failed = {cmd for run in results["diagnose"] for cmd in run["baseline"]["failed"]}
-        if failed:
-            out += ["", "Guide commands that exited non-zero (timed anyway): " + ", ".join(f"`{f[:60]}`" for f in sorted(failed))]
-    out += ["", "In-process: `Session.diagnose()` in a warm process (imports paid). CLI: `castui diagnose --format json` "
-            "from a cold start. Slowest request: castui's slowest single request, replayed alone at the same latency, "
-            "so no run of castui can beat it. JSON decode: the time Python's json takes only to decode every answer "
-            "castui got, one after another (castui must at least do that). Peak RSS: VmHWM of castui's own process."]
+    for target in results["targets"]:
+        if target["id"] == "scale":
+            result = (f"first run on the fresh lab {_s(target['first_on_fresh_lab_s'])}; {_spread(target['castui'])}; "
+                      f"peak {target['peak_rss_mb']} MB; checks not finished: {', '.join(target['unfinished']) or 'none'}")
+        elif target["id"] == "fleet":
+            result = (f"**×{target['ratio']['median']}** (median), ×{target['ratio']['min']} (min); fleet {_spread(target['castui'])}, "
+                      f"one cluster {_spread(target['baseline'])}")
+        else:
+            result = (f"**×{target['ratio']['median']} faster** (median), ×{target['ratio']['min']} (min); castui "
+                      f"{_spread(target['castui'])}, runbook {_spread(target['baseline'])}")
+        out.append(f"| {target['what']} | {target['goal']} | {result} | {'yes' if target['met'] else '**no**'} |")
 
-    out += ["", "## App start (`castui` in tmux, 120×40)", "", "| latency | first frame | first check result | all checks | note |",
-            "| ---: | ---: | ---: | ---: | --- |"]
+    out += ["", "## castui diagnose against the runbook (the demo lab, all ten symptoms)", "",
+            "| latency | cold CLI | re-run in the app | runbook | CLI speed-up | re-run speed-up | requests (CLI / runbook) "
+            "| CLI peak RSS | floor | load average | same verdicts |",
+            "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for run in results["diagnose"]:
+        c, r, b = run["castui_cli"], run["castui_rerun"], run["runbook"]
+        out.append(f"| {run['latency_s'] * 1000:.0f} ms | {_spread(c)} | {_spread(r)} | {_spread(b)} | "
+                   f"{_x(run['cli_speedup']['median'])} | {_x(run['rerun_speedup']['median'])} | {c['requests']} / {b['requests']} | "
+                   f"{c['peak_rss_mb']} MB | {_s(run['floor']['floor_s'])}{'' if run['floor_holds'] else ' (above a castui run!)'} | "
+                   f"{run['load_average']['before']} → {run['load_average']['after']} | {'yes' if run['same_verdicts'] else 'NO'} |")
+    first = results["diagnose"][0]["runbook"] if results["diagnose"] else {}
+    if first:
+        out += ["", f"The runbook ran {first['commands']} commands one after another (kubectl's discovery cache warm), "
+                "each a new process as castui's CLI is. Not runnable here, so not timed (the runbook is flattered):"]
+        out += [f"- {s['symptom']}: `{s['command'][:90]}`: {s['why']}" for s in first["skipped"]]
+        failed = {cmd for run in results["diagnose"] for cmd in run["runbook"]["failed"]}
+        if failed:
+            out += ["", "Runbook commands that exited non-zero (timed anyway): " + ", ".join(f"`{f[:60]}`" for f in sorted(failed))]
+    out += ["", "Cold CLI: `castui diagnose --format json` in a new process, default flags. Re-run in the app: "
+            "`Session.diagnose()` again in a session that already ran once (connections warm, the cluster id known), "
+            "what pressing `r` in the app costs. Floor: castui's slowest single request replayed alone on a warm "
+            "connection, best of five: no castui run can be faster. Peak RSS: VmHWM of castui's own process."]
+
+    big = results.get("big_cluster")
+    if big:
+        out += ["", f"## A big cluster: `{big['spec']}`", "",
+                f"{big['objects']} objects; the lab built in {_s(big['lab_build_s'])} and encoded its big lists in "
+                f"{_s(big['lab_encode_s'])} (as a real API server's watch cache holds them) before the first diagnosis.", "",
+                "| run | wall | peak RSS | requests | checks not finished |", "| --- | ---: | ---: | ---: | --- |"]
+        for i, run in enumerate(big["runs"]):
+            out.append(f"| {'first, fresh lab' if i == 0 else i + 1} | {_s(run['wall_s'])} | {run['peak_rss_mb']} MB | "
+                       f"{run['requests']} | {', '.join(run['unfinished']) or 'none'} |")
+        out.append(f"\nLoad average {big['load_average']['before']} → {big['load_average']['after']}.")
+
+    f = results.get("fleet")
+    if f:
+        one, many = f["one cluster"], f["fleet"]
+        out += ["", f"## Fleet: {f['clusters']} lab clusters at {f['latency_s'] * 1000:.0f} ms, default flags", "",
+                "| run | command | wall | peak RSS (parent) | requests |", "| --- | --- | --- | ---: | ---: |",
+                f"| one cluster | `castui diagnose --context …` | {_spread(one)} | {one['peak_rss_mb']} MB | {one['requests']} |",
+                f"| fleet | `castui diagnose --all-contexts` ({many['processes']} processes) | {_spread(many)} | "
+                f"{many['peak_rss_mb']} MB | {many['requests']} |", "",
+                f"Fleet ÷ one cluster: **×{f['ratio']['median']}** (medians), ×{f['ratio']['min']} (minima). The CAST AI "
+                f"cluster list was fetched {many['cluster_list_requests']}× for {many['clusters_reported']} clusters; "
+                f"clusters not fully checked: {', '.join(many['unknown_clusters']) or 'none'}. "
+                f"Load average {f['load_average']['before']} → {f['load_average']['after']}."]
+
+    out += ["", "## App start (`castui` in tmux, 120×40, one sample each)", "",
+            "| latency | first frame | first check result | all checks | note |", "| ---: | ---: | ---: | ---: | --- |"]
     for start in results.get("app_start", []):
         note = start.get("skipped") or start.get("timed_out") or ""
         out.append(f"| {start.get('latency_s', 0) * 1000:.0f} ms | {_s(start.get('first_frame_s'))} | "
                    f"{_s(start.get('first_check_result_s'))} | {_s(start.get('all_checks_s'))} | {note[:120]} |")
 
     ui = results.get("ui_load", {})
-    out += ["", "## UI under load", ""]
+    out += ["", "## The app's widgets under load (not a path a user reaches)", ""]
     if "skipped" in ui:
         out.append(f"Skipped: {ui['skipped']}")
     else:
-        out += [f"LogView with {ui['lines']:,} lines, EvidenceTable with {ui['rows']:,} rows (headless, 120×40).", "",
+        out += [f"`LogView` with {ui['lines']:,} lines and `EvidenceTable` with {ui['rows']:,} rows, fed directly, headless "
+                "(120×40). castui itself shows at most 50 lines of an agent log; these time the widgets, not a diagnosis.", "",
                 "| what | time |", "| --- | ---: |"]
         out += [f"| {key.removesuffix('_s').replace('_', ' ')} | {_s(value)} |" for key, value in ui.items() if key.endswith("_s")]
         out.append(f"| peak RSS | {ui.get('peak_rss_mb')} MB |")
-
-    f = results.get("fleet")
-    if f:
-        runs = f["runs"]
-        one = runs["one cluster"]
-        out += ["", f"## Fleet: {f['clusters']} lab clusters at {f['latency_s'] * 1000:.0f} ms", "",
-                f"Cold CLI runs, median of {f.get('repeats', 1)} (every run's wall time in the last column).", "",
-                "| run | flags | processes | wall | ÷ one cluster | requests | peak RSS (parent) | runs |",
-                "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
-                f"| one cluster | `--context` | 1 | {_s(one['wall_s'])} | | {one['requests']} | {one['peak_rss_mb']} MB | "
-                f"{', '.join(_s(w) for w in one['walls_s'])} |"]
-        for label, run in runs.items():
-            if label == "one cluster":
-                continue
-            out.append(f"| {label} | `--all-contexts {run['flags']}` | {run['processes']} | {_s(run['wall_s'])} | "
-                       f"**{_x(run['vs_one'])}** | {run['requests']} | {run['peak_rss_mb']} MB | "
-                       f"{', '.join(_s(w) for w in run['walls_s'])} |")
-        first = next(run for label, run in runs.items() if label != "one cluster")
-        out += ["", f"The CAST AI cluster list (castui's key) was fetched {first['cluster_list_requests']}× for "
-                f"{first['clusters_reported']} clusters; clusters not fully checked: "
-                f"{', '.join(first['unknown_clusters']) or 'none'}."]
 
     i = results.get("imports", {})
     out += ["", "## Start-up cost", "",

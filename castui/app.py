@@ -23,11 +23,14 @@ from castui.clients.errors import CastuiError
 from castui.commands import CastuiCommands
 from castui.diagnosis import Diagnosis, SymptomResult
 from castui.engine.session import Session
-from castui.report.redact import Redactor, redactor_for
+from castui.redaction import redactor_for
+from castui.report.redact import Redactor
 from castui.widgets.connection_header import Connection, Reach
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from textual.notifications import SeverityLevel
 
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
@@ -64,7 +67,8 @@ class CastuiApp(App[int]):
         self.timings = timings
         bundle = getattr(lab, "bundle", None)
         self.session = Session(settings, lab=None if lab is None or bundle else lab.scenario, bundle=bundle,
-                               captured_at=now or getattr(lab, "captured_at", None))
+                               captured_at=now or getattr(lab, "captured_at", None),
+                               source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None))
         self.last_results: dict[str, SymptomResult] = {}
         self.last_diagnosis: Diagnosis | None = None
         self._session_ready = asyncio.Event()
@@ -113,6 +117,14 @@ class CastuiApp(App[int]):
         self.connection = self.connection_now(kube=self.connection.kube, api=self.connection.api)
         await self.check_connectivity()
 
+    def use_session(self, session: Session) -> None:
+        """Make an open `session` the one every screen asks (a fleet's cluster), forgetting the last results."""
+        self.session = session
+        self._session_problem = None
+        self._session_ready.set()
+        self.last_results = {}
+        self.connection = self.connection_now()
+
     async def check_connectivity(self) -> None:
         """Whether the cluster and the API answer, and which cluster this is (for the header)."""
         kinds: dict[str, str] = {}
@@ -155,6 +167,16 @@ class CastuiApp(App[int]):
     def redactor(self) -> Redactor:
         """THE redaction for everything on screen (it knows a key typed in later, too)."""
         return redactor_for(self.settings)
+
+    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast (screens' and widgets' notify come here): its words may quote the cluster or
+        the API, so they are redacted and sanitised, and never read as markup."""
+        from castui.sanitise import printable, printable_lines
+
+        redact = self.redactor().text
+        super().notify(printable_lines(redact(str(message))), title=printable(redact(title)), severity=severity,
+                       timeout=timeout, markup=False)
 
     def remember(self, diagnosis: Diagnosis) -> None:
         self.last_diagnosis = diagnosis

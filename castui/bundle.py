@@ -19,13 +19,11 @@ A part that cannot be read (Forbidden, timeout, no API key) is listed in the man
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import json
 import os
 import re
-import sys
 import tarfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
@@ -34,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from castui import __version__, aio
+from castui import __version__
 from castui.clients.errors import CastuiError, ConfigurationError
 from castui.engine.facts import raw_key
 
@@ -172,7 +170,7 @@ class _Contents:
 async def collect_bundle(session: "Session", output: Path, *, since: timedelta = DEFAULT_SINCE,
                          progress: Progress | None = None) -> BundleResult:
     """Diagnose, collect, redact and write the bundle to `output` (a .tar.gz, mode 0600)."""
-    from castui.report.redact import redactor_for
+    from castui.redaction import redactor_for
 
     say = progress or (lambda message, fraction: None)
     say("diagnosing", 0.0)
@@ -245,7 +243,7 @@ def _own_findings(contents: _Contents, session: "Session", diagnosis: "Diagnosis
     from castui.report.markdown import render_markdown
     from castui.support import audit_entries
 
-    contents.json("diagnosis.json", "castui's diagnosis (castui.diagnosis/v1)", diagnosis.to_json_dict())
+    contents.json("diagnosis.json", "castui's diagnosis (castui.diagnosis/v2)", diagnosis.to_json_dict())
     contents.text("diagnosis.md", "castui's diagnosis, for people", render_markdown(diagnosis, contents.redactor))
     contents.json("status-page.json", "CAST AI's status page at capture time", status.model_dump(mode="json"))
     entries = audit_entries(diagnosis.target.cluster_id, diagnosis.target.context)
@@ -610,63 +608,3 @@ def _container_names(pod: dict[str, Any]) -> list[str]:
 def _container_statuses(pod: dict[str, Any]) -> list[dict[str, Any]]:
     status = pod.get("status") or {}
     return [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
-
-
-# --- the command ------------------------------------------------------------------------------------
-
-
-def cmd_bundle(args: argparse.Namespace) -> int:
-    from castui.cli import EXIT_USAGE, resolved_settings
-
-    try:
-        since = parse_duration(args.since)
-    except ConfigurationError as error:
-        print(f"castui: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    default_name = f"castui-bundle-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.tar.gz"
-    output: Path = args.output or Path(default_name)
-    if output.is_dir():
-        output = output / default_name
-    with resolved_settings(args) as (settings, lab):
-        progress = StderrProgress(sys.stderr)
-        try:
-            result = aio.run(_collect(settings, lab, output, since, progress))
-        except OSError as error:
-            progress.done()
-            print(f"castui: cannot write {output}: {error.strerror or error}", file=sys.stderr)
-            return EXIT_USAGE
-        progress.done()
-    manifest = result.manifest
-    print(f"wrote {result.path} ({result.size / 1024:.0f} KiB, {len(manifest.collected)} files)")
-    for missing in manifest.not_collected:
-        print(f"  not collected: {missing.part}: {missing.reason}")
-    redactions = ", ".join(f"{n} {kind}" for kind, n in manifest.redactions.items()) or "nothing to redact"
-    print(f"  redacted: {redactions}")
-    print(f"  attach it to your CAST AI support ticket; `castui report --bundle {result.path}` writes the ticket "
-          f"text; `castui --bundle {result.path}` replays it")
-    return 0
-
-
-async def _collect(settings: Any, lab: Any, output: Path, since: timedelta, progress: "StderrProgress") -> BundleResult:
-    from castui.support import open_session
-
-    async with open_session(settings, lab) as session:
-        return await collect_bundle(session, output, since=since, progress=progress)
-
-
-class StderrProgress:
-    """`castui bundle`'s progress: one rewritten line on a terminal, plain lines otherwise."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-
-    def __call__(self, message: str, fraction: float) -> None:
-        line = f"castui bundle: {fraction:4.0%} {message}"
-        self.stream.write(f"\r\x1b[K{line}" if self.tty else line + "\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()

@@ -4,17 +4,14 @@ Textual or the kubernetes client."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from castui import __version__, aio
-
-EXIT_USAGE = 2
+from castui.cli_support import EXIT_USAGE, Progress, resolved_settings, wants_color
 
 DESCRIPTION = """\
 castui takes you from "CAST AI is misbehaving on my cluster" to a confirmed cause and a safe fix.
@@ -37,8 +34,67 @@ exit codes (diagnose): 0 nothing wrong and every check ran; 1 a cause confirmed;
 """
 
 
-def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False) -> None:
+class TargetFlags(argparse._ArgumentGroup):
+    """The target flags of a subcommand: an unset one leaves what was given before the command."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return super().add_argument(*args, **{**kwargs, "default": argparse.SUPPRESS})
+
+
+class MergingSubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Target flags work before or after the command (`castui --context X diagnose` is `castui diagnose
+    --context X`): repeatable ones add up; one given twice with different values is refused, never
+    silently dropped (argparse alone lets the subcommand's default overwrite what came first)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        before = dict(vars(namespace))
+        super().__call__(parser, namespace, values, option_string)
+        for dest, earlier in before.items():
+            later = getattr(namespace, dest, None)
+            if earlier is None or later is earlier or earlier == parser.get_default(dest) or later == earlier:
+                continue
+            if isinstance(earlier, list) and isinstance(later, list):
+                setattr(namespace, dest, [*earlier, *later])
+            else:
+                parser.error(f"{_flag_name(parser, dest)} is given before and after the command with different values")
+
+
+def _flag_name(parser: argparse.ArgumentParser, dest: str) -> str:
+    return next((a.option_strings[0] for a in parser._actions if a.dest == dest and a.option_strings), "--" + dest.replace("_", "-"))
+
+
+#: what a target flag given before COMMAND means for each command: all apply (None, the app), one
+#: cluster only, or none at all; anything else is refused
+ONE_CLUSTER_COMMANDS = ("bundle", "report", "config show")
+NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init")
+FLEET_DESTS = ("all_contexts", "parallel")
+
+
+def check_target_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A flag before COMMAND that the command cannot use is an error: a script must not get a
+    clean bill of health for a cluster it did not name."""
+    command = args.command if args.command != "config" else f"config {args.config_command}"
+    given = [a for a in parser._actions if a.option_strings and a.dest not in ("help", "version")
+             and getattr(args, a.dest, None) not in (None, False, parser.get_default(a.dest))]
+    if command in NO_TARGET_COMMANDS and given:
+        parser.error(f"{given[0].option_strings[0]} does not apply to `castui {command}`")
+    context, contexts = getattr(args, "context", None), getattr(args, "contexts", None)
+    if context and contexts and contexts != [context]:
+        parser.error("--context is given before and after the command with different values")
+    if command in ONE_CLUSTER_COMMANDS:
+        fleet = [a for a in given if a.dest in FLEET_DESTS] or ([a for a in given if a.dest == "contexts"]
+                                                                 if len(getattr(args, "contexts", None) or []) > 1 else [])
+        if fleet:
+            parser.error(f"`castui {command}` works on one cluster: {fleet[0].option_strings[0]} applies to `castui diagnose` and the app")
+
+
+def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False, sub: bool = False) -> None:
     g = parser.add_argument_group("target")
+    if sub:  # after COMMAND: an unset flag must not overwrite the same flag given before it
+        parser._action_groups.remove(g)
+        g = TargetFlags(parser, "target")
+        parser._action_groups.append(g)
     g.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     if fleet:
         g.add_argument("--context", metavar="NAME", action="append", dest="contexts",
@@ -68,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"castui {__version__}")
     add_target_flags(parser, fleet=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=MergingSubParsers)
 
     d = sub.add_parser("diagnose", help="run the checks and print the findings",
                        description="Run the decision tree's checks and print what is wrong, with fixes.",
@@ -79,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="include active checks that create a temporary pod in the cluster")
     d.add_argument("--workload", action="append", metavar="NS/NAME", dest="workloads",
                    help="a workload the workload-autoscaler symptom should look at (repeatable)")
+    d.add_argument("--node", action="append", metavar="NAME", dest="nodes",
+                   help="a node that should have been removed, for no-scale-down: the Evictor's causes are judged on it (repeatable)")
     d.add_argument("--verbose", "-v", action="store_true", help="also list ruled-out causes of healthy symptoms")
-    add_target_flags(d, fleet=True)
+    add_target_flags(d, fleet=True, sub=True)
     d.add_argument("--processes", type=int, metavar="N",
                    help="worker processes for a fleet (default: one per CPU from 8 clusters; 1: this process only)")
 
@@ -93,25 +151,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     serve.add_argument("--dir", type=Path, help="where to write the kubeconfig (default: a temp dir)")
     serve.add_argument("--fleet", action="store_true", help="serve several scenarios, one kube context each")
-    serve.add_argument("--scale", metavar="nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--pod-size", choices=["realistic", "small"], help="with --scale: ~6 KB pods (default) or ~1.5 KB")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
 
     b = sub.add_parser("bundle", help="collect a redacted debug bundle for support")
     b.add_argument("--output", "-o", type=Path, help="the .tar.gz to write (default castui-bundle-<time>.tar.gz)")
     b.add_argument("--since", default="1h", help="how far back logs and events go (default 1h)")
     b.add_argument("--redact", action="append", metavar="REGEX", dest="redact_patterns", help="extra pattern to redact")
-    add_target_flags(b)
+    add_target_flags(b, sub=True)
 
     r = sub.add_parser("report", help="a ticket-ready support report")
     r.add_argument("--format", "-f", choices=["markdown", "text"], default="markdown")
     r.add_argument("--bundle-path", help="name this bundle in a report on the live cluster (--bundle FILE reports on the bundle itself)")
-    add_target_flags(r)
+    add_target_flags(r, sub=True)
 
     c = sub.add_parser("config", help="the configuration file")
     c_sub = c.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c_sub.add_parser("path", help="print the config file's path")
     show = c_sub.add_parser("show", help="effective settings and where each comes from")
-    add_target_flags(show)
+    add_target_flags(show, sub=True)
     init = c_sub.add_parser("init", help="write a commented config file with every default")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
@@ -122,62 +181,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--until", metavar="YYYY-MM-DD", help="when the suppression expires")
     s.add_argument("--list", action="store_true", help="list suppressions")
     s.add_argument("--remove", action="store_true", help="remove the suppression of CAUSE")
+
+    comp = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)",
+                          description="Print a completion script; see the README for where to put it.")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser
 
 
-def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("kubeconfig", "namespace", "api_url", "cluster_id", "helm_repo_url", "status_url", "terraform_dir",
-             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "redact_patterns")
-    flags = {n: getattr(args, n, None) for n in names}
-    context = getattr(args, "context", None)
-    contexts = getattr(args, "contexts", None)
-    flags["context"] = context if context else (contexts[0] if contexts and len(contexts) == 1 else None)
-    return flags
-
-
-@contextlib.contextmanager
-def resolved_settings(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
-    """Settings for the command, with a lab or a replayed bundle started when asked."""
-    from castui.config import load_settings
-
-    flags = flag_settings(args)
-    lab = None
-    if getattr(args, "bundle", None):
-        from castui.replay import start_replay
-
-        lab = start_replay(Path(args.bundle))
-        flags = {**lab.settings_overrides(), **_given(flags), "read_only": True}
-    elif getattr(args, "lab", None):
-        from castui.lab import start_lab
-
-        lab = start_lab(args.lab)
-        flags = {**lab.settings_overrides(), **_given(flags)}  # what the user typed beats the lab's defaults
-    try:
-        settings = load_settings(flags, path=getattr(args, "config", None))
-        if lab is not None:
-            from pydantic import SecretStr
-
-            settings.api_key = SecretStr(lab.api_key) if lab.api_key else None
-        yield settings, lab
-    finally:
-        if lab is not None:
-            lab.stop()
-
-
-def _given(flags: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in flags.items() if v is not None}
-
-
 def main(argv: list[str] | None = None) -> int:
+    from castui.terminal import degrade_unencodable
+
+    degrade_unencodable()  # an ASCII or Latin-1 locale gets ASCII stand-ins, not UnicodeEncodeError
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_target_flags(parser, args)
     from castui.clients.errors import CastuiError
 
     try:
         if args.command is None:
             return run_app(args)
         handler = {"diagnose": cmd_diagnose, "lab": cmd_lab, "bundle": cmd_bundle, "report": cmd_report,
-                   "config": cmd_config, "suppress": cmd_suppress}[args.command]
+                   "config": cmd_config, "suppress": cmd_suppress, "completion": cmd_completion}[args.command]
         return handler(args)
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
@@ -192,10 +216,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- commands ---------------------------------------------------------------------------------
-
-
-def wants_color(settings: Any, stream: Any) -> bool:
-    return not settings.plain and not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -221,7 +241,8 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
     progress = Progress(sys.stderr)
     async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
-                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         if settings.context and isinstance(session.kube_error, ConfigurationError):
             raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
         try:
@@ -231,7 +252,7 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
 
 def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) -> str:
-    from castui.report.redact import redactor_for
+    from castui.redaction import redactor_for
 
     redactor = redactor_for(settings)
     if fmt == "json":
@@ -243,32 +264,6 @@ def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) ->
     from castui.report.text import render_text
 
     return render_text(diagnosis, redactor, color=wants_color(settings, sys.stdout), verbose=getattr(args, "verbose", False))
-
-
-class Progress:
-    """A one-line progress indicator on stderr, only when stderr is a terminal."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.enabled = hasattr(stream, "isatty") and stream.isatty()
-        self.started = 0
-        self.finished = 0
-
-    def on_event(self, event: Any) -> None:
-        from castui.engine.runner import CheckFinished, CheckStarted
-
-        if isinstance(event, CheckStarted):
-            self.started += 1
-        elif isinstance(event, CheckFinished):
-            self.finished += 1
-        if self.enabled:
-            self.stream.write(f"\rcastui: {self.finished}/{self.started} checks done ")
-            self.stream.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -289,13 +284,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from castui.bundle import cmd_bundle as run
+    from castui.subcommands import cmd_bundle as run
 
     return run(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from castui.support import cmd_report as run
+    from castui.subcommands import cmd_report as run
 
     return run(args)
 
@@ -366,7 +361,20 @@ def cmd_suppress(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from castui.completion import script
+
+    print(script(args.shell, build_parser()), end="")
+    return 0
+
+
 def run_app(args: argparse.Namespace) -> int:
+    from castui.terminal import app_refusal
+
+    refusal = app_refusal()
+    if refusal:  # cron, CI, `ssh host castui`, `castui > file`: no screen to draw on, so say so at once
+        print(f"castui: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "all_contexts", False) or len(getattr(args, "contexts", None) or []) > 1:
         from castui.fleet import run_fleet_app
 

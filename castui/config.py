@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from castui.clients.errors import ConfigurationError
+from castui.errors import ConfigurationError
 
 DEFAULT_API_URL = "https://api.cast.ai"
 DEFAULT_NAMESPACE = "castai-agent"
@@ -56,6 +56,8 @@ class Settings(BaseModel):
     redact_patterns: list[str] = Field(default_factory=list)
     #: workloads the user asks about for the workload-autoscaler symptom, as namespace/name
     workloads: list[str] = Field(default_factory=list)
+    #: nodes the user names for the no-scale-down symptom (`--node`): the Evictor's causes judge these
+    nodes: list[str] = Field(default_factory=list)
     keymap: dict[str, str] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
@@ -68,6 +70,8 @@ class Settings(BaseModel):
     @field_validator("api_url", "helm_repo_url", "status_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value) and re.match(r"^[A-Za-z0-9.-]+(:\d+)?(/|$)", value):
+            value = f"https://{value}"  # `api.eu.cast.ai`, as users write it: https, like a browser would
         if not re.match(r"^https?://", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")

@@ -1,9 +1,13 @@
 """The result model: what a diagnosis run found, shared by every output (text,
-Markdown, JSON, the app, bundles). `castui.diagnosis/v1` is a public contract:
-fields may be added, never removed or renamed."""
+Markdown, JSON, the app, bundles). `castui.diagnosis/v2` is a public contract:
+fields may be added, never removed or renamed.
+
+v2 (decision tree v2, from CAST AI's own code) adds the cause verdict `latent`: the
+condition holds but explains no observed symptom. It is a risk, never a failure."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from datetime import datetime
 from enum import StrEnum
@@ -11,11 +15,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA = "castui.diagnosis/v1"
+SCHEMA = "castui.diagnosis/v2"
 
 
 class CauseVerdict(StrEnum):
     CONFIRMED = "confirmed"
+    #: the condition holds, but its symptom is not observed: a risk, shown below problems
+    LATENT = "latent"
     RULED_OUT = "ruled_out"
     UNKNOWN = "unknown"
 
@@ -54,6 +60,9 @@ class ApiCall(BaseModel):
     body: dict[str, Any]
     #: dotted paths → (before, after), for the confirmation's diff
     changes: dict[str, tuple[Any, Any]] = Field(default_factory=dict)
+    #: the JSON merge patch (RFC 7386) that makes the change: applied to the document read when the
+    #: fix runs, so a change made meanwhile by someone else is kept (`body` is only what it looked like)
+    patch: dict[str, Any] = Field(default_factory=dict)
 
 
 class Fix(BaseModel):
@@ -78,16 +87,22 @@ class Fix(BaseModel):
         return lines
 
 
+#: the only references a printed command leaves for the shell to expand; everything else is literal
+SHELL_REFERENCES = ("${CASTAI_API_KEY}",)
+
+
 def shell_join(argv: list[str]) -> str:
-    """Quote an argv for a POSIX shell, leaving `${CASTAI_*}` references expandable."""
-    parts = []
-    for arg in argv:
-        if "${CASTAI_" in arg and all(c not in arg for c in "'`\\\n;|&<>()"):
-            # double quotes keep the reference working and everything else literal
-            parts.append('"' + arg.replace('"', '\\"').replace("$(", "\\$(") + '"')
-        else:
-            parts.append(shlex.quote(arg))
-    return " ".join(parts)
+    """Quote an argv for a POSIX shell: every part single-quoted (inert), except each
+    `${CASTAI_API_KEY}`, which gets its own double quotes so the shell fills in the key."""
+    return " ".join(_shell_word(arg) for arg in argv)
+
+
+def _shell_word(arg: str) -> str:
+    if not any(ref in arg for ref in SHELL_REFERENCES):
+        return shlex.quote(arg)
+    pattern = "(" + "|".join(re.escape(ref) for ref in SHELL_REFERENCES) + ")"
+    parts = [part for part in re.split(pattern, arg) if part]
+    return "".join(f'"{part}"' if part in SHELL_REFERENCES else shlex.quote(part) for part in parts)
 
 
 class Suppression(BaseModel):
@@ -177,7 +192,8 @@ class Diagnosis(BaseModel):
 def exit_code_for(symptoms: list[SymptomResult]) -> int:
     """0 all clear and every check ran; 1 a cause confirmed; 3 nothing confirmed, something unknown.
 
-    Suppressed causes (that have not expired) do not count.
+    Latent causes are risks, not failures: they never set 1. Suppressed causes (that have not
+    expired) do not count.
     """
     active = [c for s in symptoms for c in s.causes if not (c.suppressed and not c.suppressed.expired)]
     if any(c.verdict is CauseVerdict.CONFIRMED for c in active):

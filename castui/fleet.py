@@ -13,18 +13,16 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from castui import aio
+from castui.cli_support import EXIT_USAGE, flag_settings, wants_color
 from castui.clients.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from castui.config import Settings
     from castui.engine.fleet import FleetEvent
 
-EXIT_USAGE = 2
-
 
 def fleet_settings(args: argparse.Namespace) -> tuple["Settings", list[str]]:
     """The settings every cluster shares, and the contexts to check, from the command line."""
-    from castui.cli import flag_settings
     from castui.clients.kubeconfig import kube_contexts
     from castui.config import load_settings
 
@@ -40,6 +38,9 @@ def fleet_settings(args: argparse.Namespace) -> tuple["Settings", list[str]]:
     contexts = named or kube_contexts(settings.kubeconfig)
     if not contexts:
         raise ConfigurationError("the kubeconfig has no contexts")
+    from castui.cli_support import prime_credentials
+
+    prime_credentials(settings.kubeconfig, list(contexts), settings.timeout)
     return settings, contexts
 
 
@@ -99,7 +100,7 @@ def _parallel(args: argparse.Namespace) -> int:
 
 
 def render_fleet(report: Any, fmt: str, settings: "Settings") -> str:
-    from castui.report.redact import redactor_for
+    from castui.redaction import redactor_for
 
     redactor = redactor_for(settings)
     if fmt == "json":
@@ -108,7 +109,6 @@ def render_fleet(report: Any, fmt: str, settings: "Settings") -> str:
         from castui.report.fleet import render_fleet_markdown
 
         return render_fleet_markdown(report, redactor)
-    from castui.cli import wants_color
     from castui.report.fleet import render_fleet_text
 
     return render_fleet_text(report, redactor, color=wants_color(settings, sys.stdout))
@@ -147,7 +147,7 @@ class FleetProgress:
 def run_fleet_app(args: argparse.Namespace) -> int:
     """`castui --all-contexts` / `castui --context A --context B`: the app on the fleet screen."""
     settings, contexts = fleet_settings(args)
-    from castui.screens.fleet_screen import FleetApp
+    from castui.fleet_app import FleetApp
 
     app = FleetApp(settings, contexts, parallel=_parallel(args))
     app.run()

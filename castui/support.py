@@ -4,15 +4,13 @@ ticket: who and where, what castui found, what was tried and how it went, the st
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from castui import __version__, aio
+from castui import __version__
 from castui.diagnosis import CauseVerdict, Diagnosis, Evidence, SymptomVerdict
 from castui.words import json_path_line
 
@@ -30,7 +28,8 @@ async def open_session(settings: Any, lab: Any = None) -> AsyncIterator["Session
 
     bundle = getattr(lab, "bundle", None)
     async with Session(settings, lab=None if lab is None or bundle else getattr(lab, "scenario", None),
-                       bundle=bundle, captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=bundle, captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         yield session
 
 
@@ -53,7 +52,7 @@ def build_report(session: "Session", diagnosis: Diagnosis | None, bundle_path: "
     """The ticket text, redacted; `fmt` is "markdown" or "text". Fixes tried come from the audit log,
     which `run_command`, `apply_api_call` and `Session.recheck` write, so a report made later still has them.
     With no diagnosis yet (the app before its first run), the report says so."""
-    from castui.report.redact import redactor_for
+    from castui.redaction import redactor_for
 
     doc = _Document(markdown=fmt == "markdown")
     target = diagnosis.target if diagnosis else session.target()
@@ -179,22 +178,3 @@ def _audit_line(entry: dict[str, Any], code: Any) -> str:
     else:
         outcome += f"exit code {entry.get('exit_code')}"
     return f"{when} {code(entry.get('command') or '?')}: {outcome}"
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from castui.cli import Progress, resolved_settings
-
-    with resolved_settings(args) as (settings, lab):
-        text = aio.run(_report(settings, lab, args, Progress(sys.stderr)))
-    print(text, end="")
-    return 0
-
-
-async def _report(settings: Any, lab: Any, args: argparse.Namespace, progress: Any) -> str:
-    async with open_session(settings, lab) as session:
-        try:
-            diagnosis = await session.diagnose(on_event=progress.on_event, with_status_page=True)
-        finally:
-            progress.done()
-        bundle = args.bundle_path or getattr(lab, "bundle", None)
-        return build_report(session, diagnosis, bundle, fmt=args.format)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from castui.clients.errors import ConfigurationError
 from castui.config import state_dir
 from castui.diagnosis import Suppression, SymptomResult
+from castui.errors import ConfigurationError
 
 
 class SuppressionRecord(BaseModel):

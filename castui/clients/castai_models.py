@@ -47,6 +47,7 @@ class Cluster(ApiModel):
     status: str | None = None  # connecting|ready|warning|failed|deleting|…
     agent_status: str | None = None  # waiting-connection|online|non-responding|disconnected|disconnecting
     agent_snapshot_received_at: datetime | None = None
+    created_at: datetime | None = None
     kubernetes_version: str | None = None
     managed_by: str | None = None
     reconcile_error: str | None = None

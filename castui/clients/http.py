@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from castui import __version__
+from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.errors import (
     CastuiError,
     ConfigurationError,
@@ -60,7 +61,11 @@ class GatedClient(httpx.AsyncClient):
     """
 
     def __init__(self, *, in_flight: int = IN_FLIGHT, **kwargs: Any) -> None:
-        super().__init__(limits=httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight), **kwargs)
+        limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+        verify = kwargs.pop("verify", True)
+        # proxies chosen per request by castui's rules (NO_PROXY ranges, loopback direct), not httpx's
+        kwargs.setdefault("transport", ProxyRouter(verify=verify, limits=limits))
+        super().__init__(limits=limits, verify=verify, **kwargs)
         self._in_flight = asyncio.Semaphore(in_flight)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -68,10 +73,49 @@ class GatedClient(httpx.AsyncClient):
             return await super().send(request, **kwargs)
 
 
+class ProxyRouter(httpx.AsyncBaseTransport):
+    """Direct, or through the proxy `castui.clients.proxies` picks for the request's URL (HTTP or
+    SOCKS); a failure reaching the proxy is reported as the proxy's (httpx.ProxyError)."""
+
+    def __init__(self, *, verify: Any, limits: httpx.Limits) -> None:
+        self._verify, self._limits = verify, limits
+        self._transports: dict[str | None, httpx.AsyncHTTPTransport] = {}
+
+    def _transport(self, proxy: str | None) -> httpx.AsyncHTTPTransport:
+        if proxy not in self._transports:
+            via = proxy.replace("socks5h://", "socks5://", 1) if proxy else None  # httpx's SOCKS resolves remotely
+            try:
+                self._transports[proxy] = httpx.AsyncHTTPTransport(verify=self._verify, limits=self._limits, proxy=via)
+            except ImportError:
+                raise httpx.ProxyError(f"{proxy_endpoint(proxy or '')} needs SOCKS support: pip install 'httpx[socks]'") from None
+            except ValueError as exc:
+                raise httpx.ProxyError(f"{proxy_endpoint(proxy or '')} is not a proxy URL castui can use ({exc})") from None
+        return self._transports[proxy]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = proxy_for(str(request.url), all_proxy=True)
+        transport = self._transport(proxy)
+        if proxy is None:
+            return await transport.handle_async_request(request)
+        try:
+            return await transport.handle_async_request(request)
+        except (httpx.ConnectError, httpx.ProxyError, httpx.ConnectTimeout) as exc:
+            if any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
+                raise  # the tunnel stood; the TLS handshake with the server failed: not the proxy's doing
+            reason = describe_connection_error(exc) if isinstance(exc, httpx.ConnectError) else _short(exc)
+            if isinstance(exc, httpx.ConnectTimeout):
+                reason = "no answer"
+            raise httpx.ProxyError(f"{proxy_endpoint(proxy)}: {reason}", request=request) from None
+
+    async def aclose(self) -> None:
+        for transport in self._transports.values():
+            await transport.aclose()
+
+
 def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """An AsyncClient with castui's defaults; `timeout` also bounds retry waits."""
     return GatedClient(
-        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+        verify=_tls_context(*(os.environ.get(name) for name in CA_VARIABLES)),
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,  # a redirect means a wrong URL; following it could carry the key elsewhere
@@ -79,11 +123,32 @@ def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     )
 
 
+#: where users point TLS clients at extra CAs (OpenSSL's, requests', curl's); they key the cache
+CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
 @functools.lru_cache(maxsize=4)
-def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    """httpx's default verification (certifi, or SSL_CERT_FILE / SSL_CERT_DIR, which key the cache),
-    built once: loading the CA bundle costs ~25 ms, and a session opens two clients (a fleet, more)."""
-    return httpx.create_ssl_context()
+def _tls_context(cert_file: str | None, cert_dir: str | None, requests_bundle: str | None = None,
+                 curl_bundle: str | None = None) -> ssl.SSLContext:
+    """Trust as curl and kubectl do, built once (loading CAs costs ~25 ms; a session opens two clients):
+    the operating system's store through `truststore` (as pip does; on Linux it reads SSL_CERT_FILE /
+    SSL_CERT_DIR, else the distribution's bundle), certifi's bundle, and the files REQUESTS_CA_BUNDLE and
+    CURL_CA_BUNDLE name. A corporate CA (TLS interception) installed in any of them is trusted."""
+    try:
+        import truststore
+
+        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except ImportError:  # pragma: no cover - a dependency; kept for a broken install
+        context = ssl.create_default_context()
+    import certifi
+
+    context.load_verify_locations(cafile=certifi.where())
+    for bundle in (cert_file, requests_bundle, curl_bundle):
+        if bundle and os.path.isfile(bundle):
+            context.load_verify_locations(cafile=bundle)
+    if cert_dir and os.path.isdir(cert_dir):
+        context.load_verify_locations(capath=cert_dir)
+    return context
 
 
 def endpoint(url: str | httpx.URL) -> str:
@@ -109,9 +174,10 @@ def with_server_message(error: CastuiError, server_message: str | None) -> Castu
 def describe_connection_error(exc: BaseException) -> str:
     """A plain reason for a failed connection, from the innermost cause that says something."""
     causes = list(_causes(exc))
-    for cause in causes:
+    for cause in causes:  # the x509 reason (kubectl's "x509: …") wherever it sits in the chain
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"TLS handshake failed ({cause.verify_message or 'certificate verify failed'})"
+    for cause in causes:
         if isinstance(cause, ssl.SSLError) or "SSL" in type(cause).__name__:
             return "TLS handshake failed"
     for cause in causes:
@@ -225,7 +291,7 @@ async def _send(
     except httpx.WriteError:
         raise ConnectionFailed(f"{label}: connection closed while sending the request") from None
     except httpx.ProxyError as exc:
-        raise ConnectionFailed(f"{label}: the proxy refused the connection ({_short(exc)})") from None
+        raise ConnectionFailed(f"{label}: through the proxy {_short(exc)}") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise ConfigurationError(f"{what}: invalid URL ({_short(exc)})") from None
     except httpx.LocalProtocolError:

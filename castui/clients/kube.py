@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -31,14 +33,17 @@ from castui.clients.errors import (
 )
 from castui.clients.gc_pause import paused_collector
 from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
+from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.http import (
     RETRY_AFTER_CAP,
+    _causes,
     _retry_after_seconds,
     describe_connection_error,
     endpoint,
     with_server_message,
 )
-from castui.lab.state import RESOURCES, ResourceType
+from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
+from castui.clients.resources import RESOURCES, ResourceType
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -72,7 +77,8 @@ class KubeGateway:
         self._lanes = threading.BoundedSemaphore(lanes) if lanes else None
         self._paths = kubeconfig_paths(kubeconfig)
         self._files = existing = existing_files(self._paths)
-        if kubeconfig and len(existing) < len(self._paths):
+        # one named file must exist (kubectl --kubeconfig); a list (KUBECONFIG=a:missing:b) skips missing ones
+        if kubeconfig and len(existing) < len(self._paths) and (len(self._paths) == 1 or not existing):
             missing = ", ".join(str(p) for p in self._paths if not p.is_file())
             raise ConfigurationError(f"kubeconfig not found: {missing}")
         self._in_cluster = not existing and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
@@ -81,6 +87,9 @@ class KubeGateway:
         else:
             self._context, self._cluster, self._server = select_context(self._paths, existing, context)
         self._api: ApiClient | None = None
+        self._proxy: str | None = None
+        #: when the exec plugin's credential expires (epoch seconds): the client is rebuilt then
+        self._expires: float | None = None
         self._lock = threading.Lock()
         self._pdb_type = RESOURCES[PDB]
 
@@ -124,12 +133,14 @@ class KubeGateway:
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
+        projection: type | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Each page's items in turn (limit/continue), so a huge list never sits in memory whole.
 
         The next page is asked for while this one is decoded: its continue token is read from the
         head of the answer (a list's metadata precedes its items), so the server's encoding, the
-        round trip and castui's decoding overlap instead of taking turns.
+        round trip and castui's decoding overlap instead of taking turns. `projection`: a TypedDict
+        naming the only fields wanted of each item (castui.clients.projection).
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -156,7 +167,7 @@ class KubeGateway:
             while True:
                 token = fresh(_peek_continue(response.data))
                 pending: Future[RESTResponse] | None = ahead.submit(fetch, token) if isinstance(token, str) else None
-                data = self._json(response, what)
+                data = self._json(response, what, projection)
                 del response  # the raw bytes can go while the items are folded
                 items = data.get("items")
                 if token is _UNREAD:
@@ -341,8 +352,15 @@ class KubeGateway:
         error = for_http_status(response.status, what, retry_after=response.getheader("Retry-After"))
         return with_server_message(error, _status_message(response.data))
 
-    def _json(self, response: RESTResponse, what: str) -> dict[str, Any]:
+    def _json(self, response: RESTResponse, what: str, projection: type | None = None) -> dict[str, Any]:
         body = response.data or b""
+        if projection is not None:
+            from castui.clients.projection import decode_projected
+
+            with paused_collector():
+                projected = decode_projected(body, projection)
+            if projected is not None:
+                return projected
         try:
             if len(body) < BIG_ANSWER_BYTES:
                 data = json.loads(body)
@@ -365,15 +383,32 @@ class KubeGateway:
             return RequestTimeout(f"{what}: {server} did not answer within {self.timeout:g}s")
         if isinstance(reason, (u3.ProtocolError, u3.IncompleteRead)) and "SSL" not in str(reason):
             return ConnectionFailed(f"{what}: connection to {server} closed mid-response")
+        if self._proxy and (isinstance(reason, u3.ProxyError) or "SOCKS" in str(reason)
+                            or not any(isinstance(c, ssl.SSLError) for c in _causes(reason))):
+            # name the proxy: blaming the apiserver for a proxy that is down sends people the wrong way
+            return ConnectionFailed(f"{what}: cannot connect to {server} through the proxy "
+                                    f"{proxy_endpoint(self._proxy)}: {describe_connection_error(reason)}")
         return ConnectionFailed(f"{what}: cannot connect to {server}: {describe_connection_error(reason)}")
 
     def _client(self) -> ApiClient:
         with self._lock:
+            if self._api is not None and self._expires is not None and time.time() > self._expires - 10:
+                self._api.close()
+                self._api = None  # the plugin's credential expired: ask it again, as kubectl would
             if self._api is None:
                 self._api = self._build_client()
             return self._api
 
     def _build_client(self) -> ApiClient:
+        if not self._in_cluster:
+            # a token or certificate needs no `kubernetes` import: the first read goes out without it
+            from castui.clients.kube_wire import static_client
+
+            with _LOADING:
+                wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
+            if wire is not None:
+                wire.user_agent = f"castui/{__version__}"
+                return wire  # type: ignore[return-value]  # the part of ApiClient the gateway calls
         client, config = client_library()
 
         configuration = client.Configuration()
@@ -383,23 +418,67 @@ class KubeGateway:
         try:
             if self._in_cluster:
                 config.load_incluster_config(client_configuration=configuration)
+                configuration.proxy = _remote_dns(proxy_for(self._server))
+                configuration.no_proxy = None
             else:
+                from castui.clients.credentials import resolve_config
+
+                node = client_config(self._files, self._context)
+                # exec plugins and token files resolved as kubectl does (reasons, timeouts, no stray log lines)
+                self._expires = resolve_config(node, timeout=self.timeout)
                 with _LOADING:
                     config.load_kube_config_from_dict(
-                        client_config(self._files, self._context),
+                        node,
                         context=self._context,
                         client_configuration=configuration,
                         persist_config=False,
                     )
-                # the client re-reads the proxy environment on every request (its token refresh sets
-                # the host again, ~0.3 ms each): decide it once, as it would have
-                configuration.proxy = configuration.proxy
+                # a kubeconfig's proxy-url applies wherever the cluster is; otherwise the environment's,
+                # by kubectl's rules (NO_PROXY ranges, loopback direct). Decided once: the client would
+                # re-read the environment on every request (its token refresh sets the host again)
+                configuration.proxy = _remote_dns(_cluster_of(node).get("proxy-url") or proxy_for(self._server))
+                configuration.no_proxy = None
+                _warn_insecure(configuration, self._server)
         except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
             source = "the in-cluster service account" if self._in_cluster else f"kubeconfig context {self._context!r}"
             raise ConfigurationError(f"cannot use {source}: {exc}") from None
-        api = client.ApiClient(configuration)
+        self._proxy = configuration.proxy
+        api: ApiClient = client.ApiClient(configuration)
         api.user_agent = f"castui/{__version__}"
         return api
+
+
+def _remote_dns(proxy: str | None) -> str | None:
+    """Go's SOCKS5 dialer lets the proxy resolve names (urllib3 spells that socks5h): a name only
+    the proxy's side of the network knows must work as it does for kubectl."""
+    if proxy and proxy.lower().startswith("socks5://"):
+        return "socks5h://" + proxy[len("socks5://"):]
+    return proxy
+
+
+def _cluster_of(node: Any) -> dict[str, Any]:
+    clusters = node.value.get("clusters") or []
+    entry = clusters[0].value if clusters and hasattr(clusters[0], "value") else {}
+    cluster = entry.get("cluster") if isinstance(entry, dict) else None
+    return cluster if isinstance(cluster, dict) else {}
+
+
+_warned_insecure: set[str] = set()
+
+
+def _warn_insecure(configuration: Any, server: str) -> None:
+    """insecure-skip-tls-verify: said once per server, not as urllib3's warning on every request."""
+    if configuration.verify_ssl:
+        return
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+    if server not in _warned_insecure:
+        _warned_insecure.add(server)
+        print(f"castui: warning: TLS certificates of {endpoint(server)} are not verified "
+              "(insecure-skip-tls-verify in the kubeconfig)", file=sys.stderr)
 
 
 def client_library() -> tuple[Any, Any]:

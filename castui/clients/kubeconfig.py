@@ -84,6 +84,21 @@ def existing_files(paths: list[Path]) -> list[Path]:
     return [path for path in paths if path.is_file()]
 
 
+def kubeconfig_users(kubeconfig: str | None = None) -> list[dict[str, Any]]:
+    """The `user` entries of the kubeconfig file(s) castui uses, for the redactor; unreadable files give none."""
+    users: list[dict[str, Any]] = []
+    for path in existing_files(kubeconfig_paths(kubeconfig)):
+        try:
+            doc = read_kubeconfig(path)  # parsed once per process: a fleet's gateways read it already
+        except ConfigurationError:
+            continue
+        for entry in doc.get("users") or []:
+            user = entry.get("user") if isinstance(entry, dict) else None
+            if isinstance(user, dict):
+                users.append(user)
+    return users
+
+
 def kube_contexts(kubeconfig: str | None = None) -> list[str]:
     """Every context of the kubeconfig (several files merged as kubectl does), in file order."""
     paths = kubeconfig_paths(kubeconfig)
@@ -111,7 +126,9 @@ def select_context(paths: list[Path], existing: list[Path], wanted: str | None) 
     if name not in contexts:
         raise ConfigurationError(f"context {name!r} is not in the kubeconfig; available contexts: {available}")
     cluster = (contexts[name][1].get("context") or {}).get("cluster")
-    server = ((merged["clusters"].get(cluster) or (None, {}))[1].get("cluster") or {}).get("server")
+    clusters: dict[str, tuple[Path, dict[str, Any]]] = merged["clusters"]
+    entry = clusters.get(cluster) if cluster else None
+    server = ((entry[1] if entry else {}).get("cluster") or {}).get("server")
     if not server:
         raise ConfigurationError(
             f"context {name!r} points at cluster {cluster!r}, which has no server in the kubeconfig"

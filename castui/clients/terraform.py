@@ -23,37 +23,74 @@ VOLATILE = (
     "unschedulablePods.podPinner.status",
     "nodeDownscaler.evictor.status",
 )
+#: of those, the ones CAST AI syncs between the legacy policies and the default node template: a diff
+#: there alone is the provider's own artefact (castai/terraform-provider-castai@58fea27
+#: castai/resource_autoscaler.go filterVolatileFields; PR #577 "handle custom instances field policy drift")
+TEMPLATE_SYNCED = (
+    "defaultNodeTemplateVersion",
+    "spotInstances",
+    "unschedulablePods.nodeConstraints",
+    "unschedulablePods.customInstancesEnabled",
+)
+#: node template attributes compared with `GET /node-templates` (TFP docs/resources/node_template.md)
+TEMPLATE_FIELDS = ("is_enabled", "should_taint", "constraints")
 
 
 def read_state(directory: Path) -> dict[str, Any] | None:
-    """The `castai_autoscaler` declaration from `terraform.tfstate`, or None when there is none.
+    """What `terraform.tfstate` declares for CAST AI, or None when the directory has no local state.
 
-    Returns {"address", "cluster_id", "declared": camelCase policies dict, "state_file"}.
+    Returns {"state_file", "castai_resources": [addresses of castai_* resources],
+    "address", "cluster_id", "declared": camelCase policies dict (the `castai_autoscaler`; address and
+    declared are None without one), "node_templates": [{"address", "name", "declared"}]}.
     """
     path = directory / "terraform.tfstate"
     if not path.is_file():
+        backend = directory / ".terraform" / "terraform.tfstate"
+        if backend.is_file():
+            raise MalformedResponse(
+                f"{directory} uses a remote Terraform backend; castui reads only a local terraform.tfstate",
+                hint=f"run `terraform -chdir={directory} state pull > STATE_DIR/terraform.tfstate` and pass --terraform-dir STATE_DIR")
         return None
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedResponse(f"{path}: not a readable Terraform state: {exc}") from None
     if not isinstance(state, dict) or state.get("version") != 4:
-        raise MalformedResponse(f"{path}: Terraform state version {state.get('version') if isinstance(state, dict) else '?'} is not supported (4 expected)")
+        version = state.get("version") if isinstance(state, dict) else "?"
+        raise MalformedResponse(f"{path}: Terraform state version {version} is not supported (4 expected)")
+    found: dict[str, Any] = {"state_file": str(path), "castai_resources": [], "address": None, "cluster_id": None,
+                             "declared": None, "node_templates": []}
     for resource in _list(state.get("resources")):
-        if not isinstance(resource, dict) or resource.get("type") != "castai_autoscaler" or resource.get("mode") != "managed":
+        kind = resource.get("type") if isinstance(resource, dict) else None
+        if not isinstance(kind, str) or not kind.startswith("castai_") or resource.get("mode") != "managed":
             continue
         for instance in _list(resource.get("instances")):
             attributes = instance.get("attributes") if isinstance(instance, dict) else None
             if not isinstance(attributes, dict):
-                raise MalformedResponse(f"{path}: the castai_autoscaler resource has no attributes object")
-            address = ".".join(p for p in (resource.get("module"), "castai_autoscaler", resource.get("name")) if p and isinstance(p, str))
-            return {
-                "address": address,
-                "cluster_id": attributes.get("cluster_id"),
-                "declared": declared_policies(attributes),
-                "state_file": str(path),
-            }
-    return None
+                raise MalformedResponse(f"{path}: the {kind} resource has no attributes object")
+            address = ".".join(p for p in (resource.get("module"), kind, resource.get("name")) if p and isinstance(p, str))
+            found["castai_resources"].append(address)
+            if kind == "castai_autoscaler" and found["address"] is None:
+                found.update(address=address, cluster_id=attributes.get("cluster_id"), declared=declared_policies(attributes))
+            elif kind == "castai_node_template" and isinstance(attributes.get("name"), str):
+                found["node_templates"].append(
+                    {"address": address, "name": attributes["name"], "declared": declared_template(attributes)})
+    return found
+
+
+def declared_template(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A castai_node_template's compared attributes in the API's camelCase: scalars only (nested
+    lists of blocks have shapes the API spells differently, so they are not compared)."""
+    declared: dict[str, Any] = {}
+    for name in TEMPLATE_FIELDS:
+        value = _unwrap(attributes.get(name))
+        if isinstance(value, dict):
+            scalars = {k: v for k, v in _camel(value).items() if isinstance(v, (bool, int, float, str))}
+            if scalars:
+                declared[_camel({name: None}).popitem()[0]] = scalars
+        elif isinstance(value, (bool, int, float, str)):
+            declared[_camel({name: None}).popitem()[0]] = value
+    return declared
 
 
 def _list(value: Any) -> list[Any]:
@@ -95,16 +132,24 @@ def _camel(value: Any) -> Any:
     return value
 
 
-def drift(declared: dict[str, Any], live: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
-    """(path, declared, live) for each declared leaf that differs, volatile paths skipped."""
+def drift(declared: dict[str, Any], live: dict[str, Any], prefix: str = "", *,
+          keep: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+    """(path, declared, live) for each declared leaf that differs, volatile paths skipped (except `keep`).
+
+    Only declared keys are compared: the provider merges the configuration onto the live policies
+    (TFP castai/resource_autoscaler.go getChangedPolicies), so an undeclared key never drifts."""
     changes = []
     for key, want in declared.items():
         path = f"{prefix}{key}"
-        if path in VOLATILE:
+        if path in VOLATILE and path not in keep:
             continue
         have = live.get(key) if isinstance(live, dict) else None
         if isinstance(want, dict):
-            changes.extend(drift(want, have if isinstance(have, dict) else {}, path + "."))
+            changes.extend(drift(want, have if isinstance(have, dict) else {}, path + ".", keep=keep))
         elif want != have:
             changes.append((path, want, have))
     return changes
+
+
+def is_template_synced(path: str) -> bool:
+    return any(path == p or path.startswith(p + ".") for p in TEMPLATE_SYNCED)

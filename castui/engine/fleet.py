@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from castui.clients.castai import CastaiClient
     from castui.config import Settings
 
-SCHEMA = "castui.fleet/v1"
+SCHEMA = "castui.fleet/v2"
 DEFAULT_PARALLEL = 8
 #: a fleet member's Kubernetes reads in flight at once. Alone, castui sends a cluster ~15 reads at
 #: once, each on a new TLS connection; in a fleet the other clusters keep the CPU busy anyway. Measured
@@ -86,7 +86,7 @@ class FleetReport(BaseModel):
     def to_json_dict(
         self, redact_data: Callable[[Any], Any] = lambda data: data, redact_text: Callable[[str], str] = lambda text: text
     ) -> dict[str, Any]:
-        """The fleet document; each cluster's `diagnosis` is exactly its castui.diagnosis/v1 document
+        """The fleet document; each cluster's `diagnosis` is exactly its castui.diagnosis/v2 document
         (redacted as `diagnose --format json` redacts it). Cause ids and contexts are not secrets, and a
         key-based redaction would take `{"invalid-api-key": [...]}` for one: the summary stays as it is."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"clusters"})
@@ -302,7 +302,7 @@ class Fleet:
         results = [
             SymptomResult(id=s.id, title=s.title, verdict=SymptomVerdict.UNKNOWN, summary=f"could not observe: {reason}",
                           causes=[CauseResult(id=c.id, title=c.title, verdict=CauseVerdict.UNKNOWN,
-                                              reason=f"could not check: {reason}", checks=list(c.needs))
+                                              reason=f"could not check: {reason}")
                                   for c in s.causes])
             for s in chosen
         ]

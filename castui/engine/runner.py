@@ -20,12 +20,20 @@ from castui.diagnosis import (
     CauseVerdict,
     CheckResult,
     CheckStatus,
+    Evidence,
     SymptomResult,
     SymptomVerdict,
 )
 from castui.engine.facts import Facts
 from castui.engine.fixes import render_fix
-from castui.tree.model import Check, CouldNotCheck, Judgement, Observations, Symptom, unknown
+from castui.tree.model import (
+    Check,
+    CouldNotCheck,
+    Judgement,
+    Observations,
+    Symptom,
+    unknown,
+)
 
 SKIPPED = "skipped: it creates a pod in the cluster; run with --active (or agree in the app) to include it"
 
@@ -66,10 +74,26 @@ async def run_symptoms(
     *,
     on_event: Callable[[RunEvent], Any] | None = None,
     consent: Consent | None = None,
+    named: bool = False,
 ) -> list[SymptomResult]:
+    """`named`: the user named these symptoms (rather than "run every check"); some are
+    observed only then (guide v2: a missing key, the evictor complaint)."""
     emit = on_event or (lambda event: None)
-    runs = [run_symptom(s, facts, emit=emit, consent=consent) for s in symptoms]
-    return list(await asyncio.gather(*runs))
+    runs = [run_symptom(s, facts, emit=emit, consent=consent, named=named) for s in symptoms]
+    return not_latent_where_confirmed(list(await asyncio.gather(*runs)))
+
+
+def not_latent_where_confirmed(results: list[SymptomResult]) -> list[SymptomResult]:
+    """A cause shared by two symptoms (network-blocked, invalid-api-key) that is confirmed under one
+    explains an observed symptom, so it is no latent risk under the other: not applicable there."""
+    confirmed_under = {c.id: s.id for s in results for c in s.causes if c.verdict is CauseVerdict.CONFIRMED}
+    for symptom in results:
+        for cause in symptom.causes:
+            if cause.verdict is CauseVerdict.LATENT and cause.id in confirmed_under:
+                cause.verdict = CauseVerdict.RULED_OUT
+                cause.reason = f"not a separate risk: confirmed under {confirmed_under[cause.id]}, where its symptom is observed"
+                cause.fix = None
+    return results
 
 
 async def run_symptom(
@@ -78,6 +102,7 @@ async def run_symptom(
     *,
     emit: Callable[[RunEvent], Any],
     consent: Consent | None = None,
+    named: bool = False,
 ) -> SymptomResult:
     values: dict[str, Any] = {}
     failures: dict[str, str] = {}
@@ -111,16 +136,17 @@ async def run_symptom(
         emit(CheckFinished(symptom.id, result))
 
     await asyncio.gather(*(run_check(c) for c in symptom.checks))
-    observations = Observations(values, failures, facts.settings.thresholds, facts)
-    causes = [await judge_cause(symptom, cause, observations, facts) for cause in symptom.causes]
-    causes.sort(key=lambda c: [CauseVerdict.CONFIRMED, CauseVerdict.UNKNOWN, CauseVerdict.RULED_OUT].index(c.verdict))
-    verdict, observed, summary = symptom_verdict(symptom, observations, causes)
+    observations = Observations(values, failures, facts.settings.thresholds, facts, named=named)
+    observed, summary = observe(symptom, observations)
+    causes = [await judge_cause(symptom, cause, observations, facts, observed=observed) for cause in symptom.causes]
+    causes = rank_causes(symptom, causes)
+    verdict, summary = symptom_verdict(observed, summary, causes)
     result = SymptomResult(
         id=symptom.id,
         title=symptom.title,
         verdict=verdict,
         summary=summary,
-        observed=observed,
+        observed=bool(observed),
         checks=[results[c.id] for c in symptom.checks],
         causes=causes,
     )
@@ -133,15 +159,41 @@ async def _agreed(check: Check, facts: Facts, consent: Consent | None) -> bool:
     return not facts.settings.read_only and consent is not None and await consent(check)
 
 
-async def judge_cause(symptom: Symptom, cause: Any, observations: Observations, facts: Facts) -> CauseResult:
+VERDICT_ORDER = (CauseVerdict.CONFIRMED, CauseVerdict.UNKNOWN, CauseVerdict.LATENT, CauseVerdict.RULED_OUT)
+
+
+def rank_causes(symptom: Symptom, causes: list[CauseResult]) -> list[CauseResult]:
+    """Confirmed first, then unknown, latent, ruled out; within a verdict, a cause before the
+    causes it explains (a network block before the heartbeat failure it makes), so the first
+    fix offered is the root cause's."""
+    explained_by = {c.id: set(c.explained_by) for c in symptom.causes}
+
+    def depth(cause_id: str, seen: frozenset[str] = frozenset()) -> int:
+        parents = [p for p in explained_by.get(cause_id, ()) if p not in seen]
+        return 1 + max((depth(p, seen | {cause_id}) for p in parents), default=-1)
+
+    return sorted(causes, key=lambda c: (VERDICT_ORDER.index(c.verdict), depth(c.id)))
+
+
+async def judge_cause(symptom: Symptom, cause: Any, observations: Observations, facts: Facts, *,
+                      observed: bool | None = True) -> CauseResult:
+    reading = observations.tracked()
     try:
-        judgement: Judgement = cause.judge(observations)
+        judgement: Judgement = cause.judge(reading)
     except CouldNotCheck as missing:
         judgement = unknown(f"could not check: {missing.reason}")
     except Exception as error:  # noqa: BLE001 - a judge bug must not hide the other causes
         judgement = unknown(f"could not judge: {describe(error)}")
+    if judgement.verdict is CauseVerdict.CONFIRMED and not observed:
+        # guide v2, verdict model: a cause is confirmed only when its symptom is observed
+        why = "the symptom is not observed" if observed is False else "the symptom could not be observed"
+        judgement = Judgement(CauseVerdict.LATENT, f"{judgement.reason} ({why}: a risk, not a cause)",
+                              judgement.evidence, judgement.fix_args)
+    if judgement.verdict is CauseVerdict.CONFIRMED and not judgement.evidence:
+        judgement = Judgement(judgement.verdict, judgement.reason,
+                              (Evidence(kind="text", title="What castui saw", lines=[judgement.reason]),), judgement.fix_args)
     fix = None
-    if cause.fix is not None and judgement.verdict is CauseVerdict.CONFIRMED:
+    if cause.fix is not None and judgement.verdict in (CauseVerdict.CONFIRMED, CauseVerdict.LATENT):
         try:
             fix = await render_fix(cause.fix, judgement, facts)
         except Exception as error:  # noqa: BLE001 - a broken template must not lose the finding
@@ -154,25 +206,28 @@ async def judge_cause(symptom: Symptom, cause: Any, observations: Observations, 
         reason=judgement.reason,
         evidence=list(judgement.evidence),
         fix=fix,
-        checks=list(cause.needs),
+        checks=reading.reads,
     )
 
 
-def symptom_verdict(
-    symptom: Symptom, observations: Observations, causes: list[CauseResult]
-) -> tuple[SymptomVerdict, bool, str]:
+def observe(symptom: Symptom, observations: Observations) -> tuple[bool | None, str]:
+    """Whether the symptom itself is seen (True/False), or None when it cannot be observed."""
     try:
         observation = symptom.observe(observations)
-        observed, summary = observation.observed, observation.summary
+        return observation.observed, observation.summary
     except CouldNotCheck as missing:
-        observed, summary = None, f"could not observe: {missing.reason}"
+        return None, f"could not observe: {missing.reason}"
     except Exception as error:  # noqa: BLE001
-        observed, summary = None, f"could not observe: {describe(error)}"
-    confirmed = [c for c in causes if c.verdict is CauseVerdict.CONFIRMED]
-    if observed or confirmed:
-        if observed and not confirmed:
+        return None, f"could not observe: {describe(error)}"
+
+
+def symptom_verdict(observed: bool | None, summary: str, causes: list[CauseResult]) -> tuple[SymptomVerdict, str]:
+    """Guide v2: `problem` only when observed; `healthy` when checked and not observed;
+    `unknown` when the symptom could not be observed."""
+    if observed:
+        if not any(c.verdict is CauseVerdict.CONFIRMED for c in causes):
             summary += "; no cause confirmed: escalate (castui bundle, status page, support)"
-        return SymptomVerdict.PROBLEM, bool(observed), summary
-    if observed is None and any(c.verdict is CauseVerdict.UNKNOWN for c in causes):
-        return SymptomVerdict.UNKNOWN, False, summary
-    return SymptomVerdict.HEALTHY, False, summary
+        return SymptomVerdict.PROBLEM, summary
+    if observed is None:
+        return SymptomVerdict.UNKNOWN, summary
+    return SymptomVerdict.HEALTHY, summary

@@ -42,7 +42,7 @@ class RunningLab:
         """Flag-level settings that point castui at this lab."""
         return {
             "kubeconfig": str(self.kubeconfig),
-            "context": "castui-lab",
+            "context": self.cluster.context,
             "api_url": f"{self.url}",
             "helm_repo_url": f"{self.url}/helm-charts",
             "status_url": f"{self.url}/status",
@@ -75,7 +75,10 @@ def start_lab(scenario: str = DEFAULT_SCENARIO, *, port: int = 0, workdir: Path 
     from castui.lab.scenarios import build
     from castui.lab.server import LabServer
 
+    from castui.lab.clock import follows_real_time
+
     lab = cluster or build(scenario)
+    follows_real_time(lab.state)
     lab.state.kube_tokens = {KUBE_TOKEN: "lab-admin", **lab.state.kube_tokens}
     owns_workdir = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"castui-lab-{scenario}-"))
@@ -85,5 +88,5 @@ def start_lab(scenario: str = DEFAULT_SCENARIO, *, port: int = 0, workdir: Path 
         (terraform_dir / "terraform.tfstate").write_text(json.dumps(lab.tfstate, indent=2))
     server = LabServer(lab.state, port=port)
     server.start()
-    kubeconfig = server.write_kubeconfig(workdir / "kubeconfig", token=KUBE_TOKEN, context="castui-lab")
+    kubeconfig = server.write_kubeconfig(workdir / "kubeconfig", token=KUBE_TOKEN, context=lab.context)
     return RunningLab(scenario, server, lab, workdir, Path(kubeconfig), terraform_dir, owns_workdir)

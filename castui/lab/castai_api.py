@@ -23,6 +23,7 @@ _CLUSTER = re.compile(r"^/v1/kubernetes/external-clusters/(?P<id>[^/]+)$")
 _POLICIES = re.compile(r"^/v1/kubernetes/clusters/(?P<id>[^/]+)/policies$")
 _NODE_TEMPLATES = re.compile(r"^/v1/kubernetes/clusters/(?P<id>[^/]+)/node-templates$")
 _WORKLOADS = re.compile(r"^/v1/workload-autoscaling/clusters/(?P<id>[^/]+)/workloads$")
+_WORKLOAD_POLICIES = re.compile(r"^/v1/workload-autoscaling/clusters/(?P<id>[^/]+)/policies$")
 _TOKENS = re.compile(r"^/v1/auth/tokens$")
 
 
@@ -54,6 +55,7 @@ def _dispatch(path: str) -> tuple[Handler | None, re.Match[str] | None]:
         (_POLICIES, _policies),
         (_NODE_TEMPLATES, _node_templates),
         (_WORKLOADS, _workloads),
+        (_WORKLOAD_POLICIES, _workload_policies),
         (_TOKENS, _tokens),
     ):
         match = pattern.match(path)
@@ -155,6 +157,12 @@ def _workloads(state: LabState, req: LabRequest, key: dict[str, Any], cluster_id
     return LabResponse.of_json(
         {"workloads": workloads[start:end], "nextCursor": str(end) if end < len(workloads) else ""}
     )
+
+
+def _workload_policies(state: LabState, req: LabRequest, key: dict[str, Any], cluster_id: str | None) -> LabResponse:
+    if req.method != "GET":
+        return _not_allowed()
+    return LabResponse.of_json({"items": state.castai.workload_policies.get(cluster_id or "", [])})
 
 
 def _tokens(state: LabState, req: LabRequest, key: dict[str, Any], _: str | None) -> LabResponse:

@@ -67,7 +67,8 @@ def node(name: str, now: datetime, *, provider_id: str, cpu: int = 4, labels: di
 
 
 def container_status(name: str, image: str, *, state: str = "running", started: datetime, restarts: int = 0,
-                     reason: str | None = None, last_exit: tuple[str, int] | None = None) -> dict[str, Any]:
+                     reason: str | None = None, last_exit: tuple[str, int] | None = None,
+                     finished: datetime | None = None) -> dict[str, Any]:
     if state == "running":
         current: dict[str, Any] = {"running": {"startedAt": iso(started)}}
     elif state == "waiting":
@@ -79,14 +80,14 @@ def container_status(name: str, image: str, *, state: str = "running", started: 
                               "restartCount": restarts, "started": state == "running", "state": current}
     if last_exit:
         status["lastState"] = {"terminated": {"reason": last_exit[0], "exitCode": last_exit[1],
-                                              "startedAt": iso(started), "finishedAt": iso(started)}}
+                                              "startedAt": iso(started), "finishedAt": iso(finished or started)}}
     return status
 
 
 def pod(name: str, ns: str, now: datetime, *, node_name: str | None, labels: dict[str, str] | None = None,
         containers: list[str] | None = None, image: str = "registry.example/app:1.0", owner: tuple[str, str] | None = None,
         started: datetime | None = None, state: str = "running", reason: str | None = None, restarts: int = 0,
-        last_exit: tuple[str, int] | None = None, phase: str | None = None, cpu: str = "100m",
+        last_exit: tuple[str, int] | None = None, finished: datetime | None = None, phase: str | None = None, cpu: str = "100m",
         annotations: dict[str, str] | None = None, node_selector: dict[str, str] | None = None,
         tolerations: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
         env: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def pod(name: str, ns: str, now: datetime, *, node_name: str | None, labels: dic
         })
         if phase in ("Running", "Pending"):
             status["containerStatuses"] = [container_status(c, image, state=state, started=started, restarts=restarts,
-                                                            reason=reason, last_exit=last_exit) for c in containers]
+                                                            reason=reason, last_exit=last_exit, finished=finished) for c in containers]
         if phase == "Failed":
             status["reason"] = reason or "Evicted"
             status["message"] = "The node was low on resource: memory."
@@ -196,9 +197,41 @@ def pdb(name: str, ns: str, now: datetime, *, selector: dict[str, str], allowed:
                        "expectedPods": healthy, "observedGeneration": 1}}
 
 
-def cluster_role(name: str, now: datetime) -> dict[str, Any]:
+#: the agent chart's ClusterRole (castai/helm-charts charts/castai-agent templates/rbac.yaml; castai-facts.md §3.2),
+#: with its optional reads (allowReadRBAC, networking) as a default install renders them
+AGENT_CLUSTER_ROLE_RULES: list[dict[str, Any]] = [
+    {"apiGroups": [""], "resources": ["pods", "nodes", "replicationcontrollers", "persistentvolumeclaims", "persistentvolumes",
+                                      "services", "namespaces", "events", "limitranges", "resourcequotas"],
+     "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets", "daemonsets", "statefulsets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses", "csinodes"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["autoscaling.k8s.io"], "resources": ["verticalpodautoscalers"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["karpenter.sh"], "resources": ["provisioners", "machines", "nodepools", "nodeclaims", "nodeoverlays"],
+     "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["argoproj.io"], "resources": ["rollouts"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["autoscaling.cast.ai"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["pod-mutations.cast.ai"], "resources": ["podmutations"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies", "ingresses"], "verbs": ["get", "list", "watch"]},
+    {"nonResourceURLs": ["/version"], "verbs": ["get"]},
+]
+
+
+def cluster_role(name: str, now: datetime, rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta(name, created=now - timedelta(days=20)),
-            "rules": [{"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["get", "list", "watch"]}]}
+            "rules": rules if rules is not None else AGENT_CLUSTER_ROLE_RULES}
+
+
+def lease(name: str, ns: str, now: datetime, *, holder: str) -> dict[str, Any]:
+    """A coordination.k8s.io Lease as client-go's leader election keeps it (its times are MicroTime)."""
+    def micro(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta(name, ns, created=now - timedelta(hours=30)),
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 15, "acquireTime": micro(now - timedelta(hours=30)),
+                     "renewTime": micro(now - timedelta(seconds=3)), "leaseTransitions": 0}}
 
 
 def cluster_role_binding(name: str, now: datetime, *, ns: str) -> dict[str, Any]:

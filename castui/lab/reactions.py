@@ -30,7 +30,7 @@ def install(lab: "LabCluster") -> None:
         elif resource == "castai.policies":
             sync_spot_to_default_template(lab)
         elif resource == "clusterrolebindings" and name == "castai-agent" and obj is not None:
-            lab.agent_logs(lab.healthy_agent_logs())
+            heal_agent(lab)
         elif resource == "poddisruptionbudgets" and obj is not None:
             recompute_pdb(obj)
         elif resource == "pods" and obj is not None and PROBE_LABEL in ((obj.get("metadata") or {}).get("labels") or {}):
@@ -52,18 +52,39 @@ def restart(lab: "LabCluster", deployment: str) -> None:
     if deployment != "castai-agent":
         return
     healable = (
-        lab.state.castai.api_keys.get(AGENT_KEY, {}).get("status") == 200
+        lab.state.castai.api_keys.get(_agent_secret_key(lab) or AGENT_KEY, {}).get("status") == 200
         and _agent_provider(lab) == "eks"
         and not lab.state.items("networkpolicies")
+        and lab.state.find("clusterrolebindings", None, "castai-agent") is not None
+        and lab.restart_cannot_heal is None
     )
     if not healable:
         return  # the new pods crash exactly like the old ones
+    heal_agent(lab)
+
+
+def heal_agent(lab: "LabCluster") -> None:
+    """Fresh agent pods, a leader and a follower, logging as healthy ones do."""
+    from castui.lab.scenarios import NS
+
     lab.agent_pods()
-    lab.agent_logs(lab.healthy_agent_logs())
+    lab.agent_logs(lab.healthy_agent_logs("leader"), role="leader")
+    lab.agent_logs(lab.healthy_agent_logs("follower"), role="follower")
     lab.cluster.update(agentStatus="online", agentSnapshotReceivedAt=k8s.iso(lab.now + timedelta(seconds=1)))
     status = lab.get("deployments", NS, "castai-agent")["status"]
     status.update(readyReplicas=2, availableReplicas=2)
     status.pop("unavailableReplicas", None)
+
+
+def _agent_secret_key(lab: "LabCluster") -> str | None:
+    """The key in the agent's Secret now: a restarted pod reads it at start."""
+    import base64
+
+    from castui.lab.scenarios import NS
+
+    secret = lab.state.find("secrets", NS, "castai-agent")
+    value = ((secret or {}).get("data") or {}).get("API_KEY")
+    return base64.b64decode(value).decode().strip() if value else None
 
 
 def _agent_provider(lab: "LabCluster") -> str | None:

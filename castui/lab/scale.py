@@ -20,7 +20,7 @@ import gc
 import marshal
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -51,6 +51,8 @@ class ScaleSpec(BaseModel):
     helm_revisions: int = Field(10, ge=1, le=1000, description="stored revisions of each CAST AI Helm release")
     pdbs: int | None = Field(None, ge=0, le=100_000, description="PodDisruptionBudgets (default one per 10 Deployments)")
     node_templates: int = Field(5, ge=1, le=1000, description="node templates in the CAST AI API")
+    pod_size: Literal["realistic", "small"] = Field(
+        "realistic", description="realistic: ~6 KB pods with managedFields, env, probes, projected volumes; small: ~1.5 KB")
 
     @model_validator(mode="after")
     def _fill(self) -> "ScaleSpec":
@@ -80,15 +82,19 @@ class ScaleError(ConfigurationError, ValueError):
     """A `--scale` text castui cannot read; the CLI prints it as a usage error."""
 
 
-_PAIR = re.compile(r"^\s*(?P<key>[a-z_-]+)\s*=\s*(?P<value>[0-9_]+|[0-9.]+[kKmM])\s*$")
+_PAIR = re.compile(r"^\s*(?P<key>[a-z_-]+)\s*=\s*(?P<value>[0-9_]+|[0-9.]+[kKmM]|[a-z]+)\s*$")
+#: the one word-valued name, and its words
+_WORDS = {"pod_size": ("realistic", "small")}
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
 
 
 def parse_scale(text: str) -> ScaleSpec:
     """`nodes=5000,pods=100k,events=200000` → ScaleSpec; ScaleError saying what is wrong and what is known."""
     known = ", ".join(ScaleSpec.model_fields)
-    values: dict[str, int] = {}
+    values: dict[str, int | str] = {}
     for part in (p for p in text.split(",") if p.strip()):
+        if part.strip().replace("_", "").isdigit() or re.fullmatch(r"\s*[0-9.]+[kKmM]\s*", part):
+            part = f"nodes={part.strip()}"  # a bare count is the nodes: `--scale 5000`
         match = _PAIR.match(part)
         if match is None:
             raise ScaleError(f"--scale: {part.strip()!r} is not NAME=COUNT (e.g. nodes=5000,pods=100k); names: {known}")
@@ -97,6 +103,13 @@ def parse_scale(text: str) -> ScaleSpec:
             raise ScaleError(f"--scale: unknown name {match['key']!r}; names: {known}")
         if key in values:
             raise ScaleError(f"--scale: {key} is given twice")
+        if key in _WORDS or raw.isalpha():
+            if key not in _WORDS:
+                raise ScaleError(f"--scale: {part.strip()!r} is not NAME=COUNT (e.g. nodes=5000,pods=100k); names: {known}")
+            if raw not in _WORDS[key]:
+                raise ScaleError(f"--scale: {key}={raw}: expected {' or '.join(_WORDS[key])}")
+            values[key] = raw
+            continue
         number = float(raw[:-1]) * _SUFFIX[raw[-1].lower()] if raw[-1] in "kKmM" else int(raw.replace("_", ""))
         if number != int(number):
             raise ScaleError(f"--scale: {key}={raw} is not a whole number")
@@ -179,8 +192,8 @@ def _add_nodes(lab: LabCluster, spec: ScaleSpec) -> list[str]:
         status["nodeInfo"] = {**status["nodeInfo"], "machineID": k8s.uid("m", name).replace("-", ""),
                               "systemUUID": k8s.uid("s", name), "bootID": k8s.uid("b", name)}
         lab.add("nodes", node)
-    proxy = k8s.pod("template", "kube-system", now, node_name=names[0], labels={"k8s-app": "kube-proxy"},
-                    owner=("DaemonSet", "kube-proxy"))
+    proxy = _sized(spec, k8s.pod("template", "kube-system", now, node_name=names[0], labels={"k8s-app": "kube-proxy"},
+                                 owner=("DaemonSet", "kube-proxy")))
     for i, name in enumerate(names[len(existing):]):
         pod = _copy_object(proxy, f"kube-proxy-{_suffix(i)}", "kube-system", i, kind=4)
         pod["spec"]["nodeName"] = name
@@ -206,10 +219,10 @@ def _add_workloads(lab: LabCluster, spec: ScaleSpec, nodes: list[str]) -> None:
         lab.add("deployments", k8s.deployment(name, ns, now, replicas=replicas, labels=labels))
         lab.add("replicasets", k8s.replicaset(f"{name}-{hash_}", ns, now, owner=name, replicas=replicas,
                                               labels={**labels, "pod-template-hash": hash_}))
-        template = k8s.pod("template", ns, now, node_name=nodes[0], labels={**labels, "pod-template-hash": hash_},
-                           owner=("ReplicaSet", f"{name}-{hash_}"), cpu="250m", started=now - timedelta(days=d % 9 + 1))
-        pending = k8s.pod("template", ns, now, node_name=None, labels={**labels, "pod-template-hash": hash_},
-                          owner=("ReplicaSet", f"{name}-{hash_}"), cpu="250m", started=now - timedelta(minutes=4))
+        template = _sized(spec, k8s.pod("template", ns, now, node_name=nodes[0], labels={**labels, "pod-template-hash": hash_},
+                                        owner=("ReplicaSet", f"{name}-{hash_}"), cpu="250m", started=now - timedelta(days=d % 9 + 1)))
+        pending = _sized(spec, k8s.pod("template", ns, now, node_name=None, labels={**labels, "pod-template-hash": hash_},
+                                       owner=("ReplicaSet", f"{name}-{hash_}"), cpu="250m", started=now - timedelta(minutes=4)))
         for r in range(replicas):
             pod_name = f"{name}-{hash_}-{_suffix(r)}"
             if (placed + 1) % PENDING_EVERY == 0:
@@ -225,6 +238,15 @@ def _add_workloads(lab: LabCluster, spec: ScaleSpec, nodes: list[str]) -> None:
         name = f"svc-{i:05d}-extra"
         lab.add("poddisruptionbudgets", k8s.pdb(name, namespaces[i % len(namespaces)], now, selector={"app": name},
                                                 allowed=1, healthy=0, max_unavailable=1))
+
+
+def _sized(spec: ScaleSpec, pod: dict[str, Any]) -> dict[str, Any]:
+    """A pod template as big as `spec.pod_size` says (see castui.lab.realistic)."""
+    if spec.pod_size == "small":
+        return pod
+    from castui.lab.realistic import realistic_pod
+
+    return realistic_pod(pod)
 
 
 def _add_events(lab: LabCluster, spec: ScaleSpec) -> None:

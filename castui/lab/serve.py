@@ -28,8 +28,21 @@ def serve(args: argparse.Namespace) -> int:
         if args.scale:
             from castui.lab.scale import build_scaled, parse_scale
 
-            cluster = build_scaled(parse_scale(args.scale))
+            spec = parse_scale(args.scale)
+            if getattr(args, "pod_size", None):
+                spec = spec.model_copy(update={"pod_size": args.pod_size})
+            cluster = build_scaled(spec)
+            print(f"castui lab: built {spec.describe()}", flush=True)
+        elif getattr(args, "pod_size", None):
+            print("castui lab: --pod-size applies to --scale only", file=sys.stderr)
+            return 2
         running = start_lab(args.scenario if not args.scale else "scaled", port=args.port, workdir=args.dir, cluster=cluster)
+        if cluster is not None:
+            from castui.lab.scale import warm
+
+            # every big list encoded once now, as a real API server's watch cache holds them: otherwise the
+            # first diagnosis waits for the lab's encoder and its checks time out
+            print(f"castui lab: encoded the big lists in {warm(cluster):.1f}s", flush=True)
         if args.latency:
             from castui.lab.state import Fault
 

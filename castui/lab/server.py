@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from castui.lab.clock import keep_time
 from castui.lab.http import LabRequest, LabResponse, Route
 from castui.lab.kube_api import is_kube_path, status_response
 from castui.lab.state import Fault, LabState
@@ -60,6 +61,8 @@ vQYhfKi8I76PNPyJJSjK/XWJfOyhRANCAARdzWHIGMdz7YcWBfwHL0CRKZQeqpNl
 cNAhNUqSwm8dsTCAMG7hL5svCgKjBI64DREzxYq3CrY+UiP3XnTTcou8
 -----END PRIVATE KEY-----
 """
+#: the verified client certificate's common name, as the handler passes it to the routes
+CLIENT_CN_HEADER = "x-castui-lab-client-cn"
 #: a TLS record starts with the handshake content type; plain HTTP starts with a method name
 TLS_HANDSHAKE = 0x16
 
@@ -71,6 +74,9 @@ def _tls_context() -> ssl.SSLContext:
         Path(cert).write_text(LAB_CERT_PEM)
         Path(key).write_text(LAB_KEY_PEM)
         context.load_cert_chain(cert, key)  # needs files; they are gone once loaded
+    # a client certificate from a CA the lab is given (`tls_context.load_verify_locations`)
+    # authenticates as `x509:<its CN>` in kube_tokens
+    context.verify_mode = ssl.CERT_OPTIONAL
     context.set_alpn_protocols(["http/1.1"])
     return context
 
@@ -255,6 +261,7 @@ class LabServer:
     # -- request handling, called from the handler threads --
 
     def answer(self, req: LabRequest) -> LabResponse:
+        keep_time(self.state)  # a scenario's times move with its clock: its verdicts hold however long it runs
         for route in self.routes:
             try:
                 response = route(self.state, req)
@@ -314,7 +321,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _serve(self) -> None:
-        req = LabRequest.parse(self.command, self.path, dict(self.headers.items()), self._read_body())
+        headers = {k: v for k, v in self.headers.items() if k.lower() != CLIENT_CN_HEADER}
+        peer = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        common_names = [v for rdn in (peer or {}).get("subject", ()) for k, v in rdn if k == "commonName"]
+        if common_names:
+            headers[CLIENT_CN_HEADER] = common_names[0]  # verified by the TLS handshake against the lab's CA
+        req = LabRequest.parse(self.command, self.path, headers, self._read_body())
         with self.lab.state.lock:
             self.lab.state.request_log.append((req.method, req.path))
             with self.lab.state.request_seen:

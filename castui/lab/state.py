@@ -12,51 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from castui.clients.resources import RESOURCES, ResourceType
 
-@dataclass(frozen=True)
-class ResourceType:
-    group: str  # "" for the core group
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool
-
-    @property
-    def group_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def api_prefix(self) -> str:
-        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-
-
-#: the resources castui reads, keyed by plural; the lab also serves PodDisruptionBudgets
-#: as policy/v1beta1 (what Kubernetes 1.20 has) from the same store
-RESOURCES: dict[str, ResourceType] = {
-    r.plural: r
-    for r in [
-        ResourceType("", "v1", "namespaces", "Namespace", False),
-        ResourceType("", "v1", "nodes", "Node", False),
-        ResourceType("", "v1", "pods", "Pod", True),
-        ResourceType("", "v1", "events", "Event", True),
-        ResourceType("", "v1", "configmaps", "ConfigMap", True),
-        ResourceType("", "v1", "secrets", "Secret", True),
-        ResourceType("", "v1", "services", "Service", True),
-        ResourceType("", "v1", "serviceaccounts", "ServiceAccount", True),
-        ResourceType("apps", "v1", "deployments", "Deployment", True),
-        ResourceType("apps", "v1", "daemonsets", "DaemonSet", True),
-        ResourceType("apps", "v1", "statefulsets", "StatefulSet", True),
-        ResourceType("apps", "v1", "replicasets", "ReplicaSet", True),
-        ResourceType("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True),
-        ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True),
-        ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
-        ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
-        ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
-        ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
-        ResourceType("autoscaling.cast.ai", "v1alpha1", "evictorconfigs", "EvictorConfig", False),
-        ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False),
-    ]
-}
+# the resource table is the clients' (production must not import the lab); the lab serves it
+__all__ = ["RESOURCES", "CastaiState", "Fault", "LabState", "ResourceType"]
 
 
 @dataclass
@@ -70,6 +29,8 @@ class CastaiState:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     node_templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     workloads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the workload autoscaler's scaling policies per cluster (`GET …/workload-autoscaling/clusters/{id}/policies`)
+    workload_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     auth_tokens: list[dict[str, Any]] = field(default_factory=list)
     #: what the in-cluster curl pod reports when it calls the API ("200", "000" for no answer)
     in_cluster_reachability: str = "200"
@@ -109,8 +70,10 @@ class LabState:
     #: Statuspage-style JSON: {"status": {...status.json}, "incidents": {...unresolved.json}}, None: 404
     status_page: dict[str, Any] | None = None
     faults: list[Fault] = field(default_factory=list)
-    #: the clock the scenario was built against (and a bundle's capture time)
+    #: the clock the scenario was built against (and a bundle's capture time); with `clock`, the time its data is at
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    #: a castui.lab.clock.LabClock: the data's times follow it (a scenario's lab); None: frozen (a replayed bundle)
+    clock: Any = field(default=None, repr=False)
     #: bearer tokens the Kubernetes side accepts → user name; empty means any token
     kube_tokens: dict[str, str] = field(default_factory=dict)
     #: user name → resource names that user is forbidden to read ("*" for all)

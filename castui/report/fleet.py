@@ -57,6 +57,8 @@ def _by_id(cluster: FleetCluster) -> dict[str, SymptomResult]:
 def _cell_symbol(result: SymptomResult | None) -> tuple[str, str]:
     if result is None:
         return "·", "dim"
+    if result.verdict is SymptomVerdict.HEALTHY and any(c.verdict is CauseVerdict.LATENT for c in result.causes):
+        return "!", "dark_orange"
     symbol, _, style = SYMPTOM[result.verdict]
     return symbol, style
 
@@ -81,7 +83,7 @@ def render_fleet_text(report: FleetReport, redactor: Redactor, *, color: bool = 
         out.append(f"{paint(symbol, style)} {name:<{width}}  " + "".join(cells) + "   " + paint(words, style))
     out.append("")
     out += _wrapped("symptoms: ", [f"{i + 1} {s}" for i, s in enumerate(report.symptoms)])
-    out.append("cells: ✓ healthy  ✗ problem  ? could not check")
+    out.append("cells: ✓ healthy  ✗ problem  ? could not check  ! latent risk")
 
     with_causes = [c for c in report.clusters if c.diagnosis.confirmed()]
     if with_causes:
@@ -90,6 +92,11 @@ def render_fleet_text(report: FleetReport, redactor: Redactor, *, color: bool = 
             out.append(f"  {cluster.context}")
             for symptom_id, causes in cluster.confirmed_by_symptom().items():
                 out.append(paint(f"    ✗ {symptom_id}: {', '.join(causes)}", "red"))
+    latent = [(cluster, s.id, c.id) for cluster in report.clusters for s in cluster.diagnosis.symptoms for c in s.causes
+              if c.verdict is CauseVerdict.LATENT]
+    if latent:
+        out += ["", paint("latent risks (nothing observed yet; exit code unaffected):", "bold")]
+        out += [f"  ! {cluster.context}: {symptom_id}: {cause_id}" for cluster, symptom_id, cause_id in latent]
     problems = [(c, s) for c in report.clusters for s in c.diagnosis.symptoms
                 if s.verdict is SymptomVerdict.PROBLEM and not any(x.verdict is CauseVerdict.CONFIRMED for x in s.causes)]
     if problems:
@@ -142,9 +149,12 @@ def render_fleet_markdown(report: FleetReport, redactor: Redactor) -> str:
                 cells.append("·")
                 continue
             confirmed = [c.id for c in result.causes if c.verdict is CauseVerdict.CONFIRMED]
+            latent = [c.id for c in result.causes if c.verdict is CauseVerdict.LATENT]
             cell_symbol = SYMPTOM[result.verdict][0]
             if confirmed:
                 cells.append(f"{cell_symbol} " + "<br>".join(f"`{c}`" for c in confirmed))
+            elif latent and result.verdict is SymptomVerdict.HEALTHY:
+                cells.append("✓ ! latent " + "<br>".join(f"`{c}`" for c in latent))
             else:
                 cells.append({SymptomVerdict.HEALTHY: "✓", SymptomVerdict.UNKNOWN: "? could not check",
                               SymptomVerdict.PROBLEM: "✗ no cause confirmed"}[result.verdict])

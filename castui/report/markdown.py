@@ -27,8 +27,9 @@ def render_markdown(diagnosis: Diagnosis, redactor: Redactor) -> str:
             out.append(f"- {symbol} **{word}** `{cause.id}`: {cause.reason}")
             if note := suppression_text(cause):
                 out.append(f"  - {note}")
-            if cause.fix and cause.verdict is CauseVerdict.CONFIRMED:
-                out += [f"  - Fix: {cause.fix.title}" + (" (changes the cluster)" if cause.fix.mutates else ""), "", "    ```sh"]
+            if cause.fix and cause.verdict in (CauseVerdict.CONFIRMED, CauseVerdict.LATENT):
+                kind = "Fix" if cause.verdict is CauseVerdict.CONFIRMED else "To remove the risk"
+                out += [f"  - {kind}: {cause.fix.title}" + (" (changes the cluster)" if cause.fix.mutates else ""), "", "    ```sh"]
                 out += ["    " + line for line in "\n".join(cause.fix.shell_lines()).splitlines()]
                 out += ["    ```", ""]
         for check in symptom.checks:

@@ -195,21 +195,13 @@ class Redactor:
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
 
 
-def kubeconfig_credentials(kubeconfig: str | None = None) -> list[str]:
-    """Tokens, passwords and client keys in the kubeconfig file(s) castui uses; unreadable files give none."""
-    from castui.clients.errors import ConfigurationError
-    from castui.clients.kubeconfig import existing_files, kubeconfig_paths, read_kubeconfig
-
+def kubeconfig_credentials(users: Iterable[Any]) -> list[str]:
+    """Tokens, passwords and client keys of kubeconfig `user` entries (the caller reads the files:
+    `castui.clients.kubeconfig.kubeconfig_users`), long enough not to redact ordinary words."""
     found: list[str] = []
-    for path in existing_files(kubeconfig_paths(kubeconfig)):
-        try:
-            doc = read_kubeconfig(path)  # parsed once per process: a fleet's gateways read it already
-        except ConfigurationError:
-            continue
-        for entry in (doc.get("users") or []) if isinstance(doc, dict) else []:
-            user = entry.get("user") if isinstance(entry, dict) else None
-            if isinstance(user, dict):
-                found.extend(_user_credentials(user))
+    for user in users:
+        if isinstance(user, dict):
+            found.extend(_user_credentials(user))
     return [v for v in dict.fromkeys(found) if len(v) >= MIN_KUBECONFIG_SECRET]
 
 
@@ -229,11 +221,14 @@ def _user_credentials(user: dict[str, Any]) -> list[str]:
     return [v for v in values if isinstance(v, str) and v]
 
 
-def redactor_for(settings: Any, *more_secrets: str | None) -> Redactor:
-    """The redactor for a run: the configured key, the kubeconfig's credentials, extra patterns from the config."""
+def redactor_for(settings: Any, *more_secrets: str | None, kubeconfig_users: Iterable[Any]) -> Redactor:
+    """The redactor for a run: the configured key, the kubeconfig's credentials, extra patterns from the config.
+
+    `kubeconfig_users` has no default, so no caller can forget the kubeconfig (`castui.cli_support.redactor_for`
+    reads it)."""
     secrets = [settings.api_key_value, *more_secrets] if settings is not None else list(more_secrets)
     patterns = list(getattr(settings, "redact_patterns", []) or [])
     redactor = Redactor(secrets=[s for s in secrets if s], extra_patterns=patterns)
-    for credential in kubeconfig_credentials(getattr(settings, "kubeconfig", None)):
+    for credential in kubeconfig_credentials(kubeconfig_users):
         redactor.add_secret(credential, "kubeconfig-credential")
     return redactor

@@ -6,6 +6,7 @@ from castui.diagnosis import CauseResult, CauseVerdict, CheckStatus, SymptomVerd
 
 CAUSE = {
     CauseVerdict.CONFIRMED: ("✗", "confirmed", "red"),
+    CauseVerdict.LATENT: ("!", "latent", "dark_orange"),
     CauseVerdict.RULED_OUT: ("✓", "ruled out", "green"),
     CauseVerdict.UNKNOWN: ("?", "could not check", "yellow"),
 }

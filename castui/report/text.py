@@ -6,14 +6,14 @@ every state is a word and a symbol, colour only decorates (and goes with NO_COLO
 
 from __future__ import annotations
 
-import re
-
 from castui.diagnosis import CauseVerdict, Diagnosis, SymptomVerdict
 from castui.report.redact import Redactor
 from castui.report.symbols import CAUSE, SYMPTOM, cause_badge, suppression_text
+from castui.sanitise import printable
 from castui.words import counted, symptom_summary
 
-ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "blue": "\x1b[34m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
+ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "blue": "\x1b[34m", "dark_orange": "\x1b[35m",
+        "bold": "\x1b[1m", "dim": "\x1b[2m"}
 RESET = "\x1b[0m"
 ORDER = [SymptomVerdict.PROBLEM, SymptomVerdict.UNKNOWN, SymptomVerdict.HEALTHY]
 
@@ -32,8 +32,10 @@ def headline(diagnosis: Diagnosis) -> str:
 def summary_line(diagnosis: Diagnosis) -> str:
     counts = {v: sum(1 for s in diagnosis.symptoms if s.verdict is v) for v in ORDER}
     confirmed = len(diagnosis.confirmed())
+    latent = sum(1 for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT)
+    risks = f", {counted(latent, 'latent risk')}" if latent else ""
     return (f"{counted(counts[SymptomVerdict.PROBLEM], 'problem')}, {counts[SymptomVerdict.UNKNOWN]} unknown, "
-            f"{counts[SymptomVerdict.HEALTHY]} healthy; {counted(confirmed, 'cause')} confirmed (exit {diagnosis.exit_code})")
+            f"{counts[SymptomVerdict.HEALTHY]} healthy; {counted(confirmed, 'cause')} confirmed{risks} (exit {diagnosis.exit_code})")
 
 
 def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False, verbose: bool = False) -> str:
@@ -58,9 +60,10 @@ def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False
             add(f"    {c_symbol} {c_word}: {cause.id}: {cause.reason}", c_style)
             if note := suppression_text(cause):
                 add(f"        {note}")
-            if cause.fix and cause.verdict is CauseVerdict.CONFIRMED:
+            if cause.fix and cause.verdict in (CauseVerdict.CONFIRMED, CauseVerdict.LATENT):
                 change = "changes the cluster" if cause.fix.mutates else "read-only"
-                add(f"        fix ({change}): {cause.fix.title}")
+                kind = "fix" if cause.verdict is CauseVerdict.CONFIRMED else "to remove the risk"
+                add(f"        {kind} ({change}): {cause.fix.title}")
                 for line in cause.fix.shell_lines():
                     for i, part in enumerate(line.split("\n")):  # a newline inside a quoted argument stays in it
                         add("          " + ("$ " if i == 0 else "  ") + part)
@@ -84,18 +87,6 @@ def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False
         add("Some problems have no confirmed cause: run `castui bundle` and `castui report` for the support hand-off.")
     add(summary_line(diagnosis))
     return redactor.text("\n".join(paint(printable(text), style) for text, style in out)) + "\n"
-
-
-#: characters a terminal acts on instead of showing: C0/C1 controls (ESC starts colour, title and
-#: clipboard sequences), line and paragraph separators, and the bidirectional overrides that reorder text
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def printable(text: str) -> str:
-    """Text from the cluster or the API, safe to print on a terminal: every control character is
-    shown as its escape (`\\x1b`, `\\n`), so names cannot colour, clear, retitle or fake lines."""
-    return _UNPRINTABLE.sub(lambda m: _NAMED.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"), text)
 
 
 def verdict_words() -> dict[str, str]:

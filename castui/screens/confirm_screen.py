@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from castui.diagnosis import ApiCall
+from castui.sanitise import printable, shown_text
 from castui.widgets.policy_diff import PolicyDiff
 
 
@@ -55,27 +56,27 @@ class ConfirmScreen(ModalScreen[bool]):
         r = self.request
         plain = self.app.settings.plain  # type: ignore[attr-defined]
         with Vertical(id="confirm-box"):
-            yield Static(Text(r.title, style="bold"), id="confirm-title")
+            yield Static(shown_text(r.title, "bold"), id="confirm-title")
             with VerticalScroll(id="confirm-what"):
                 if r.argv is not None:
                     yield Static(Text("This runs exactly this argv (no shell)" + (
                         "; the API key goes in through a 0600 file, never in the argv:" if r.key_in_file else ":"),
                         style="bold"))
-                    yield Static(Text(json.dumps(list(r.argv), ensure_ascii=False)), id="confirm-argv")
+                    yield Static(shown_text(json.dumps(list(r.argv), ensure_ascii=False)), id="confirm-argv")
                     if r.stdin:
-                        yield Static(Text("with this on standard input:\n" + r.stdin.rstrip("\n")), id="confirm-stdin")
+                        yield Static(shown_text("with this on standard input:\n" + r.stdin.rstrip("\n"), lines=True), id="confirm-stdin")
                 if r.api_call is not None:
-                    yield Static(Text.assemble(("This calls the CAST AI API: ", "bold"), f"{r.api_call.method} {r.api_call.path}"))
+                    yield Static(Text.assemble(("This calls the CAST AI API: ", "bold"), printable(f"{r.api_call.method} {r.api_call.path}")))
                     yield PolicyDiff(r.api_call, plain=plain, id="confirm-diff")
             yield Static(Text.assemble(("Changes the cluster: ", "bold"),
                                        "yes" if r.mutates and not r.dry_run else "no (server-side dry run)" if r.dry_run else "no"),
                          id="confirm-mutates")
-            yield Static(Text.assemble(("Target: ", "bold"), f"context {r.context or '(current)'} · cluster {r.cluster or 'unknown'}"),
+            yield Static(Text.assemble(("Target: ", "bold"), printable(f"context {r.context or '(current)'} · cluster {r.cluster or 'unknown'}")),
                          id="confirm-target")
             if r.production:
                 yield Static(Text.assemble((" ⚠ PRODUCTION ", "bold reverse"),
-                                           f"  type the context name “{r.typed_word}” to confirm"), id="confirm-production")
-                yield Input(placeholder=r.typed_word, id="confirm-typed")
+                                           f"  type the context name “{printable(r.typed_word)}” to confirm"), id="confirm-production")
+                yield Input(placeholder=printable(r.typed_word), id="confirm-typed")
                 yield Static(id="confirm-typed-error")
             with Horizontal(id="confirm-buttons"):
                 key = self.app.key_for  # type: ignore[attr-defined]

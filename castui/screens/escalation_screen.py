@@ -7,11 +7,9 @@ has neither, the screen says so instead of offering them.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,27 +20,22 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from castui.bundle import collect_bundle
 from castui.diagnosis import CauseVerdict, Diagnosis, StatusPage, SymptomVerdict
+from castui.support import build_report
+from castui.sanitise import printable, shown_text
 from castui.widgets.connection_header import ConnectionHeader
 
 #: how far back the bundle's logs and events go (the CLI's default)
 BUNDLE_SINCE = timedelta(hours=1)
 
 
-def optional(module: str, name: str) -> Any | None:
-    """A function from a module another part of castui provides, or None when it is absent."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def status_text(page: StatusPage) -> Text:
     if not page.available:
-        return Text(f"? could not read the status page: {page.reason or 'no answer'}")
-    text = Text.assemble(("✓ " if page.indicator in (None, "none") else "✗ ", "bold"), page.description or page.indicator or "")
+        return shown_text(f"? could not read the status page: {page.reason or 'no answer'}")
+    text = Text.assemble(("✓ " if page.indicator in (None, "none") else "✗ ", "bold"), printable(page.description or page.indicator or ""))
     for incident in page.incidents[:5]:
-        text.append(f"\n  • {incident.get('name', 'incident')} ({incident.get('status', '?')})")
+        text.append("\n  • " + printable(f"{incident.get('name', 'incident')} ({incident.get('status', '?')})"))
     if not page.incidents:
         text.append("\n  no open incidents")
     return text
@@ -64,8 +57,8 @@ class EscalationScreen(Screen[None]):
         self.diagnosis = diagnosis
         self.bundle_path: Path | None = None
         self.report: str | None = None
-        self.collect_bundle = optional("castui.bundle", "collect_bundle")
-        self.build_report = optional("castui.support", "build_report")
+        self.collect_bundle = collect_bundle
+        self.build_report = build_report
 
     def compose(self) -> ComposeResult:
         yield ConnectionHeader()
@@ -141,7 +134,7 @@ class EscalationScreen(Screen[None]):
         output = Path.cwd() / f"castui-bundle-{datetime.now().strftime('%Y%m%d-%H%M%S')}.tar.gz"
 
         def progress(message: str, fraction: float) -> None:
-            widget.update(Text(f"… {self.app.redactor().text(message)} ({fraction:.0%})"))  # type: ignore[attr-defined]
+            widget.update(shown_text(f"… {self.app.redactor().text(message)} ({fraction:.0%})"))  # type: ignore[attr-defined]
 
         widget.update(Text("… collecting"))
         session = await self.app.ready_session()  # type: ignore[attr-defined]
@@ -150,10 +143,10 @@ class EscalationScreen(Screen[None]):
         except Exception as error:  # noqa: BLE001 - shown as words, the app goes on
             from castui.engine.runner import describe
 
-            widget.update(Text(f"✗ the bundle failed: {describe(error)}"))
+            widget.update(shown_text(f"✗ the bundle failed: {describe(error)}", lines=True))
             return
         self.bundle_path = Path(getattr(result, "path", result))
-        widget.update(Text(f"✓ written: {self.bundle_path} (every secret redacted; attach it to the ticket)"))
+        widget.update(shown_text(f"✓ written: {self.bundle_path} (every secret redacted; attach it to the ticket)"))
 
     # --- report ---------------------------------------------------------------------------------
 
@@ -174,10 +167,10 @@ class EscalationScreen(Screen[None]):
         except Exception as error:  # noqa: BLE001
             from castui.engine.runner import describe
 
-            widget.update(Text(f"✗ the report failed: {describe(error)}"))
+            widget.update(shown_text(f"✗ the report failed: {describe(error)}", lines=True))
             return
         self.report = self.app.redactor().text(str(report))  # type: ignore[attr-defined]
-        widget.update(Text(self.report))
+        widget.update(shown_text(self.report, lines=True))
         self.refresh_bindings()
 
     @work(group="copy")
@@ -187,7 +180,7 @@ class EscalationScreen(Screen[None]):
         from castui.clipboard import copy_text
 
         outcome = await copy_text(self.app, self.report)
-        self.notify(outcome.describe(), title="Report copied", markup=False)
+        self.notify(outcome.describe(show_text=False), title="Report copied" if outcome.copied else "Report not copied", markup=False)
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:
@@ -196,7 +189,7 @@ class EscalationScreen(Screen[None]):
         if event.state is WorkerState.ERROR and place:
             from castui.engine.runner import describe
 
-            self.query_one(place, Static).update(Text(f"✗ {describe(event.worker.error)}"))
+            self.query_one(place, Static).update(shown_text(f"✗ {describe(event.worker.error)}", lines=True))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -18,16 +18,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from castui.app import CastuiApp
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
 from castui.report.fleet import cluster_state_short
 from castui.report.symbols import SYMPTOM
+from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
-    from castui.config import Settings
+    pass
 
 WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
@@ -119,11 +119,11 @@ class FleetScreen(Screen[None]):
         for context in self.shown_contexts():
             result = self.fleet.results.get(context)
             if result is not None and context not in self.running:
-                table.add_row(context, *self.finished_cells(result), key=context)
+                table.add_row(shown_text(context), *self.finished_cells(result), key=context)
             elif context in self.running:
-                table.add_row(context, Text("running", style="dim"), *[self.cell(*RUNNING) for _ in SYMPTOMS], key=context)
+                table.add_row(shown_text(context), Text("running", style="dim"), *[self.cell(*RUNNING) for _ in SYMPTOMS], key=context)
             else:
-                table.add_row(context, Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
+                table.add_row(shown_text(context), Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
         self.apply_sort()
         if highlighted is not None and highlighted in self.shown_contexts():
             table.move_cursor(row=table.get_row_index(highlighted))
@@ -259,10 +259,10 @@ class FleetScreen(Screen[None]):
             return
         result = self.fleet.results.get(context)
         if context in self.running or result is None:
-            detail.update(Text(f"{context}: checks are running…", style="dim"))
+            detail.update(shown_text(f"{context}: checks are running…", "dim"))
             return
         redact = self.app.redactor().text  # type: ignore[attr-defined]
-        text = Text.assemble((context, "bold"), f"  cluster {result.cluster_id or 'unknown'}\n")
+        text = Text.assemble((printable(context), "bold"), printable(f"  cluster {result.cluster_id or 'unknown'}") + "\n")
         for symptom_result in result.diagnosis.symptoms:
             confirmed = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.CONFIRMED]
             if confirmed:
@@ -270,7 +270,7 @@ class FleetScreen(Screen[None]):
             elif symptom_result.verdict is SymptomVerdict.PROBLEM:
                 text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
         if result.error:
-            text.append(f"? could not check: {redact(result.error)}\n", style="" if self.plain else "yellow")
+            text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
         key = self.app.key_for  # type: ignore[attr-defined]
@@ -321,35 +321,3 @@ class FleetScreen(Screen[None]):
         from castui.engine.fleet import fleet_exit_code
 
         return fleet_exit_code(self.fleet.results.values())
-
-
-class FleetApp(CastuiApp):
-    """The castui app opened on the fleet; a cluster's triage uses that cluster's session."""
-
-    def __init__(self, settings: "Settings", contexts: list[str], *, parallel: int = 8) -> None:
-        super().__init__(settings)
-        self.fleet = Fleet(settings, contexts, parallel=parallel)
-
-    async def start(self) -> None:
-        await self.fleet.open()
-        self.push_screen(FleetScreen(self.fleet))
-
-    def unsaved(self) -> str | None:
-        count = len(self.fleet.results)
-        return f"results for {count} cluster{'s' if count != 1 else ''}" if count else super().unsaved()
-
-    async def on_unmount(self) -> None:
-        await self.fleet.close()  # then the base app closes the session of the cluster last opened
-
-    def open_cluster(self, context: str) -> None:
-        self.run_worker(self._open_cluster(context), group="open-cluster", exclusive=True, exit_on_error=False)
-
-    async def _open_cluster(self, context: str) -> None:
-        """Point the app's session (which every screen asks) at this cluster, then triage it."""
-        self.session = await self.fleet.session(context)
-        self._session_problem = None
-        self._session_ready.set()
-        self.last_results = {}
-        self.connection = self.connection_now()
-        self.open_triage(None)
-        await self.check_connectivity()  # the header's "… checking" becomes whether this cluster answers

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult
 from castui.engine.execute import ExecutionResult, NotExecutable, executable_argv, supports_server_dry_run, with_context
 from castui.report.symbols import SYMPTOM
+from castui.sanitise import printable, printable_lines, shown_text
 from castui.screens.confirm_screen import ConfirmRequest, ConfirmScreen
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.policy_diff import PolicyDiff
@@ -71,21 +72,22 @@ class RemediationScreen(Screen[bool]):
             yield Static(id="fix-status")
             yield Static(id="fix-outcome")
         with VerticalScroll(id="fix-body"):
-            yield Static(Text.assemble(("Fix: ", "bold"), (fix.title, "bold"), "   for ", cause_text(self.cause, plain=plain),
+            yield Static(Text.assemble(("Fix: ", "bold"), (printable(redact(fix.title)), "bold"), "   for ", cause_text(self.cause, plain=plain),
                                        " ", (self.cause.id, "bold"), f" ({self.symptom.id})"), id="fix-title")
             why = redact(fix.explanation or self.cause.title)
             if fix.note:
                 why += "\nNote: " + redact(fix.note)
-            yield Static(Text(why), id="fix-explanation")
+            yield Static(shown_text(why, lines=True), id="fix-explanation")
             yield Static(self.effect_text(), id="fix-effect")
             if fix.api_call is not None:
-                yield Static(Text.assemble(("API change ", "bold"), f"{fix.api_call.method} {fix.api_call.path}"), classes="fix-label")
+                yield Static(Text.assemble(("API change ", "bold"), printable(f"{fix.api_call.method} {fix.api_call.path}")),
+                             classes="fix-label")
                 yield PolicyDiff(fix.api_call, plain=plain, id="fix-diff")
             if fix.commands:
                 label = "Command" if len(fix.commands) == 1 else "Commands (↑/↓ to pick one)"
                 yield Static(Text(label + (" · the curl does the same API change by hand" if fix.api_call else ""), style="bold"),
                              classes="fix-label")
-                yield OptionList(*[Option(Text(redact(line)), id=str(i)) for i, line in enumerate(fix.shell_lines())],
+                yield OptionList(*[Option(shown_text(redact(line)), id=str(i)) for i, line in enumerate(fix.shell_lines())],
                                  id="fix-commands")
             else:
                 yield Static(Text("No command: this fix is something to do by hand (see above)."), id="fix-commands-none")
@@ -167,12 +169,12 @@ class RemediationScreen(Screen[bool]):
 
         outcome = await copy_text(self.app, line)
         self.status(outcome.describe())
-        self.notify(outcome.describe(), title="Copied", markup=False)
+        self.notify(outcome.describe(), title="Copied" if outcome.copied else "Not copied", markup=False)
 
     def status(self, message: str | Text) -> None:
         status = self.query_one("#fix-status", Static)
         status.display = True
-        status.update(message if isinstance(message, Text) else Text(message))
+        status.update(message if isinstance(message, Text) else shown_text(message, lines=True))
 
     # --- execute --------------------------------------------------------------------------------
 
@@ -241,14 +243,15 @@ class RemediationScreen(Screen[bool]):
         try:
             if argv is None:
                 result = await apply_api_call(session, self.fix, target=session.audit_target())
-                for stream, line in result.output:
-                    output.write_line(redact(line))
+                for _stream, line in result.output:
+                    output.write_line(printable(redact(line)))
             else:
                 def show(stream: str, line: str) -> None:
-                    output.write_line(("stderr: " if stream == "stderr" else "") + redact(line))
+                    # a command's output carries the server's words: shown, never acted on
+                    output.write_line(("stderr: " if stream == "stderr" else "") + printable(redact(line)))
 
                 result = await run_command(self.settings, self.fix, argv, target=session.audit_target(), on_output=show,
-                                           dry_run=dry_run, cancel=self._cancel)
+                                           dry_run=dry_run, cancel=self._cancel, session=session)
         finally:
             self.running = False
         session.executions.append(result)
@@ -267,7 +270,7 @@ class RemediationScreen(Screen[bool]):
         if result.cancelled:
             return Text(f"✗ cancelled: the {what} was stopped (exit code {result.exit_code})", style="bold")
         if result.error:
-            return Text(f"✗ the {what} failed: {self.app.redactor().text(result.error)}", style="bold")  # type: ignore[attr-defined]
+            return Text(f"✗ the {what} failed: {printable_lines(self.app.redactor().text(result.error))}", style="bold")  # type: ignore[attr-defined]
         ok = result.exit_code == 0
         timing = f" in {result.duration_s:.1f} s" if self.app.timings else ""  # type: ignore[attr-defined]
         return Text(f"{'✓' if ok else '✗'} {what} finished: exit code {result.exit_code}{timing}", style="bold")
@@ -294,7 +297,7 @@ class RemediationScreen(Screen[bool]):
             text.append("not re-checked")
         else:
             text.append_text(cause_text(after, plain=plain))
-            text.append("\n" + self.app.redactor().text(after.reason))  # type: ignore[attr-defined]
+            text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))  # type: ignore[attr-defined]
             if after.verdict is CauseVerdict.CONFIRMED:
                 text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({self.key('triage.escalate')}).", style="bold")
         for symptom in diagnosis.symptoms:
@@ -309,7 +312,7 @@ class RemediationScreen(Screen[bool]):
             from castui.engine.runner import describe
 
             self.running = False
-            self.status(Text(f"✗ {describe(event.worker.error)}", style="bold"))
+            self.status(Text(f"✗ {printable_lines(describe(event.worker.error))}", style="bold"))
 
     # --- leaving --------------------------------------------------------------------------------
 

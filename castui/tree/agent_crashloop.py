@@ -1,18 +1,29 @@
-"""1. `agent-crashloop`: the castai-agent pod restarts over and over."""
+"""1. `agent-crashloop`: the castai-agent pod restarts over and over (guide v2 §1).
+
+Observed: an agent pod's `agent` container waits in CrashLoopBackOff or terminated within
+the past hour; the lifetime restartCount is history, not a symptom.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from castui.engine.facts import AGENT, Facts
 from castui.tree.agent_checks import (
+    AGENT_DEPLOYMENT,
     AGENT_KEY,
     AGENT_LOGS,
     AGENT_PODS,
+    AGENT_RELEASE,
     NETWORK_POLICIES,
-    all_log_lines,
-    judge_invalid_api_key,
+    first_hit,
+    invalid_api_key,
+    log_findings_evidence,
     network_blocked,
+    release_fix_args,
+    replica_findings,
 )
 from castui.tree.model import (
     Cause,
@@ -23,71 +34,85 @@ from castui.tree.model import (
     Observations,
     Symptom,
     confirmed,
+    latent,
     ruled_out,
     unknown,
 )
 from castui.tree.reading import (
-    FORBIDDEN,
-    PROVIDER_ERROR,
-    container_env,
-    is_crashlooping,
-    log_evidence,
-    matching,
+    as_dict,
+    as_dicts,
+    as_str,
+    container_statuses,
+    json_evidence,
+    name_of,
+    parse_time,
     pod_line,
-    restarts,
+    pods_table,
 )
+from castui.tree.releases import helm_commands, helm_guidance
 
 # --- checks -------------------------------------------------------------------------------------
 
-PROVIDER_BY_PREFIX = {"aws://": "eks", "gce://": "gke", "azure://": "aks"}
-
-
-async def gather_agent_provider(facts: Facts) -> dict[str, Any]:
-    """PROVIDER from the Deployment's env, else the Helm release's `provider` value."""
-    deployment = await facts.deployment(AGENT)
-    env = container_env(deployment, "agent") if deployment else {}
-    if env.get("PROVIDER"):
-        return {"provider": env["PROVIDER"].lower(), "source": "Deployment env PROVIDER", "release": await _agent_release(facts)}
-    release = await _agent_release(facts)
-    return {"provider": None, "source": None, "release": release}
-
-
-async def _agent_release(facts: Facts) -> dict[str, Any] | None:
-    try:
-        releases = await facts.helm_releases()
-    except Exception:  # noqa: BLE001 - the release only names the fix; the env var decides
-        return None
-    for release in releases:
-        if release.chart == AGENT:
-            return {"name": release.name, "provider": (release.values or {}).get("provider")}
-    return None
+PROVIDER_BY_PREFIX = {"aws://": "aws", "gce://": "gcp", "azure://": "azure"}
+#: providers tied to one cloud; kops, openshift and anywhere run on any (k8s-agent pkg/services/providers/providers.go)
+PROVIDER_CLOUD = {"eks": "aws", "selfhostedec2": "aws", "gke": "gcp", "aks": "azure"}
+CLOUD_PROVIDER = {"aws": "eks", "gcp": "gke", "azure": "aks"}
 
 
 async def gather_node_clouds(facts: Facts) -> dict[str, int]:
     """The clouds the nodes run on, from `spec.providerID` prefixes."""
     clouds: dict[str, int] = {}
     for node in await facts.nodes():
-        provider_id = node.get("spec", {}).get("providerID") or ""
+        provider_id = as_str(as_dict(node.get("spec")).get("providerID"))
         cloud = next((c for prefix, c in PROVIDER_BY_PREFIX.items() if provider_id.startswith(prefix)), "other")
         clouds[cloud] = clouds.get(cloud, 0) + 1
     return clouds
 
 
-async def gather_agent_rbac(facts: Facts) -> dict[str, bool]:
-    role = await facts.kube_get("clusterroles", None, AGENT)
-    binding = await facts.kube_get("clusterrolebindings", None, AGENT)
-    return {"clusterrole": role is not None, "clusterrolebinding": binding is not None}
+#: the kinds the agent must sync: `getDefaultInformers` (k8s-agent internal/services/controller/controller.go)
+REQUIRED_KINDS = (
+    ("", "nodes"), ("", "pods"), ("", "persistentvolumes"), ("", "persistentvolumeclaims"), ("", "replicationcontrollers"),
+    ("", "namespaces"), ("", "services"), ("", "events"), ("apps", "deployments"), ("apps", "replicasets"),
+    ("apps", "daemonsets"), ("apps", "statefulsets"), ("storage.k8s.io", "storageclasses"), ("batch", "jobs"),
+)
+
+
+async def gather_agent_rbac(facts: Facts) -> dict[str, Any]:
+    """What the agent's ServiceAccount may list and watch, from the ClusterRoleBindings and ClusterRoles
+    that name it (the question a SubjectAccessReview answers, read from the objects themselves)."""
+    bindings, roles = await facts.kube_list("clusterrolebindings"), await facts.kube_list("clusterroles")
+    by_name = {name_of(r): r for r in roles}
+    rules: list[dict[str, Any]] = []
+    bound: list[str] = []
+    for binding in bindings:
+        subjects = as_dicts(binding.get("subjects"))
+        if any(s.get("kind") == "ServiceAccount" and s.get("name") == AGENT and s.get("namespace") == facts.ns for s in subjects):
+            role_name = as_str(as_dict(binding.get("roleRef")).get("name"))
+            bound.append(role_name)
+            rules += as_dicts(as_dict(by_name.get(role_name)).get("rules"))
+    denied = [f"{group + '/' if group else ''}{resource}" for group, resource in REQUIRED_KINDS
+              if not all(_allows(rules, group, resource, verb) for verb in ("list", "watch"))]
+    return {"bound_roles": bound, "denied": denied}
+
+
+def _allows(rules: list[dict[str, Any]], group: str, resource: str, verb: str) -> bool:
+    return any(
+        (group in (rule.get("apiGroups") or []) or "*" in (rule.get("apiGroups") or []))
+        and (resource in (rule.get("resources") or []) or "*" in (rule.get("resources") or []))
+        and (verb in (rule.get("verbs") or []) or "*" in (rule.get("verbs") or []))
+        for rule in rules
+    )
 
 
 CHECKS = (
     AGENT_PODS,
     AGENT_LOGS,
-    Check("agent-provider", "The agent's PROVIDER (Deployment env, Helm value)", gather_agent_provider,
-          lambda p: f"provider {p['provider'] or (p['release'] or {}).get('provider') or 'unset'}"),
+    AGENT_DEPLOYMENT,
+    AGENT_RELEASE,
     Check("node-clouds", "The cloud the nodes run on (spec.providerID)", gather_node_clouds,
           lambda c: ", ".join(f"{n} {cloud}" for cloud, n in c.items()) or "no nodes"),
-    Check("agent-rbac", "The agent's ClusterRole and ClusterRoleBinding", gather_agent_rbac,
-          lambda r: "both present" if all(r.values()) else "missing: " + ", ".join(k for k, v in r.items() if not v)),
+    Check("agent-rbac", "What the agent's ServiceAccount may list and watch (ClusterRoleBindings, ClusterRoles)",
+          gather_agent_rbac, lambda r: "every required kind allowed" if not r["denied"] else f"denied: {', '.join(r['denied'])}"),
     NETWORK_POLICIES,
     AGENT_KEY,
 )
@@ -95,9 +120,25 @@ CHECKS = (
 # --- the symptom --------------------------------------------------------------------------------
 
 
+def looping_pods(obs: Observations) -> list[dict[str, Any]]:
+    """Agent containers in CrashLoopBackOff, or terminated within the past hour."""
+    hour_ago = obs.now - timedelta(hours=1)
+    looping = []
+    for pod in obs["agent-pods"]:
+        for status in container_statuses(pod):
+            if status.get("name") not in ("agent", None) and len(container_statuses(pod)) > 1:
+                continue
+            waiting = as_dict(as_dict(status.get("state")).get("waiting"))
+            ended = parse_time(as_dict(as_dict(status.get("lastState")).get("terminated")).get("finishedAt"))
+            if waiting.get("reason") == "CrashLoopBackOff" or (ended is not None and ended >= hour_ago):
+                looping.append(pod)
+                break
+    return looping
+
+
 def observe(obs: Observations) -> Observation:
     pods = obs["agent-pods"]
-    looping = [p for p in pods if is_crashlooping(p) or restarts(p) >= 3 and not p.get("status", {}).get("phase") == "Succeeded"]
+    looping = looping_pods(obs)
     if looping:
         return Observation(True, "; ".join(pod_line(p) for p in looping))
     return Observation(False, f"{len(pods)} agent pods, none crash-looping" if pods else "no agent pods at all")
@@ -105,167 +146,172 @@ def observe(obs: Observations) -> Observation:
 
 # --- causes -------------------------------------------------------------------------------------
 
+#: k8s-agent pkg/services/providers/providers.go
+UNKNOWN_PROVIDER = re.compile(r'getting provider: unknown provider \\?"')
+#: IMDS blocked (castai/helm-charts#231; k8s-agent pkg/services/providers/eks/aws/aws.go), GKE/AKS autodiscovery
+#: (…/providers/gke/gke.go, …/aks/aks.go), EKS register request (…/eks/aws/aws.go)
+CLOUD_METADATA = re.compile(
+    r"getting provider: configuring aws client: getting instance region: "
+    r"|registering cluster: .*autodiscovering cluster metadata: "
+    r"|registering cluster: building register cluster request: "
+    r"|[Pp]rovide required \w+ environment variable"
+)
+ANY_STARTUP_EXIT = re.compile(r"getting provider: ")
+
+
+def _provider(obs: Observations) -> str | None:
+    deployment = obs.get("agent-deployment") or {}
+    env_provider = (deployment.get("env") or {}).get("PROVIDER")
+    release = obs.get("agent-release") or {}
+    value = env_provider or (release.get("values") or {}).get("provider")
+    return as_str(value).lower() or None
+
+
+def _nodes_cloud(obs: Observations) -> str | None:
+    clouds = {c for c in obs.get("node-clouds", {}) if c != "other"}
+    return clouds.pop() if len(clouds) == 1 and "other" not in obs.get("node-clouds", {}) else None
+
 
 def judge_wrong_provider(obs: Observations) -> Judgement:
-    logs = obs.get("agent-logs")
-    if logs:
-        lines = all_log_lines(logs)
-        hits = matching(lines, PROVIDER_ERROR)
-        if hits:
-            return confirmed(
-                f"the agent cannot set up its provider: {lines[hits[-1]].strip()[:160]}",
-                log_evidence(f"agent logs ({logs['pod']})", lines, hits),
-                provider=_expected_provider(obs) or "<eks|gke|aks>",
-                release=_release_name(obs),
-            )
-    info = obs["agent-provider"]
-    provider = info["provider"] or (info["release"] or {}).get("provider")
-    expected = _expected_provider(obs)
+    """Exit line `getting provider: unknown provider` (k8s-agent pkg/services/providers/providers.go), or a
+    cloud-bound PROVIDER on another cloud's nodes with a setup exit; kops/openshift/anywhere are never compared."""
+    logs = obs["agent-logs"]
+    fix_args = release_fix_args(obs)
+    unknown_provider = replica_findings(logs, UNKNOWN_PROVIDER)
+    cloud = _nodes_cloud(obs)
+    if unknown_provider:
+        return confirmed(f"the agent does not know its provider: {first_hit(unknown_provider)}",
+                         *log_findings_evidence(unknown_provider), provider=CLOUD_PROVIDER.get(cloud or "", "<eks|gke|aks>"),
+                         **fix_args)
+    provider = _provider(obs)
     if provider is None:
-        return unknown("the agent's provider is not set in its Deployment env nor readable from its Helm release")
-    if expected is None:
-        return ruled_out(f"provider {provider!r}; the nodes' cloud cannot be told from their providerID") if provider in ("kops", "anywhere", "openshift") \
-            else unknown(f"provider {provider!r}, but the nodes' providerID does not name a known cloud")
-    if provider != expected:
-        return confirmed(
-            f"the agent runs with provider {provider!r} but the nodes are on {expected} (spec.providerID)",
-            provider=expected,
-            release=_release_name(obs),
-        )
-    return ruled_out(f"provider {provider!r} matches the nodes' cloud")
+        return unknown("the agent's PROVIDER is not set in its Deployment env nor readable from its Helm release")
+    if provider not in PROVIDER_CLOUD:
+        return ruled_out(f"provider {provider!r} runs on any cloud, so the nodes' cloud says nothing about it")
+    if cloud is None:
+        return unknown(f"provider {provider!r}, but the nodes' providerID does not name one known cloud")
+    if PROVIDER_CLOUD[provider] == cloud:
+        return ruled_out(f"provider {provider!r} matches the nodes' cloud ({cloud})")
+    exits = replica_findings(logs, ANY_STARTUP_EXIT)
+    if exits:
+        return confirmed(f"the agent runs with provider {provider!r} on {cloud} nodes and exits during setup: {first_hit(exits)}",
+                         *log_findings_evidence(exits), json_evidence("node clouds", obs["node-clouds"], cloud),
+                         provider=CLOUD_PROVIDER[cloud], **fix_args)
+    return latent(f"the agent runs with provider {provider!r} while the nodes are on {cloud}, but it does not exit on it",
+                  provider=CLOUD_PROVIDER[cloud], **fix_args)
 
 
-def _expected_provider(obs: Observations) -> str | None:
-    clouds = {c for c in obs.get("node-clouds", {}) if c != "other"}
-    return clouds.pop() if len(clouds) == 1 else None
+def judge_cloud_metadata(obs: Observations) -> Judgement:
+    """Discovery failures (castai-facts-corrections §3.3 item 2; helm-charts#231): the provider is right but
+    the cloud's metadata cannot be read."""
+    logs = obs["agent-logs"]
+    found = replica_findings(logs, CLOUD_METADATA)
+    if not found:
+        return ruled_out("no replica exits on cloud metadata discovery")
+    provider = _provider(obs) or "eks"
+    overrides = {
+        "gke": "GKE_PROJECT_ID, GKE_CLUSTER_NAME, GKE_REGION, GKE_LOCATION",
+        "aks": "AKS_SUBSCRIPTION_ID, AKS_LOCATION, AKS_NODE_RESOURCE_GROUP",
+    }.get(provider, "EKS_ACCOUNT_ID, EKS_REGION and EKS_CLUSTER_NAME (all three, or the agent panics)")
+    return confirmed(f"the agent cannot discover the cluster from the cloud's metadata: {first_hit(found)}",
+                     *log_findings_evidence(found), overrides=overrides, **release_fix_args(obs))
 
 
-def _release_name(obs: Observations) -> str:
-    release = (obs.get("agent-provider") or {}).get("release") or {}
-    return release.get("name") or AGENT
+def judge_oomkilled(obs: Observations) -> Judgement:
+    """Self-evident: last termination OOMKilled; castai-agent-cpvpa sizes memory by node count
+    (castai/helm-charts charts/castai-agent templates/clustervpa-configmap.yaml)."""
+    killed = [p for p in obs["agent-pods"] for s in container_statuses(p)
+              if as_dict(as_dict(s.get("lastState")).get("terminated")).get("reason") == "OOMKilled"]
+    if not killed:
+        return ruled_out("no agent container was OOMKilled")
+    return confirmed(f"the agent was killed for memory: {', '.join(name_of(p) for p in killed)}",
+                     pods_table("OOMKilled agent pods", killed), **release_fix_args(obs))
+
+
+#: k8s-agent internal/services/controller/controller.go: repeated while a required informer cannot sync
+INFORMER_NOT_SYNCED = re.compile(r"Informer cache for .* has not been synced after")
 
 
 def judge_rbac_missing(obs: Observations) -> Judgement:
+    """The agent must list/watch its default informers' kinds (k8s-agent controller.go `getDefaultInformers`);
+    `Skipping conditional informer …` concerns optional ones and is never evidence."""
     rbac = obs["agent-rbac"]
-    missing = [kind for kind, present in rbac.items() if not present]
-    if missing:
-        return confirmed(f"the agent's {' and '.join(missing)} castai-agent {'is' if len(missing) == 1 else 'are'} absent")
-    logs = obs.get("agent-logs")
-    if logs:
-        lines = all_log_lines(logs)
-        hits = matching(lines, FORBIDDEN)
-        if hits:
-            return confirmed(
-                f"the agent is refused by the Kubernetes API: {lines[hits[0]].strip()[:160]}",
-                log_evidence(f"agent logs ({logs['pod']})", lines, hits),
-            )
-    return ruled_out("ClusterRole and ClusterRoleBinding castai-agent exist and the logs show no forbidden calls")
+    denied = rbac["denied"]
+    if not denied:
+        return ruled_out("the agent's ServiceAccount may list and watch every kind it must sync")
+    evidence = json_evidence("the agent's effective RBAC", rbac, "denied")
+    found = replica_findings(obs["agent-logs"], INFORMER_NOT_SYNCED)
+    if found:
+        return confirmed(f"the agent may not list/watch {', '.join(denied)} and its informers do not sync: {first_hit(found)}",
+                         evidence, *log_findings_evidence(found), **release_fix_args(obs))
+    return latent(f"the agent's ServiceAccount may not list/watch {', '.join(denied)}: it would not sync them",
+                  evidence, **release_fix_args(obs))
 
-
-def judge_invalid_key_in_crashloop(obs: Observations) -> Judgement:
-    judgement = judge_invalid_api_key(obs)
-    return Judgement(judgement.verdict, judgement.reason, judgement.evidence, {"release": _release_name(obs), **judgement.fix_args})
-
-
-AGENT_RBAC_MANIFEST = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: castai-agent
-rules:
-  - apiGroups: [""]
-    resources: [pods, nodes, replicationcontrollers, persistentvolumeclaims, persistentvolumes, services, namespaces, events, limitranges, resourcequotas]
-    verbs: [get, list, watch]
-  - apiGroups: [apps]
-    resources: [deployments, replicasets, daemonsets, statefulsets]
-    verbs: [get, list, watch]
-  - apiGroups: [storage.k8s.io]
-    resources: [storageclasses, csinodes]
-    verbs: [get, list, watch]
-  - apiGroups: [batch]
-    resources: [jobs, cronjobs]
-    verbs: [get, list, watch]
-  - apiGroups: [autoscaling]
-    resources: [horizontalpodautoscalers]
-    verbs: [get, list, watch]
-  - apiGroups: [policy]
-    resources: [poddisruptionbudgets]
-    verbs: [get, list, watch]
-  - apiGroups: [autoscaling.cast.ai]
-    resources: ["*"]
-    verbs: [get, list, watch]
-  - apiGroups: [metrics.k8s.io]
-    resources: [pods]
-    verbs: [get, list]
-  - nonResourceURLs: [/version]
-    verbs: [get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: castai-agent
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: castai-agent
-subjects:
-  - kind: ServiceAccount
-    name: castai-agent
-    namespace: {ns}
-"""
 
 SYMPTOM = Symptom(
     id="agent-crashloop",
     title="Agent pod in CrashLoopBackOff",
+    label="agent crash",
     recognise="castai-agent pods keep restarting; `kubectl get pods -n castai-agent` shows CrashLoopBackOff",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("agent-pods",),
     causes=(
-        Cause(
-            id="invalid-api-key",
-            title="The agent's API key is rejected",
-            needs=("agent-logs", "agent-key"),
-            judge=judge_invalid_key_in_crashloop,
-            fix=FixTemplate(
-                title="Regenerate the key and update the agent's release",
-                explanation=(
-                    "Create a new key in the console (console.cast.ai → API → API Access Keys), export it as "
-                    "CASTAI_API_KEY, then update the release with it. The agent exits when registration is "
-                    "refused, which is why it crash-loops."
-                ),
-                commands=(
-                    ("helm", "upgrade", "{release}", "castai-helm/castai-agent", "-n", "{ns}", "--reuse-values",
-                     "--set", "apiKey=${CASTAI_API_KEY}"),
-                ),
-                recheck=("agent-crashloop", "agent-disconnected"),
-            ),
-        ),
+        invalid_api_key("agent-crashloop", "agent-disconnected"),
         Cause(
             id="wrong-provider",
             title="The agent's provider does not match the cloud",
-            needs=("agent-provider", "node-clouds"),
             judge=judge_wrong_provider,
             fix=FixTemplate(
                 title="Set the provider that matches the nodes",
-                explanation="The agent discovers the cluster through its cloud's API; the wrong provider makes it exit.",
-                commands=(
-                    ("helm", "upgrade", "{release}", "castai-helm/castai-agent", "-n", "{ns}", "--reuse-values",
-                     "--set", "provider={provider}"),
+                explanation="The agent discovers the cluster through its cloud's API; a provider of another cloud makes it exit.",
+                commands=helm_commands(AGENT, provider="{provider}"),
+                guidance=helm_guidance(AGENT, provider="{provider}"),
+                recheck=("agent-crashloop",),
+            ),
+        ),
+        Cause(
+            id="cloud-metadata-unreachable",
+            title="The agent cannot read the cloud's metadata",
+            judge=judge_cloud_metadata,
+            fix=FixTemplate(
+                title="Give the agent the cluster's identity through additionalEnv",
+                explanation=(
+                    "When the instance metadata service is blocked, the agent needs the cluster's identity as "
+                    "environment variables: {overrides}. Set them through the release's `additionalEnv` "
+                    "(charts/castai-agent templates/deployment.yaml) with the values of the cluster in the console."
                 ),
+                mutates=True,
+                recheck=("agent-crashloop",),
+                note="castui shows no command: the values come from your cloud account; set them in the release's additionalEnv.",
+            ),
+        ),
+        Cause(
+            id="agent-oomkilled",
+            title="The agent is killed for memory (OOMKilled)",
+            judge=judge_oomkilled,
+            fix=FixTemplate(
+                title="Let cpvpa size the agent, or raise its memory",
+                explanation=(
+                    "castai-agent-cpvpa sizes the agent's memory by node count; make sure it runs, or raise "
+                    "clusterVPA.configOverride (or `resources` without clusterVPA) in the agent's release."
+                ),
+                commands=(("kubectl", "get", "deployment", "castai-agent-cpvpa", "-n", "{ns}"),),
+                mutates=False,
                 recheck=("agent-crashloop",),
             ),
         ),
         Cause(
             id="rbac-missing",
-            title="The agent's RBAC is missing",
-            needs=("agent-rbac",),
+            title="The agent may not read what it must sync",
             judge=judge_rbac_missing,
             fix=FixTemplate(
-                title="Re-apply the agent's ClusterRole and ClusterRoleBinding",
-                explanation="The agent lists cluster objects with these permissions; without them it cannot build its snapshot.",
-                commands=(("kubectl", "apply", "-f", "-"),),
-                stdin=AGENT_RBAC_MANIFEST,
+                title="Re-render the chart's RBAC with a pinned upgrade",
+                explanation=(
+                    "A pinned upgrade of the agent's release re-creates the chart's ClusterRole and binding "
+                    "(charts/castai-agent templates/rbac.yaml). castui never applies a ClusterRole of its own."
+                ),
+                commands=helm_commands(AGENT),
+                guidance=helm_guidance(AGENT),
                 recheck=("agent-crashloop",),
             ),
         ),

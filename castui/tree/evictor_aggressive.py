@@ -203,13 +203,11 @@ SYMPTOM = Symptom(
     recognise="pods are evicted and rescheduled again and again; Evicted events pile up",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("evictions",),
     causes=(
-        Cause("evictor-aggressive-mode", "The evictor runs in aggressive mode", ("evictor-config", "policies"), judge_aggressive,
+        Cause("evictor-aggressive-mode", "The evictor runs in aggressive mode", judge_aggressive,
               _evictor_fix("Turn aggressive mode off", {"aggressiveMode": False}, "aggressiveMode=false")),
-        Cause("evictor-cycle-short", "The evictor cycles too often during an eviction storm", ("evictor-config", "policies", "evictions"),
-              judge_cycle_short, _evictor_fix("Lengthen the evictor cycle to 10m", {"cycleInterval": "10m"}, "cycleInterval=10m")),
-        Cause("eviction-storm", "More evictions than the threshold", ("evictions",), judge_storm,
+        Cause("evictor-cycle-short", "The evictor cycles too often during an eviction storm", judge_cycle_short, _evictor_fix("Lengthen the evictor cycle to 10m", {"cycleInterval": "10m"}, "cycleInterval=10m")),
+        Cause("eviction-storm", "More evictions than the threshold", judge_storm,
               FixTemplate(title="Find what evicts and slow it down",
                           explanation="Read the Evicted events: the evictor's settings above, node pressure (kubelet evictions) "
                           "or a rebalancing plan are the usual sources.",

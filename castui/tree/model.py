@@ -49,26 +49,56 @@ def unknown(reason: str, *evidence: Evidence) -> Judgement:
     return Judgement(CauseVerdict.UNKNOWN, reason, evidence)
 
 
-class Observations:
-    """What a symptom's checks saw, by check id, plus the run's thresholds and clock."""
+def latent(reason: str, *evidence: Evidence, **fix_args: Any) -> Judgement:
+    """The condition holds but explains nothing observed: a risk ("pods would stay Pending if …")."""
+    return Judgement(CauseVerdict.LATENT, reason, evidence, fix_args)
 
-    def __init__(self, values: dict[str, Any], failures: dict[str, str], thresholds: "Thresholds", facts: "Facts") -> None:
+
+class Observations:
+    """What a symptom's checks saw, by check id, plus the run's thresholds and clock.
+
+    Every read is recorded, so what a cause "needs" is what its judge read: the JSON
+    `checks` of a cause is derived, never written by hand.
+    """
+
+    def __init__(self, values: dict[str, Any], failures: dict[str, str], thresholds: "Thresholds", facts: "Facts",
+                 *, named: bool = False) -> None:
         self._values = values
         self._failures = failures
         self.thresholds = thresholds
         self.facts = facts
+        #: the user named this symptom (`--symptom`, or picked it in the app), rather than "run every check"
+        self.named = named
+        self.reads: list[str] = []
+
+    def tracked(self) -> "Observations":
+        """The same observations with a fresh record of reads, for one judge."""
+        view = Observations(self._values, self._failures, self.thresholds, self.facts, named=self.named)
+        return view
+
+    def _read(self, check_id: str) -> None:
+        if check_id not in self.reads and (check_id in self._values or check_id in self._failures):
+            self.reads.append(check_id)
 
     def __getitem__(self, check_id: str) -> Any:
+        self._read(check_id)
         if check_id in self._failures:
             raise CouldNotCheck(check_id, self._failures[check_id])
         return self._values[check_id]
 
     def get(self, check_id: str, default: Any = None) -> Any:
         """The value, or `default` when the check could not run."""
+        self._read(check_id)
         return default if check_id in self._failures else self._values.get(check_id, default)
 
     def failed(self, check_id: str) -> str | None:
+        self._read(check_id)
         return self._failures.get(check_id)
+
+    @property
+    def named_nodes(self) -> tuple[str, ...]:
+        """Nodes the user named (`--node`, or picked in the app)."""
+        return tuple(self.facts.settings.nodes)
 
     @property
     def namespace(self) -> str:
@@ -110,15 +140,19 @@ class FixTemplate:
     #: fed to the (single) command's standard input, e.g. a manifest for `kubectl apply -f -`
     stdin: str | None = None
     note: str | None = None
+    #: a note computed from the fix's values, e.g. the Terraform change when Terraform owns the release;
+    #: a fix with guidance and no commands is shown, never offered for execution
+    guidance: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 @dataclass(frozen=True)
 class Cause:
     id: str
     title: str
-    needs: tuple[str, ...]
     judge: Callable[[Observations], Judgement]
     fix: FixTemplate | None = None
+    #: causes in the same symptom that explain this one: their fix comes first ("as in 1")
+    explained_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,5 +172,5 @@ class Symptom:
     checks: tuple[Check, ...]
     causes: tuple[Cause, ...]
     observe: Callable[[Observations], Observation]
-    #: which checks `observe` needs
-    observe_needs: tuple[str, ...] = ()
+    #: a few words for narrow places (the fleet matrix, home's list)
+    label: str = ""

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from castui.clients.projection import PodForDrain
 from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
@@ -70,7 +71,8 @@ async def gather_node_occupancy(facts: Facts) -> list[dict[str, Any]]:
     """Nodes that hold nothing but DaemonSet pods and pods that block a drain."""
     # both at once; the nodes awaited first, so when both fail the reason is always the nodes'
     pods = asyncio.ensure_future(
-        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING)
+        facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING,
+                        projection=PodForDrain)
     )
     try:
         nodes = await facts.nodes()
@@ -174,10 +176,9 @@ SYMPTOM = Symptom(
     recognise="nodes with nothing but DaemonSets stay for hours; the bill does not go down",
     checks=CHECKS,
     observe=observe,
-    observe_needs=("empty-nodes",),
     causes=(
         Cause(
-            "node-downscaler-disabled", "The node downscaler is off", ("policies",), judge_downscaler_disabled,
+            "node-downscaler-disabled", "The node downscaler is off", judge_downscaler_disabled,
             FixTemplate(
                 title="Enable the node downscaler and its empty-node policy",
                 explanation="CAST AI removes empty nodes only when nodeDownscaler and emptyNodes are enabled.",
@@ -186,7 +187,7 @@ SYMPTOM = Symptom(
             ),
         ),
         Cause(
-            "pdb-blocking-eviction", "A PodDisruptionBudget blocks eviction", ("blocking-pdbs",), judge_pdb_blocking,
+            "pdb-blocking-eviction", "A PodDisruptionBudget blocks eviction", judge_pdb_blocking,
             FixTemplate(
                 title="Relax the PodDisruptionBudget or scale the workload",
                 explanation="With 0 disruptions allowed, no pod it covers can be evicted, so its nodes cannot drain.",
@@ -196,7 +197,7 @@ SYMPTOM = Symptom(
             ),
         ),
         Cause(
-            "system-pods-blocking-drain", "System pods block the drain of empty nodes", ("empty-nodes",), judge_system_pods,
+            "system-pods-blocking-drain", "System pods block the drain of empty nodes", judge_system_pods,
             FixTemplate(
                 title="Make the blocking pods evictable",
                 explanation=(
@@ -209,7 +210,7 @@ SYMPTOM = Symptom(
             ),
         ),
         Cause(
-            "empty-nodes-delay-high", "Empty nodes wait too long before removal", ("policies",), judge_delay_high,
+            "empty-nodes-delay-high", "Empty nodes wait too long before removal", judge_delay_high,
             FixTemplate(
                 title="Lower the empty-node delay",
                 explanation="Empty nodes are removed only after emptyNodes.delaySeconds.",

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from castui.config import DEFAULT_API_URL
+from castui.sanitise import printable
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ConnectionHeader(Vertical):
         if connection.production:
             banner.update(Text.assemble(
                 (" ⚠ PRODUCTION ", "bold reverse"),
-                f" context {connection.context or '?'}: changes here affect production; "
+                f" context {printable(connection.context or '?')}: changes here affect production; "
                 "every command asks you to type the context name",
             ))
 
@@ -119,7 +120,13 @@ def where_line(c: Connection, *, wide: bool) -> Text:
     parts: list[tuple[str, str]] = [("context ", "dim"), (c.context or "none", "bold"),
                                     ("  cluster ", "dim"), (cluster, "bold"),
                                     ("  API ", "dim"), (api, "bold")]
-    return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+    # names, ids and the region come from the kubeconfig and the API: shown, never acted on, and
+    # each cut short so one long name cannot push the rest off the line
+    return Text.assemble(*[(_clip(printable(part)), style) for part, style in parts], no_wrap=True, overflow="ellipsis")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def replay_line(c: Connection, *, width: int) -> Text:
@@ -128,7 +135,7 @@ def replay_line(c: Connection, *, width: int) -> Text:
     bundle = c.bundle or ""
     if len("replay of , captured ") + len(bundle) + len(when) > width:
         bundle = PurePath(bundle).name
-    text = Text.assemble(("replay of ", "dim"), (bundle, "bold"), (", captured ", "dim"), (when, "bold"))
+    text = Text.assemble(("replay of ", "dim"), (printable(bundle), "bold"), (", captured ", "dim"), (printable(when), "bold"))
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
@@ -141,7 +148,7 @@ def reach_text(name: str, reach: Reach, *, plain: bool, missing: str | None = No
     if reach.problem is None:
         # a replay's answers were recorded at capture time: nothing answers now
         return Text.assemble((f"{name} ✓ ", "bold" if plain else "bold green"), "recorded" if recorded else "answers")
-    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"{reach.verb}: {reach.problem}")
+    return Text.assemble((f"{name} ✗ ", "bold" if plain else "bold red"), f"{reach.verb}: {printable(reach.problem)}")
 
 
 def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:
@@ -150,7 +157,7 @@ def reach_line(c: Connection, *, plain: bool, key: str = "K") -> Text:
     text = Text.assemble(reach_text("cluster", c.kube, plain=plain, recorded=recorded), "   ",
                          reach_text("API", c.api, plain=plain, missing=missing, recorded=recorded))
     if c.lab:
-        text.append_text(Text.assemble(("   lab scenario ", "dim"), (c.lab, "bold")))
+        text.append_text(Text.assemble(("   lab scenario ", "dim"), (printable(c.lab), "bold")))
     if c.read_only:  # before the bundle's name, so a narrow terminal still shows it
         text.append_text(Text.assemble(("   read-only", "bold")))
     text.no_wrap, text.overflow = True, "ellipsis"

@@ -20,6 +20,7 @@ from textual.widgets import ContentSwitcher, Static
 from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, Evidence, SymptomResult
 from castui.report.redact import Redactor
 from castui.report.symbols import suppression_text
+from castui.sanitise import printable, printable_lines, shown_text
 from castui.widgets.evidence_table import EvidenceTable
 from castui.widgets.json_view import JsonView
 from castui.widgets.keys import key_of
@@ -68,11 +69,11 @@ class EvidencePane(Vertical):
 
     def show_cause(self, cause: CauseResult, redactor: Redactor, *, fix_key: str = "f") -> None:
         detail = Text.assemble(cause_text(cause, plain=self._plain), "  ", (cause.id, "bold"), f"  {cause.title}\n")
-        detail.append(redactor.text(cause.reason))
+        detail.append(printable_lines(redactor.text(cause.reason)))
         if note := suppression_text(cause):
-            detail.append(f"\n~ {note}")
+            detail.append(f"\n~ {printable(redactor.text(note))}")
         if cause.fix is not None and cause.verdict is CauseVerdict.CONFIRMED:
-            detail.append(f"\nFix: {cause.fix.title} (press {fix_key})", style="bold")
+            detail.append(f"\nFix: {printable(redactor.text(cause.fix.title))} (press {fix_key})", style="bold")
             detail.append(f"   {key_of(self, 'triage.suppress', 'S')}: suppress", style="dim")
         self._set_detail(detail)
         self.show_evidence(list(cause.evidence), redactor)
@@ -82,16 +83,16 @@ class EvidencePane(Vertical):
         if timings and check.duration_ms is not None and check.status in (CheckStatus.OK, CheckStatus.FAILED):
             detail.append(f"  ({duration_text(check.duration_ms)})", style="dim")
         if check.summary:
-            detail.append("\n" + redactor.text(check.summary))
+            detail.append("\n" + printable_lines(redactor.text(check.summary)))
         if check.reason:
-            detail.append("\ncould not check: " + redactor.text(check.reason))
+            detail.append("\ncould not check: " + printable_lines(redactor.text(check.reason)))
         detail.append(f"\npart of {symptom_id}", style="dim")
         self._set_detail(detail)
         self.show_evidence([], redactor)
 
     def show_symptom(self, result: SymptomResult, redactor: Redactor, *, escalate_key: str = "e") -> None:
         detail = Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}\n")
-        detail.append(redactor.text(symptom_summary(result)))
+        detail.append(printable_lines(redactor.text(symptom_summary(result))))
         confirmed = [c for c in result.causes if c.verdict is CauseVerdict.CONFIRMED]
         if result.observed and not confirmed:
             detail.append(f"\nNo cause confirmed: press {escalate_key} to escalate (status page, bundle, report)", style="bold")
@@ -99,7 +100,7 @@ class EvidencePane(Vertical):
         self.show_evidence([], redactor)
 
     def show_message(self, message: str | Text) -> None:
-        self._set_detail(message if isinstance(message, Text) else Text(message))
+        self._set_detail(message if isinstance(message, Text) else shown_text(message, lines=True))
         self.show_evidence([], None)
 
     def _set_detail(self, text: Text) -> None:
@@ -132,7 +133,7 @@ class EvidencePane(Vertical):
         title.display = True
         keys = f"{key_of(self, 'evidence.previous', '[')} {key_of(self, 'evidence.next', ']')}"
         counter = f" ({self._index + 1} of {len(self._evidence)}; {keys} switch)" if len(self._evidence) > 1 else ""
-        title.update(Text.assemble(("Evidence: ", "bold"), redactor.text(evidence.title), (counter, "dim")))
+        title.update(Text.assemble(("Evidence: ", "bold"), printable(redactor.text(evidence.title)), (counter, "dim")))
         view = VIEWS.get(evidence.kind, "ev-text")
         if evidence.kind == "log":
             self.query_one(LogPane).load(evidence.lines, evidence.highlight, redactor.text)
@@ -143,7 +144,7 @@ class EvidencePane(Vertical):
             self.query_one(JsonView).load(redactor.data(evidence.data), evidence.path)
         else:
             body = "\n".join(redactor.lines(evidence.lines)) if evidence.lines else str(redactor.data(evidence.data) or "")
-            self.query_one("#ev-text-body", Static).update(Text(body))
+            self.query_one("#ev-text-body", Static).update(shown_text(body, lines=True))
         switcher.current = view
 
     def focus_evidence(self) -> bool:

@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from castui.sanitise import shown_text
+
 NUMBER = re.compile(r"^-?\d+(\.\d+)?")
 
 
@@ -38,9 +40,9 @@ class EvidenceTable(DataTable[Text]):
             return
         header, *body = rows
         for index, name in enumerate(header):
-            self.add_column(Text(redact(str(name)), style="bold"), key=str(index))
+            self.add_column(shown_text(redact(str(name)), "bold"), key=str(index))
         for row in body:
-            cells = [Text(redact("" if cell is None else str(cell))) for cell in row]
+            cells = [shown_text(redact("" if cell is None else str(cell))) for cell in row]
             cells += [Text("")] * (len(header) - len(cells))
             self.add_row(*cells[: len(header)])
 

@@ -16,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from castui.sanitise import printable
 from castui.words import json_path_line
 
 
@@ -48,7 +49,8 @@ def pretty_json(document: Any) -> tuple[list[str], dict[str, int]]:
 
 
 def json_text(lines: list[str], marked: int | None, *, plain: bool, dark: bool = True) -> Text:
-    code = "\n".join(lines)
+    # json.dumps escapes C0 controls, not C1 (U+009B is CSI) nor bidi controls: each line is made printable
+    code = "\n".join(printable(line) for line in lines)
     if plain:
         body = Text(code)
     else:
@@ -82,14 +84,15 @@ def fill_tree(tree: Tree[str], document: Any, open_path: str | None) -> TreeNode
         if isinstance(value, (dict, list)):
             items = value.items() if isinstance(value, dict) else enumerate(value)
             brackets = "{}" if isinstance(value, dict) else "[]"
-            node.set_label(Text.assemble((brackets + " ", "dim"), (name, "bold"), (f" ({len(value)})", "dim")))
+            node.set_label(Text.assemble((brackets + " ", "dim"), (printable(name), "bold"), (f" ({len(value)})", "dim")))
             for key, item in items:
                 add(node.add("", data=".".join([*path, str(key)])), str(key), item, [*path, str(key)])
             if on_way:
                 node.expand()
         else:
             node.allow_expand = False
-            node.set_label(Text.assemble((name, "bold"), " = ", highlighter(Text(json.dumps(value, ensure_ascii=False, default=str)))))
+            shown = printable(json.dumps(value, ensure_ascii=False, default=str))
+            node.set_label(Text.assemble((printable(name), "bold"), " = ", highlighter(Text(shown))))
 
     tree.clear()
     tree.root.data = ""

@@ -24,18 +24,21 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from castui.sanitise import printable
 from castui.widgets.keys import key_of
 
-ERROR = re.compile(r"(?i)(level=(error|fatal)|\b(error|fatal|panic|failed|failure|refused|denied|forbidden|unauthorized)\b|status_code=[45]\d\d)")
+ERROR = re.compile(
+    r"(?i)(level=(error|fatal)|\b(error|fatal|panic|failed|failure|refused|denied|forbidden|unauthorized)\b|status_code=[45]\d\d)"
+)
 WARNING = re.compile(r"(?i)(level=warn(ing)?|\bwarn(ing)?\b)")
 TOPIC = re.compile(r"(?i)(heartbeat|snapshot|delta|connect\w*|registered)")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 CACHE_LINES = 2_000
 
 
 def clean(line: str) -> str:
-    """Log text is data: tabs become spaces and control characters (escape sequences too) become ?."""
-    return CONTROL.sub("?", line.replace("\t", "    "))
+    """Log text is data: tabs become spaces; control characters (escape sequences too) and bidi
+    controls are shown as their escapes."""
+    return printable(line.replace("\t", "    "))
 
 
 class LogView(ScrollView, can_focus=True):
@@ -269,7 +272,8 @@ class LogView(ScrollView, can_focus=True):
 
                 at = bisect.bisect_left(self.matches, self.cursor)
                 here = at + 1 if at < len(self.matches) and self.matches[at] == self.cursor else None
-                parts.append(f"“{self.query_text}”: " + (f"match {here} of {len(self.matches)}" if here else f"{len(self.matches)} matches"))
+                found = f"match {here} of {len(self.matches)}" if here else f"{len(self.matches)} matches"
+                parts.append(f"“{self.query_text}”: {found}")
             else:
                 parts.append(f"“{self.query_text}”: no match")
         return " · ".join(parts)

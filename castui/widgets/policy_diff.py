@@ -10,10 +10,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 from castui.diagnosis import ApiCall
+from castui.sanitise import printable
 
 
 def value_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str) if value is not None else "(unset)"
+    return printable(json.dumps(value, ensure_ascii=False, default=str)) if value is not None else "(unset)"
 
 
 def diff_table(call: ApiCall, *, plain: bool = False) -> Table:
@@ -23,7 +24,7 @@ def diff_table(call: ApiCall, *, plain: bool = False) -> Table:
     table.add_column("")
     table.add_column("after")
     for path, (before, after) in call.changes.items():
-        table.add_row(Text(path), Text("- " + value_text(before), style="" if plain else "red"), Text("→"),
+        table.add_row(Text(printable(path)), Text("- " + value_text(before), style="" if plain else "red"), Text("→"),
                       Text("+ " + value_text(after), style="bold" if plain else "bold green"))
     return table
 

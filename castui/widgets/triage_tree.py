@@ -18,6 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, SymptomResult, SymptomVerdict
 from castui.report.symbols import CHECK
+from castui.sanitise import printable
 from castui.tree.model import Symptom
 from castui.widgets.keys import key_of
 from castui.widgets.verdict_badge import badge, cause_text, check_badge, duration_text, symptom_badge
@@ -255,7 +256,7 @@ class TriageTree(Tree[TriageItem]):
             label.append(f"  {duration_text(result.duration_ms)}", style="dim")
         line = result.reason or result.summary
         if line:
-            label.append("  " + self._redact(line), style="dim")
+            label.append("  " + printable(self._redact(line)), style="dim")
         return label
 
     def _cause_label(self, cause: CauseResult) -> Text:

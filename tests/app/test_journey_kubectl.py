@@ -59,14 +59,16 @@ async def test_heartbeat_failing_from_symptom_to_verified_fix(lab: RunningLab, m
         await pilot.press("c")
         status = fix.query_one("#fix-status", Static)
         await wait_for(pilot, lambda: "Copied" in text_of(status), "the copy to finish")
-        assert app.clipboard == COMMAND
+        # what is copied names the context and kubeconfig castui diagnosed: what runs is what was copied
+        assert app.clipboard == f"kubectl --context castui-lab --kubeconfig {lab.kubeconfig} {COMMAND.removeprefix('kubectl ')}"
         assert "system clipboard is not available" in text_of(status)
 
         # execute: the confirmation shows the exact argv and where it lands
         await pilot.press("x")
         confirm = await wait_for_screen(pilot, ConfirmScreen)
         argv = json.loads(text_of(confirm.query_one("#confirm-argv", Static)))
-        assert argv == ["kubectl", "--context", "castui-lab", "rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]
+        assert argv == ["kubectl", "--context", "castui-lab", "--kubeconfig", str(lab.kubeconfig), "rollout", "restart",
+                        "deployment/castai-agent", "-n", "castai-agent"]
         assert "Changes the cluster: yes" in text_of(confirm.query_one("#confirm-mutates", Static))
         assert "context castui-lab" in text_of(confirm.query_one("#confirm-target", Static))
         await pilot.press("y")

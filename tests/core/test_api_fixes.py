@@ -12,6 +12,7 @@ from castui.diagnosis import CauseVerdict
 from castui.engine.execute import apply_api_call
 from castui.engine.session import Session
 from castui.lab import start_lab
+from castui.lab.scenarios import CLUSTER_ID
 from tests.core.helpers import lab_settings, verdicts
 
 API_FIXES = {
@@ -20,9 +21,7 @@ API_FIXES = {
     "node-downscaler-disabled": ("no-scale-down", "node-downscaler-disabled", "nodeDownscaler.enabled"),
     "empty-nodes-delay-high": ("no-scale-down", "empty-nodes-delay-high", "nodeDownscaler.emptyNodes.delaySeconds"),
     "evictor-aggressive-mode": ("evictor-aggressive", "evictor-aggressive-mode", "nodeDownscaler.evictor.aggressiveMode"),
-    "spot-backups-disabled": ("spot-fallback", "spot-backups-disabled", "spotInstances.spotBackups.enabled"),
-    "spot-price-limit-out-of-range": ("spot-fallback", "spot-price-limit-out-of-range",
-                                      "spotInstances.spotDiversityPriceIncreaseLimitPercent"),
+    "scale-up-autoscaler-disabled": ("no-scale-up", "autoscaler-disabled", "enabled"),
 }
 
 
@@ -44,8 +43,9 @@ def test_api_fix_changes_the_policies_and_the_recheck_passes(scenario: str) -> N
     assert result.ok, result.error
     assert path in fix.api_call.changes
     assert verdicts(after)[(symptom_id, cause_id)] is CauseVerdict.RULED_OUT
-    curl = next(argv for argv in fix.commands if argv[0] == "curl")
-    assert "X-API-Key: ${CASTAI_API_KEY}" in curl
+    curl = next(argv for argv in fix.commands if "curl" in " ".join(argv))
+    # the printed form reads the policies, changes one field and PUTs them: the key only as the variable
+    assert "X-API-Key: $CASTAI_API_KEY" in " ".join(curl) and f"/clusters/{CLUSTER_ID}/policies" in " ".join(curl)
     assert lab.api_key not in " ".join(curl)
 
 

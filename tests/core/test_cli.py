@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from castui.lab.scenarios import SCENARIOS
+from castui.tree import SYMPTOMS
 from tests.core.helpers import castui
 
 
@@ -34,12 +35,12 @@ def test_json_output_is_the_documented_contract() -> None:
     result = castui("diagnose", "--lab", "demo", "--format", "json")
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
-    assert document["schema"] == "castui.diagnosis/v1"
-    assert len(document["symptoms"]) == 10
+    assert document["schema"] == "castui.diagnosis/v2"
+    assert len(document["symptoms"]) == len(SYMPTOMS)
     for symptom in document["symptoms"]:
         assert symptom["verdict"] in {"problem", "healthy", "unknown"}
         for cause in symptom["causes"]:
-            assert cause["verdict"] in {"confirmed", "ruled_out", "unknown"}
+            assert cause["verdict"] in {"confirmed", "latent", "ruled_out", "unknown"}
             assert isinstance(cause["reason"], str) and isinstance(cause["evidence"], list)
             if cause["fix"] is not None:
                 assert all(isinstance(argv, list) and all(isinstance(a, str) for a in argv) for argv in cause["fix"]["commands"])
@@ -105,3 +106,15 @@ def test_lab_list(fmt: str) -> None:
         assert listed == {name: set(s.confirms) for name, s in SCENARIOS.items()}
     else:
         assert "healthy" in result.stdout and "confirms:" in result.stdout
+
+
+def test_no_key_in_a_run_of_every_check_is_castuis_configuration_not_a_cast_ai_fault() -> None:
+    """Guide v2 §3: the API checks are unknown ("no API key") and the run exits 3, never 1."""
+    everything = castui("diagnose", "--lab", "api-key-missing", "--format", "json")
+    assert everything.returncode == 3, everything.stderr
+    causes = {c["id"]: c for s in json.loads(everything.stdout)["symptoms"] for c in s["causes"]}
+    assert causes["api-key-missing"]["verdict"] == "unknown" and "no API key" in causes["api-key-missing"]["reason"]
+    named = castui("diagnose", "--lab", "api-key-missing", "--symptom", "api-unauthorized", "--format", "json")
+    assert named.returncode == 1
+    causes = {c["id"]: c for s in json.loads(named.stdout)["symptoms"] for c in s["causes"]}
+    assert causes["api-key-missing"]["verdict"] == "confirmed" and causes["api-key-missing"]["evidence"]

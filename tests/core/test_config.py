@@ -71,33 +71,33 @@ def test_config_init_writes_a_file_that_loads_to_the_defaults() -> None:
 
 
 def test_suppression_lifecycle() -> None:
-    add = castui("suppress", "chart-outdated", "--reason", "upgrading on Friday", "--until",
+    add = castui("suppress", "heartbeat-failing", "--reason", "upgrading on Friday", "--until",
                  (date.today() + timedelta(days=7)).isoformat())
     assert add.returncode == 0, add.stderr
-    assert "chart-outdated" in castui("suppress", "--list").stdout
+    assert "heartbeat-failing" in castui("suppress", "--list").stdout
 
-    result = castui("diagnose", "--lab", "chart-outdated", "--format", "json")
+    result = castui("diagnose", "--lab", "heartbeat-failing", "--format", "json")
     document = json.loads(result.stdout)
-    cause = next(c for s in document["symptoms"] for c in s["causes"] if c["id"] == "chart-outdated")
+    cause = next(c for s in document["symptoms"] for c in s["causes"] if c["id"] == "heartbeat-failing")
     assert cause["verdict"] == "confirmed"
     assert cause["suppressed"]["reason"] == "upgrading on Friday" and cause["suppressed"]["expired"] is False
     assert result.returncode == 0  # shown, but no longer failing the run
-    text = castui("diagnose", "--lab", "chart-outdated").stdout
-    assert "~ suppressed: chart-outdated" in text and "upgrading on Friday" in text
+    text = castui("diagnose", "--lab", "heartbeat-failing").stdout
+    assert "~ suppressed: heartbeat-failing" in text and "upgrading on Friday" in text
 
     # a day already past is refused (it would never apply); one that passes later expires
-    past = castui("suppress", "chart-outdated", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
+    past = castui("suppress", "heartbeat-failing", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
     assert past.returncode == 2 and "is in the past" in past.stderr
     from castui import suppressions
 
-    suppressions.add(suppressions.SuppressionRecord(cause="chart-outdated", reason="old",
+    suppressions.add(suppressions.SuppressionRecord(cause="heartbeat-failing", reason="old",
                                                     until=date.today() - timedelta(days=1)))
-    result = castui("diagnose", "--lab", "chart-outdated", "--format", "json")
-    cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "chart-outdated")
+    result = castui("diagnose", "--lab", "heartbeat-failing", "--format", "json")
+    cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "heartbeat-failing")
     assert cause["suppressed"]["expired"] is True and result.returncode == 1
     assert "expired" in castui("suppress", "--list").stdout
 
-    assert castui("suppress", "chart-outdated", "--remove").returncode == 0
+    assert castui("suppress", "heartbeat-failing", "--remove").returncode == 0
     assert castui("suppress", "--list").stdout.strip() == "no suppressions"
 
 
@@ -105,3 +105,14 @@ def test_suppress_needs_a_reason_and_a_known_cause() -> None:
     assert castui("suppress", "chart-outdated").returncode == 2
     result = castui("suppress", "no-such-cause", "--reason", "x")
     assert result.returncode == 2 and "unknown cause" in result.stderr
+
+
+def test_a_suppression_covers_a_latent_finding_too() -> None:
+    """A known risk (an agent chart behind, latent) can be accepted like a confirmed cause."""
+    assert castui("suppress", "chart-outdated", "--reason", "agent upgrades are batched monthly", "--until",
+                  (date.today() + timedelta(days=30)).isoformat()).returncode == 0
+    result = castui("diagnose", "--lab", "agent-chart-behind", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "chart-outdated")
+    assert cause["verdict"] == "latent" and cause["suppressed"]["reason"] == "agent upgrades are batched monthly"
+    assert "~ suppressed: chart-outdated" in castui("diagnose", "--lab", "agent-chart-behind").stdout

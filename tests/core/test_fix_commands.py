@@ -21,8 +21,8 @@ VENV_BIN = str(Path(sys.executable).parent)
 #: scenario → (symptom, cause) whose kubectl fix must make the cause go away
 KUBECTL_FIXES = {
     "heartbeat-failing": ("agent-disconnected", "heartbeat-failing"),
+    "invalid-api-key-rotated": ("agent-disconnected", "invalid-api-key"),
     "agent-not-running": ("agent-disconnected", "agent-not-running"),
-    "rbac-missing": ("agent-crashloop", "rbac-missing"),
     "pdb-blocking-eviction": ("no-scale-down", "pdb-blocking-eviction"),
     "system-pods-blocking-drain": ("no-scale-down", "system-pods-blocking-drain"),
     "missing-annotation": ("workload-autoscaler", "missing-annotation"),
@@ -81,8 +81,15 @@ def test_a_restart_does_not_hide_a_root_cause_that_is_still_there() -> None:
     """network-blocked: restarting the agent is not enough while the NetworkPolicy stays."""
     with start_lab("network-blocked") as lab:
         settings = lab_settings(lab)
-        fix = fix_of(diagnose(lab, ["agent-disconnected"]), "agent-disconnected", "heartbeat-failing")
-        result = asyncio.run(run_command(settings, fix, fix.commands[0], target="castui-lab"))
+        restart = Fix(title="restart", commands=[["kubectl", "rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]])
+        result = asyncio.run(run_command(settings, restart, restart.commands[0], target="castui-lab"))
         assert result.exit_code == 0
         after = diagnose(lab, ["agent-disconnected"])
     assert verdicts(after)[("agent-disconnected", "network-blocked")] is CauseVerdict.CONFIRMED
+
+
+def test_a_rotated_key_is_fixed_by_a_restart_not_a_new_release() -> None:
+    """The Secret already holds a good key: the fix restarts the pods instead of upgrading the release."""
+    with start_lab("invalid-api-key-rotated") as lab:
+        fix = fix_of(diagnose(lab, ["agent-disconnected"]), "agent-disconnected", "invalid-api-key")
+    assert fix.commands == [["kubectl", "rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]]

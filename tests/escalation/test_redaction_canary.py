@@ -15,6 +15,7 @@ from pathlib import Path
 
 from castui.bundle import collect_bundle
 from castui.clients.helm import encode_release_secret
+from castui.clients.kubeconfig import kubeconfig_users
 from castui.lab import objects as k8s
 from castui.lab import start_lab
 from castui.lab.scenarios import NS, LabCluster, build, log_line
@@ -60,7 +61,8 @@ def planted_lab() -> LabCluster:
     # the agent's release as Helm stores it: the key in the values and, base64-encoded, in the rendered Secret
     secret_doc = ("---\n# Source: castai-agent/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: castai-agent\n"
                   f"data:\n  API_KEY: {base64.b64encode(AGENT_KEY.encode()).decode()}\n")
-    release = helm_release_payload(next(s for s in lab.state.items("secrets") if s["metadata"]["name"] == "sh.helm.release.v1.castai-agent.v3"))
+    stored = next(s for s in lab.state.items("secrets") if s["metadata"]["name"] == "sh.helm.release.v1.castai-agent.v3")
+    release = helm_release_payload(stored)
     release["config"]["apiKey"] = AGENT_KEY
     release["manifest"] = secret_doc + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: castai-agent\n"
     lab.remove("secrets", NS, "sh.helm.release.v1.castai-agent.v3")
@@ -136,7 +138,7 @@ def test_kubeconfig_credentials_are_known_secrets(tmp_path: Path) -> None:
         {"name": "d", "user": {"token": "short"}},
     ]}))
 
-    found = kubeconfig_credentials(str(config))
+    found = kubeconfig_credentials(kubeconfig_users(str(config)))
 
     assert {KUBE_TOKEN, "hunter2-but-longer", "canary-aws-secret-1", key_pem} <= set(found) and "short" not in found
     redactor = Redactor()

@@ -98,7 +98,7 @@ def test_a_healthy_fleet_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_fleet_json_schema(fleet_env: RunningFleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out = run_cli(capsys, "diagnose", "--all-contexts", "--format", "json", *shared_flags(fleet_env, tmp_path))
     report = json.loads(out)
-    assert report["schema"] == SCHEMA == "castui.fleet/v1"
+    assert report["schema"] == SCHEMA == "castui.fleet/v2"
     assert {"schema", "clusters", "summary", "exit_code", "symptoms"} <= set(report)
     ids = {lab.context: lab.cluster_id for lab in fleet_env.labs}
     for cluster in report["clusters"]:

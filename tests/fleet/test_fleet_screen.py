@@ -14,7 +14,8 @@ pytest.importorskip("textual")
 
 from textual.pilot import Pilot  # noqa: E402
 
-from castui.screens.fleet_screen import FleetApp, FleetScreen  # noqa: E402
+from castui.fleet_app import FleetApp  # noqa: E402
+from castui.screens.fleet_screen import FleetScreen  # noqa: E402
 from castui.screens.triage_screen import TriageScreen  # noqa: E402
 
 #: pauses of 50 ms: at most 20 s for anything to happen

@@ -33,7 +33,7 @@ from castui.lab.state import RESOURCES, LabState, ResourceType
 ORDER = [
     "namespaces", "customresourcedefinitions", "nodes", "clusterroles", "clusterrolebindings", "roles", "rolebindings",
     "serviceaccounts", "configmaps", "secrets", "services", "networkpolicies", "deployments", "statefulsets",
-    "daemonsets", "replicasets", "pods", "poddisruptionbudgets", "evictorconfigs", "events",
+    "daemonsets", "replicasets", "pods", "poddisruptionbudgets", "evictorconfigs", "leases", "events",
 ]
 WITH_STATUS = {"nodes", "pods", "deployments", "replicasets", "daemonsets", "statefulsets", "poddisruptionbudgets"}
 PDB_V1BETA1 = ResourceType("policy", "v1beta1", "poddisruptionbudgets", "PodDisruptionBudget", True)

@@ -19,6 +19,7 @@ import pytest
 from castui.diagnosis import CauseVerdict, CheckStatus, Diagnosis
 from castui.lab import RunningLab
 from castui.lab.scenarios import SCENARIOS
+from castui.tree.agent_checks import LOG_TAIL
 from castui.report.redact import Redactor
 from castui.report.text import render_text
 from tests.core.helpers import confirmed_ids, diagnose
@@ -39,17 +40,37 @@ def outcome(diagnosis: Diagnosis) -> dict[str, object]:
 
 def via_real_server(cluster: RealCluster, lab: RunningLab, *, restricted: bool = False) -> Diagnosis:
     kubeconfig = cluster.restricted_kubeconfig if restricted else cluster.admin_kubeconfig
-    return diagnose(lab, kubeconfig=str(kubeconfig), context=CONTEXT)
+    context = CONTEXT
+    if lab.cluster.context != "castui-lab":
+        # the scenario names its context as a cloud CLI would (an EKS ARN): so does the real server's kubeconfig
+        context = lab.cluster.context
+        kubeconfig = cluster.server.write_kubeconfig(lab.workdir / "real-kubeconfig", context_name=context, verify_tls=True,
+                                                     **({"user": "restricted"} if restricted else {}))
+    scenario = SCENARIOS[lab.scenario]
+    return diagnose(lab, scenario.named or None, kubeconfig=str(kubeconfig), context=context, nodes=list(scenario.nodes))
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_a_real_apiserver_gives_the_labs_verdicts(real_cluster: RealCluster, name: str) -> None:
+    scenario = SCENARIOS[name]
     with real_cluster.scenario(name) as lab:
-        on_the_lab = diagnose(lab)
+        on_the_lab = diagnose(lab, scenario.named or None, nodes=list(scenario.nodes))
         on_a_real_server = via_real_server(real_cluster, lab)
-    assert on_a_real_server.target.context == CONTEXT
+    assert on_a_real_server.target.context in (CONTEXT, lab.cluster.context)
     assert outcome(on_a_real_server) == outcome(on_the_lab)
-    assert confirmed_ids(on_a_real_server) == set(SCENARIOS[name].confirms)
+    assert confirmed_ids(on_a_real_server) == set(scenario.confirms)
+
+
+def test_the_leader_is_found_through_its_lease_on_a_real_apiserver(real_cluster: RealCluster) -> None:
+    """Lease agent-leader-election-lock names the leader by the UUID it logs as own_identity
+    (castai/k8s-agent internal/services/replicas/leaderelection.go)."""
+    with real_cluster.scenario("heartbeat-failing") as lab:
+        diagnosis = via_real_server(real_cluster, lab)
+    symptom = next(s for s in diagnosis.symptoms if s.id == "agent-disconnected")
+    logs_check = next(c for c in symptom.checks if c.id == "agent-logs")
+    assert logs_check.summary and "leader castai-agent-7d9f8c6b5-x2k9p" in logs_check.summary
+    heartbeat = next(c for c in symptom.causes if c.id == "heartbeat-failing")
+    assert heartbeat.verdict is CauseVerdict.CONFIRMED and "(leader)" in heartbeat.evidence[0].title
 
 
 def test_pod_disruption_budgets_come_from_policy_v1beta1_on_kubernetes_1_20(real_cluster: RealCluster) -> None:
@@ -72,7 +93,7 @@ def test_agent_logs_reach_castui_through_the_apiserver_and_the_kubelet(real_clus
     assert "status_code=401" in key.reason
     asked = [(path, query) for path, query in real_cluster.kubelet.requests if path.startswith("/containerLogs/castai-agent/")]
     assert any(query.get("previous") == ["true"] for _, query in asked)
-    assert all(query.get("tailLines") == ["50"] for _, query in asked)
+    assert all(query.get("tailLines") == [str(LOG_TAIL)] for _, query in asked)
 
 
 @pytest.mark.parametrize("name", ["healthy", "demo"])

@@ -39,7 +39,7 @@ HOSTILE = {
     "key-reference": "${CASTAI_API_KEY}",
 }
 #: where a hostile name lands in a fix command, by the cause that builds it
-USES = {"chart-outdated": "release", "pdb-blocking-eviction": "pdb name and namespace", "system-pods-blocking-drain": "pod name"}
+USES = {"release-not-deployed": "release", "pdb-blocking-eviction": "pdb name and namespace", "system-pods-blocking-drain": "pod name"}
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 BUILT_AT = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -49,7 +49,7 @@ def hostile_cluster(value: str) -> LabCluster:
     lab = build("healthy", now=BUILT_AT)
     now = lab.now
     lab.cluster["name"] = value  # the CAST AI API's name for the cluster
-    lab.release(value, "castai-agent", version="0.150.0", config={"provider": "eks"})  # an outdated release
+    lab.release(value, "castai-agent", status="failed", config={"provider": "eks"})  # a failed release
     lab.add("namespaces", k8s.namespace(value, now))
     lab.add("pods", k8s.pod(value, value, now, node_name=NODES[0], labels={"app": "hostile"},
                             owner=("ReplicaSet", "hostile-5d4c3b2a1")))

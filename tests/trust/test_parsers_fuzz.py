@@ -310,7 +310,7 @@ def test_a_terraform_state_reads_or_fails_as_malformed(data: st.DataObject, tmp_
     except CastuiError:
         return
     if state is not None:
-        terraform.drift(state["declared"], data.draw(shaped(API.policies[CLUSTER_ID])))
+        terraform.drift(state["declared"] or {}, data.draw(shaped(API.policies[CLUSTER_ID])))
 
 
 @FUZZ

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from castui.lab import objects as k8s
@@ -29,12 +29,24 @@ NEWEST = {
     "castai-evictor": ("0.35.143", "v0.35.143"),
     "castai-workload-autoscaler": ("1.9.3", "v1.9.3"),
     "castai-spot-handler": ("0.35.5", "v0.23.2"),
+    # the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
+    "castai": ("0.34.33", "0.34.33"),
 }
 
 
+#: each agent replica's leader-election identity: a random UUID per process, not the pod name
+#: (castai/k8s-agent@27ed376 internal/services/replicas/leaderelection.go)
+LEADER_ID = "3f6c9a52-8d1e-4b7a-9c2f-0e5d7b8a1c64"
+FOLLOWER_ID = "b81d7e09-2c4a-4f3e-8a6b-5d9c0e1f2a37"
+LEASE = "agent-leader-election-lock"
+
+
 def log_line(moment: datetime, level: str, message: str, **fields: str) -> str:
-    extra = "".join(f" {k}={v}" for k, v in fields.items())
-    return f'time="{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}" level={level} msg="{message}"{extra}'
+    """A logrus TextFormatter line: time, level, msg, then the fields sorted by key, quoted when needed."""
+    def value(text: str) -> str:
+        return text if text and all(c.isalnum() or c in "-._/@^+" for c in text) else '"' + text.replace('"', '\\"') + '"'
+    extra = "".join(f" {k}={value(str(v))}" for k, v in sorted(fields.items()))
+    return f'time="{moment.strftime("%Y-%m-%dT%H:%M:%SZ")}" level={level} msg={value(message)}{extra}'
 
 
 class LabCluster:
@@ -46,6 +58,10 @@ class LabCluster:
         self.user_key: str | None = USER_KEY
         #: a Terraform state the scenario wants written (None: none)
         self.tfstate: dict[str, Any] | None = None
+        #: the kube context the lab's kubeconfig names (a cloud CLI's naming, in some scenarios)
+        self.context = "castui-lab"
+        #: why restarting the agent would not heal it (memory limit, blocked metadata), for the lab's reactions
+        self.restart_cannot_heal: str | None = None
 
     # --- generic moves ---------------------------------------------------------------------
 
@@ -80,25 +96,44 @@ class LabCluster:
     def cluster(self) -> dict[str, Any]:
         return self.state.castai.clusters[0]
 
-    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None) -> None:
-        for pod in self.pods_of("castai-agent"):
+    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None, role: str | None = None) -> None:
+        """Set the agent container's log of every replica, or of the `leader` or `follower` only."""
+        for i, pod in enumerate(self.pods_of("castai-agent")):
+            if role is not None and (role == "leader") != (i == 0):
+                continue
             name = pod["metadata"]["name"]
             self.state.logs[(NS, name, "agent", False)] = "\n".join(lines) + "\n"
             if previous is not None:
                 self.state.logs[(NS, name, "agent", True)] = "\n".join(previous) + "\n"
 
-    def healthy_agent_logs(self) -> list[str]:
-        start = self.now - timedelta(minutes=3)
-        lines = [
+    def agent_start_lines(self, start: datetime, identity: str) -> list[str]:
+        """What every replica logs at start (k8s-agent cmd/agent/run.go, replicas/leaderelection.go)."""
+        return [
             log_line(start, "info", "running agent version: v0.161.1"),
             log_line(start, "info", "platform URL: https://api.cast.ai"),
-            log_line(start, "info", 'using provider "eks"'),
+            log_line(start, "info", 'using provider "eks"', provider="eks"),
             log_line(start, "info", "cluster registered: " + CLUSTER_ID, cluster_id=CLUSTER_ID),
-            log_line(start, "info", "polling agent configuration every 15s"),
+            log_line(start, "info", "starting leader election", own_identity=identity),
         ]
+
+    def healthy_agent_logs(self, role: str = "leader") -> list[str]:
+        """The leader sends a delta every 15 s; a follower polls config and skips deltas
+        (k8s-agent internal/services/controller/controller.go)."""
+        start = self.now - timedelta(minutes=3)
+        leader = role == "leader"
+        lines = self.agent_start_lines(start, LEADER_ID if leader else FOLLOWER_ID)
+        if leader:
+            lines.append(log_line(start, "info", "started leading", own_identity=LEADER_ID))
+        else:
+            lines.append(log_line(start, "info", "current leader", leader_identity=LEADER_ID, own_identity=FOLLOWER_ID))
+        lines.append(log_line(start, "info", "polling agent configuration every 15s"))
         for i in range(8):
-            lines.append(log_line(start + timedelta(seconds=15 * i), "info", "delta upload finished",
-                                  full_snapshot=str(i == 0).lower(), items="412", response_code="204", roundtrip_duration_ms="87"))
+            moment = start + timedelta(seconds=15 * i)
+            if leader:
+                lines.append(log_line(moment, "info", "delta upload finished", cluster_id=CLUSTER_ID,
+                                      full_snapshot=str(i == 0).lower(), items="412", response_code="204", roundtrip_duration_ms="87"))
+            else:
+                lines.append(log_line(moment, "info", "Not a leader, skipping sending deltas", cluster_id=CLUSTER_ID))
         return lines
 
     def agent_pods(self, *, state: str = "running", reason: str | None = None, restarts: int = 0,
@@ -111,7 +146,8 @@ class LabCluster:
                                      containers=["agent", "monitor"], image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1",
                                      owner=("ReplicaSet", "castai-agent-7d9f8c6b5"), state=state, reason=reason,
                                      restarts=restarts, last_exit=last_exit, phase=phase,
-                                     started=self.now - timedelta(hours=30)))
+                                     started=self.now - timedelta(hours=30),
+                                     finished=self.now - timedelta(minutes=2) if last_exit else None))
 
     def release(self, name: str, chart: str, *, version: str | None = None, status: str = "deployed",
                 config: dict[str, Any] | None = None, values: dict[str, Any] | None = None, revision: int = 3,
@@ -146,13 +182,18 @@ def build_healthy(now: datetime) -> LabCluster:
 
     # --- CAST AI components -------------------------------------------------------------------
     agent_labels = {"app.kubernetes.io/name": "castai-agent", "app.kubernetes.io/instance": "castai-agent"}
-    add("deployments", k8s.deployment("castai-agent", NS, now, replicas=2, labels=agent_labels, containers=["agent", "monitor"],
-                                      env={"API_URL": "https://api.cast.ai", "PROVIDER": "eks"},
-                                      image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1"))
+    agent = add("deployments", k8s.deployment("castai-agent", NS, now, replicas=2, labels=agent_labels, containers=["agent", "monitor"],
+                                              env={"API_URL": "https://api.cast.ai", "PROVIDER": "eks"},
+                                              image="us-docker.pkg.dev/castai-hub/library/agent:v0.161.1"))
+    # the chart reads the key from its Secret (charts/castai-agent templates/deployment.yaml)
+    agent["spec"]["template"]["spec"]["containers"][0]["env"].append(
+        {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "castai-agent", "key": "API_KEY"}}})
     add("replicasets", k8s.replicaset("castai-agent-7d9f8c6b5", NS, now, owner="castai-agent", replicas=2,
                                       labels={**agent_labels, "pod-template-hash": "7d9f8c6b5"}))
     lab.agent_pods()
-    lab.agent_logs(lab.healthy_agent_logs())
+    lab.agent_logs(lab.healthy_agent_logs("leader"), role="leader")
+    lab.agent_logs(lab.healthy_agent_logs("follower"), role="follower")
+    add("leases", k8s.lease(LEASE, NS, now, holder=LEADER_ID))
     add("secrets", k8s.secret("castai-agent", NS, now, {"API_KEY": AGENT_KEY}))
     add("configmaps", k8s.configmap("castai-agent-metadata", NS, now, {"CLUSTER_ID": CLUSTER_ID}))
     add("clusterroles", k8s.cluster_role("castai-agent", now))
@@ -179,6 +220,7 @@ def build_healthy(now: datetime) -> LabCluster:
 
     # --- the workloads the cluster exists for -----------------------------------------------
     add("deployments", k8s.deployment("metrics-server", "kube-system", now, replicas=1, labels={"k8s-app": "metrics-server"}))
+    add("apiservices", metrics_api_service(now))
     add("pods", k8s.pod("metrics-server-6d94bc8694-kx2lp", "kube-system", now, node_name=NODES[0], labels={"k8s-app": "metrics-server"},
                         owner=("ReplicaSet", "metrics-server-6d94bc8694")))
     add("daemonsets", k8s.daemonset("kube-proxy", "kube-system", now, labels={"k8s-app": "kube-proxy"}, nodes=len(NODES)))
@@ -250,6 +292,18 @@ def build_healthy(now: datetime) -> LabCluster:
     return lab
 
 
+def metrics_api_service(now: datetime, *, available: bool = True, reason: str = "Passed") -> dict[str, Any]:
+    """metrics-server's APIService as its chart registers it, with the aggregator's Available condition."""
+    return {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": k8s.meta("v1beta1.metrics.k8s.io", created=now - timedelta(days=40)),
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                     "insecureSkipTLSVerify": True, "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443}},
+            "status": {"conditions": [{"type": "Available", "status": "True" if available else "False", "reason": reason,
+                                       "message": "all checks passed" if available else
+                                       "failing or missing response from https://10.0.3.17:10250/apis/metrics.k8s.io/v1beta1",
+                                       "lastTransitionTime": k8s.iso(now - timedelta(days=40))}]}}
+
+
 def tfstate(policies: dict[str, Any], *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """A Terraform v4 state whose castai_autoscaler declares some of the policies (snake_case blocks)."""
     evictor = policies["nodeDownscaler"]["evictor"]
@@ -285,14 +339,28 @@ class Scenario:
     breaks: str
     confirms: frozenset[str]
     apply: Callable[[LabCluster], None] = field(repr=False)
+    #: causes whose condition holds without their symptom being observed (guide v2 `latent`)
+    latent: frozenset[str] = frozenset()
+    #: a false-alarm trap: a healthy cluster that looks suspicious; it must confirm nothing
+    trap: bool = False
+    #: the symptoms the scenario's user names (`--symptom`); empty: run every check
+    named: tuple[str, ...] = ()
+    #: the nodes the scenario's user names (`--node`)
+    nodes: tuple[str, ...] = ()
+
+    def diagnose_args(self) -> list[str]:
+        """The `castui diagnose` flags that reproduce the scenario's user."""
+        return [*(a for s in self.named for a in ("--symptom", s)), *(a for n in self.nodes for a in ("--node", n))]
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str, breaks: str, *confirms: str) -> Callable[[Callable[[LabCluster], None]], Callable[[LabCluster], None]]:
+def scenario(name: str, breaks: str, *confirms: str, latent: tuple[str, ...] = (), trap: bool = False,
+             named: tuple[str, ...] = (), nodes: tuple[str, ...] = (),
+             ) -> Callable[[Callable[[LabCluster], None]], Callable[[LabCluster], None]]:
     def register(apply: Callable[[LabCluster], None]) -> Callable[[LabCluster], None]:
-        SCENARIOS[name] = Scenario(name, breaks, frozenset(confirms), apply)
+        SCENARIOS[name] = Scenario(name, breaks, frozenset(confirms), apply, frozenset(latent), trap, named, nodes)
         return apply
     return register
 
@@ -300,265 +368,3 @@ def scenario(name: str, breaks: str, *confirms: str) -> Callable[[Callable[[LabC
 @scenario("healthy", "nothing: every cause is ruled out")
 def _healthy(lab: LabCluster) -> None:
     pass
-
-
-def crashloop(lab: LabCluster, previous: list[str], *, exit_code: int = 1) -> None:
-    lab.agent_pods(state="waiting", reason="CrashLoopBackOff", restarts=14, last_exit=("Error", exit_code))
-    lab.agent_logs(previous[-3:], previous=previous)
-    lab.cluster.update(agentStatus="disconnected", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(hours=5)))
-    lab.get("deployments", NS, "castai-agent")["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=2)
-
-
-def starting(lab: LabCluster) -> list[str]:
-    start = lab.now - timedelta(minutes=1)
-    return [log_line(start, "info", "running agent version: v0.161.1"), log_line(start, "info", "platform URL: https://api.cast.ai")]
-
-
-@scenario("invalid-api-key", "the agent's key is revoked: registration gets 401 and the agent crash-loops",
-          "invalid-api-key", "agent-not-running")
-def _invalid_api_key(lab: LabCluster) -> None:
-    lab.state.castai.api_keys[AGENT_KEY] = {"status": 401}
-    lines = starting(lab) + [
-        log_line(lab.now, "info", 'using provider "eks"'),
-        log_line(lab.now, "fatal", 'agent failed: registering cluster: request error status_code=401 body={"message":"Unauthorized"}'),
-    ]
-    crashloop(lab, lines)
-
-
-@scenario("wrong-provider", "the agent is installed with provider gke on an EKS cluster", "wrong-provider", "agent-not-running")
-def _wrong_provider(lab: LabCluster) -> None:
-    deployment = lab.get("deployments", NS, "castai-agent")
-    for env in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
-        if env["name"] == "PROVIDER":
-            env["value"] = "gke"
-    lab.release("castai-agent", "castai-agent", config={"apiKey": AGENT_KEY, "provider": "gke"})
-    crashloop(lab, starting(lab) + [log_line(lab.now, "info", 'using provider "gke"'),
-                                    log_line(lab.now, "fatal", "agent failed: getting provider: configuring gke client: "
-                                             "metadata: GCE metadata \"instance/attributes/cluster-name\" not defined")])
-
-
-@scenario("rbac-missing", "the agent's ClusterRoleBinding was deleted; it runs blind", "rbac-missing")
-def _rbac_missing(lab: LabCluster) -> None:
-    lab.remove("clusterrolebindings", None, "castai-agent")
-    lines = lab.healthy_agent_logs()
-    lines.insert(5, log_line(lab.now, "warning", "Skipping conditional informer name: pods, because required access is not available"))
-    lines.insert(6, log_line(lab.now, "error", 'nodes is forbidden: User "system:serviceaccount:castai-agent:castai-agent" cannot list resource "nodes"'))
-    lab.agent_logs(lines)
-
-
-@scenario("network-blocked", "a NetworkPolicy denies the agent's egress; heartbeats time out",
-          "network-blocked", "heartbeat-failing")
-def _network_blocked(lab: LabCluster) -> None:
-    lab.add("networkpolicies", k8s.network_policy("default-deny-egress", NS, lab.now, selector={},
-                                                  egress=[{"to": [{"namespaceSelector": {}}], "ports": [{"protocol": "UDP", "port": 53}]}]))
-    failing = [log_line(lab.now - timedelta(seconds=15 * i), "warning",
-                        'failed sending delta request: Post "https://api.cast.ai/v1/kubernetes/clusters/' + CLUSTER_ID +
-                        '/agent-deltas": dial tcp 34.120.12.1:443: i/o timeout') for i in range(4)]
-    lab.agent_logs(lab.healthy_agent_logs()[:5] + failing[::-1])
-    lab.cluster.update(agentStatus="non-responding", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(minutes=47)))
-    lab.state.castai.in_cluster_reachability = "000"
-
-
-@scenario("agent-not-running", "the agent's pods were evicted and none runs", "agent-not-running")
-def _agent_not_running(lab: LabCluster) -> None:
-    lab.agent_pods(phase="Failed")
-    lab.cluster.update(agentStatus="non-responding", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(minutes=50)))
-    lab.get("deployments", NS, "castai-agent")["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=2)
-
-
-@scenario("heartbeat-failing", "the agent runs but its deltas are refused with 502; the console says not responding",
-          "heartbeat-failing")
-def _heartbeat_failing(lab: LabCluster) -> None:
-    failing = [log_line(lab.now - timedelta(seconds=15 * i), "error",
-                        'failed sending delta: delta request error: request_id="9f2c" status_code=502 body=upstream unavailable')
-               for i in range(5)]
-    lab.agent_logs(lab.healthy_agent_logs()[:5] + failing[::-1])
-    lab.cluster.update(agentStatus="non-responding", agentSnapshotReceivedAt=k8s.iso(lab.now - timedelta(minutes=38)))
-
-
-@scenario("api-key-missing", "castui has no API key", "api-key-missing")
-def _api_key_missing(lab: LabCluster) -> None:
-    lab.user_key = None
-
-
-@scenario("api-key-invalid", "castui's API key is not valid: the API answers 401", "api-key-invalid")
-def _api_key_invalid(lab: LabCluster) -> None:
-    lab.state.castai.api_keys[USER_KEY] = {"status": 401}
-
-
-@scenario("api-key-forbidden", "castui's key belongs to another organisation: 403 on this cluster", "api-key-forbidden")
-def _api_key_forbidden(lab: LabCluster) -> None:
-    lab.state.castai.api_keys[USER_KEY] = {"status": 200, "clusters": []}
-
-
-def pending_pod(lab: LabCluster, name: str, *, cpu: str = "500m", node_selector: dict[str, str] | None = None) -> None:
-    lab.add("pods", k8s.pod(name, "shop", lab.now, node_name=None, labels={"app": "checkout"}, cpu=cpu, node_selector=node_selector,
-                            owner=("ReplicaSet", "checkout-7f6d8c9b5"), started=lab.now - timedelta(minutes=12)))
-    lab.add("events", k8s.event(f"{name}.failedscheduling", "shop", lab.now, reason="FailedScheduling", kind="Pod", obj=name,
-                                type_="Warning", count=9, ago=timedelta(minutes=1),
-                                message="0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available."))
-
-
-@scenario("unschedulable-pods-disabled", "the unschedulable pods policy is off; pods stay Pending", "unschedulable-pods-disabled")
-def _unschedulable_disabled(lab: LabCluster) -> None:
-    lab.policies["unschedulablePods"]["enabled"] = False
-    pending_pod(lab, "checkout-7f6d8c9b5-p2x4c")
-
-
-@scenario("cluster-cpu-limit-reached", "the cluster CPU limit (16 cores) leaves no room for Pending pods", "cluster-cpu-limit-reached")
-def _cpu_limit(lab: LabCluster) -> None:
-    lab.policies["clusterLimits"]["cpu"]["maxCores"] = 16
-    for i in range(3):
-        pending_pod(lab, f"checkout-7f6d8c9b5-c{i}l9m", cpu="2")
-
-
-@scenario("no-matching-node-template", "a Pending pod selects gpu=true, which no node template offers", "no-matching-node-template")
-def _no_template(lab: LabCluster) -> None:
-    pending_pod(lab, "trainer-5d4c3b2a1-g7h8j", node_selector={"nvidia.com/gpu": "true"})
-
-
-def empty_node(lab: LabCluster, *, extra_pod: dict[str, Any] | None = None) -> str:
-    name = "ip-10-0-2-21.ec2.internal"
-    lab.add("nodes", k8s.node(name, lab.now, provider_id="aws:///eu-west-1b/i-0e1d2c3b4a5f60718"))
-    lab.add("pods", k8s.pod("kube-proxy-z9w8v", "kube-system", lab.now, node_name=name, labels={"k8s-app": "kube-proxy"},
-                            owner=("DaemonSet", "kube-proxy")))
-    if extra_pod:
-        lab.add("pods", extra_pod)
-    return name
-
-
-@scenario("node-downscaler-disabled", "the node downscaler is off; an empty node stays", "node-downscaler-disabled")
-def _downscaler_disabled(lab: LabCluster) -> None:
-    lab.policies["nodeDownscaler"]["enabled"] = False
-    empty_node(lab)
-
-
-@scenario("pdb-blocking-eviction", "a PodDisruptionBudget allows no disruption", "pdb-blocking-eviction")
-def _pdb(lab: LabCluster) -> None:
-    lab.remove("poddisruptionbudgets", "shop", "web")
-    lab.add("poddisruptionbudgets", k8s.pdb("web", "shop", lab.now, selector={"app": "web"}, allowed=0, healthy=3, min_available=3))
-
-
-@scenario("system-pods-blocking-drain", "an empty node keeps a bare kube-system pod that cannot be evicted", "system-pods-blocking-drain")
-def _system_pods(lab: LabCluster) -> None:
-    node_name = "ip-10-0-2-21.ec2.internal"
-    empty_node(lab, extra_pod=k8s.pod("debug-shell", "kube-system", lab.now, node_name=node_name, labels={"run": "debug-shell"}))
-
-
-@scenario("empty-nodes-delay-high", "empty nodes wait an hour before removal", "empty-nodes-delay-high")
-def _delay_high(lab: LabCluster) -> None:
-    lab.policies["nodeDownscaler"]["emptyNodes"]["delaySeconds"] = 3600
-
-
-@scenario("spot-backups-disabled", "the default node template uses spot without on-demand fallback", "spot-backups-disabled")
-def _spot_backups(lab: LabCluster) -> None:
-    lab.default_template["constraints"]["useSpotFallbacks"] = False
-    lab.policies["spotInstances"]["spotBackups"]["enabled"] = False
-
-
-@scenario("spot-diversity-disabled", "spot diversity is off on the default node template", "spot-diversity-disabled")
-def _spot_diversity(lab: LabCluster) -> None:
-    lab.default_template["constraints"]["enableSpotDiversity"] = False
-    lab.policies["spotInstances"]["spotDiversityEnabled"] = False
-
-
-@scenario("spot-price-limit-out-of-range", "the spot price-increase limit is 50%", "spot-price-limit-out-of-range")
-def _spot_price(lab: LabCluster) -> None:
-    lab.default_template["constraints"]["spotDiversityPriceIncreaseLimitPercent"] = 50
-    lab.policies["spotInstances"]["spotDiversityPriceIncreaseLimitPercent"] = 50
-
-
-def eviction_storm(lab: LabCluster, count: int = 24) -> None:
-    for i in range(count):
-        lab.add("events", k8s.event(f"storm-{i}.evicted", "shop", lab.now, reason="Evicted", kind="Pod", obj=f"web-66b8f5d7c9-{i:02d}st",
-                                    type_="Warning", message="Pod evicted by castai-evictor to pack nodes", ago=timedelta(minutes=2 + 2 * i)))
-
-
-@scenario("evictor-aggressive-mode", "the evictor runs in aggressive mode (set in the policies)", "evictor-aggressive-mode")
-def _aggressive(lab: LabCluster) -> None:
-    lab.policies["nodeDownscaler"]["evictor"]["aggressiveMode"] = True
-
-
-@scenario("evictor-cycle-short", "the evictor cycles every 30s during an eviction storm", "evictor-cycle-short", "eviction-storm")
-def _cycle_short(lab: LabCluster) -> None:
-    lab.policies["nodeDownscaler"]["evictor"]["cycleInterval"] = "30s"
-    eviction_storm(lab)
-
-
-@scenario("eviction-storm", "24 pods evicted in the last hour (evictor cycle 10m)", "eviction-storm")
-def _storm(lab: LabCluster) -> None:
-    lab.policies["nodeDownscaler"]["evictor"]["cycleInterval"] = "10m"
-    eviction_storm(lab)
-
-
-@scenario("terraform-drift-detected", "the console changed the empty-node delay and CPU limit that Terraform declares",
-          "terraform-drift-detected")
-def _drift(lab: LabCluster) -> None:
-    lab.tfstate = tfstate(lab.policies, overrides={"node_downscaler.empty_nodes.delay_seconds": 120,
-                                                   "cluster_limits.cpu.max_cores": 48})
-
-
-@scenario("chart-outdated", "the castai-agent chart is 11 minor versions behind", "chart-outdated")
-def _outdated(lab: LabCluster) -> None:
-    lab.release("castai-agent", "castai-agent", version="0.150.0", config={"apiKey": AGENT_KEY, "provider": "eks"})
-
-
-@scenario("release-not-deployed", "the last castai-evictor upgrade failed", "release-not-deployed")
-def _failed_release(lab: LabCluster) -> None:
-    lab.release("castai-evictor", "castai-evictor", status="failed", revision=4,
-                values={"aggressiveMode": False, "cycleInterval": "1m", "managedByCASTAI": True}, deployed_ago=timedelta(hours=2))
-
-
-@scenario("workload-autoscaler-not-running", "the workload autoscaler crash-loops", "workload-autoscaler-not-running")
-def _wa_down(lab: LabCluster) -> None:
-    for pod in lab.pods_of("castai-workload-autoscaler"):
-        status = pod["status"]["containerStatuses"][0]
-        status.update(ready=False, started=False, restartCount=9,
-                      state={"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}})
-        for condition in pod["status"]["conditions"]:
-            if condition["type"] in ("Ready", "ContainersReady"):
-                condition["status"] = "False"
-
-
-@scenario("insufficient-metrics", "the workload autoscaler was installed 3 hours ago; confidence is low", "insufficient-metrics")
-def _metrics(lab: LabCluster) -> None:
-    started = lab.now - timedelta(hours=3)
-    for pod in lab.pods_of("castai-workload-autoscaler"):
-        pod["status"]["startTime"] = k8s.iso(started)
-        pod["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": k8s.iso(started)}}
-    for workload in lab.state.castai.workloads[CLUSTER_ID]:
-        workload["recommendation"] = {"confidence": 0.18, "deployed": False,
-                                      "estimatedThresholdReachedAt": k8s.iso(started + timedelta(hours=24))}
-        workload["recommendationStatus"] = {"type": "STATUS_WAITING", "lowConfidence": True}
-
-
-@scenario("missing-annotation", "shop/api carries autoscaling.cast.ai/enabled, which CAST AI does not read", "missing-annotation")
-def _annotation(lab: LabCluster) -> None:
-    lab.add("deployments", k8s.deployment("api", "shop", lab.now, replicas=2, labels={"app": "api"},
-                                          annotations={"autoscaling.cast.ai/enabled": "true"}))
-
-
-@scenario("demo", "several problems at once: a cluster after a bad week",
-          "unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "eviction-storm",
-          "evictor-cycle-short", "chart-outdated", "missing-annotation")
-def _demo(lab: LabCluster) -> None:
-    for name in ("unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "chart-outdated", "missing-annotation"):
-        SCENARIOS[name].apply(lab)
-    eviction_storm(lab, 31)
-
-
-def build(name: str, now: datetime | None = None) -> LabCluster:
-    try:
-        chosen = SCENARIOS[name]
-    except KeyError:
-        from castui.clients.errors import ConfigurationError
-
-        raise ConfigurationError(f"unknown lab scenario {name!r}; `castui lab list` shows them") from None
-    lab = build_healthy(now or datetime.now(timezone.utc).replace(microsecond=0))
-    chosen.apply(lab)
-    if lab.tfstate is None:
-        lab.tfstate = tfstate(lab.policies)  # Terraform applied what is live, unless the scenario drifted
-    from castui.lab.reactions import install
-
-    install(lab)
-    return lab

@@ -1,0 +1,89 @@
+"""A lab left running keeps its story: an hour on its clock (moved at once, not waited for), castui
+judging at that hour sees the same verdicts as at the start. A frozen lab would not: its healthy
+agent's snapshot would be an hour old."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from castui.engine.session import Session
+from castui.lab import KUBE_TOKEN, RunningLab, start_lab
+from castui.lab.scale import build_scaled, parse_scale, warm
+
+from tests.core.helpers import lab_settings
+
+HOUR = 3600.0
+
+
+def verdicts_at(lab: RunningLab, when: datetime) -> dict[tuple[str, str], str]:
+    """Every cause's verdict, judged as castui would at `when` (its clock then)."""
+
+    async def run() -> dict[tuple[str, str], str]:
+        async with Session(lab_settings(lab), captured_at=when) as session:
+            diagnosis = await session.diagnose()
+        return {(s.id, c.id): c.verdict.value for s in diagnosis.symptoms for c in s.causes}
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningLab]:
+    with start_lab(request.param, workdir=tmp_path) as running:
+        yield running
+
+
+# the scenarios whose verdicts hang on an age: a snapshot, evictions in the last hour, a pending
+# release, a key's expiry, how long the workload autoscaler has run
+@pytest.mark.parametrize("lab", ["healthy", "heartbeat-failing", "eviction-storm", "release-not-deployed",
+                                 "insufficient-metrics", "demo"], indirect=True)
+def test_an_hour_later_the_verdicts_are_the_same(lab: RunningLab) -> None:
+    clock = lab.cluster.state.clock
+    at_start = verdicts_at(lab, clock.now())
+    clock.advance(HOUR)
+    assert verdicts_at(lab, clock.now()) == at_start
+    clock.advance(HOUR / 2)
+    assert verdicts_at(lab, clock.now()) == at_start
+
+
+@pytest.mark.parametrize("lab", ["healthy"], indirect=True)
+def test_a_frozen_lab_would_drift(lab: RunningLab) -> None:
+    """Without its clock the same hour turns the healthy cluster's snapshot stale: the test above can fail."""
+    clock = lab.cluster.state.clock
+    lab.cluster.state.clock = None
+    clock.advance(HOUR)
+    later = verdicts_at(lab, clock.now())
+    assert later[("agent-disconnected", "heartbeat-failing")] == "confirmed"
+
+
+def test_pre_encoded_lists_move_with_the_clock(tmp_path: Path) -> None:
+    """A big store's kept JSON moves too: the list castui reads says the same ages as the objects."""
+    with start_lab("scaled", cluster=build_scaled(parse_scale("nodes=5,pods=100,events=6000,pod_size=small")),
+                   workdir=tmp_path) as lab:
+        warm(lab.cluster)
+        state = lab.cluster.state
+        with httpx.Client(base_url=lab.url, headers={"Authorization": f"Bearer {KUBE_TOKEN}"}) as client:
+            before = client.get("/api/v1/events", params={"limit": 5}).json()["items"]
+            state.clock.advance(HOUR)
+            after = client.get("/api/v1/events", params={"limit": 5}).json()["items"]
+        for old, new in zip(before, after, strict=True):
+            moved = datetime.fromisoformat(new["lastTimestamp"]) - datetime.fromisoformat(old["lastTimestamp"])
+            assert abs(moved.total_seconds() - HOUR) < 120
+            assert new["lastTimestamp"] == state.find("events", new["metadata"]["namespace"], new["metadata"]["name"])["lastTimestamp"]
+
+
+def test_a_lab_built_on_a_fixed_past_clock_stays_frozen(tmp_path: Path) -> None:
+    """Tests that judge a scenario at a fixed moment (snapshots) keep every byte the same."""
+    from datetime import timezone
+
+    from castui.lab.scenarios import build
+
+    fixed = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
+    with start_lab("healthy", cluster=build("healthy", now=fixed), workdir=tmp_path) as lab:
+        assert lab.cluster.state.clock is None
+        assert verdicts_at(lab, fixed)[("agent-disconnected", "heartbeat-failing")] != "confirmed"

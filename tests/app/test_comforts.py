@@ -116,15 +116,16 @@ async def test_slash_filters_the_triage_tree(make_app) -> None:
                 return found
 
             everything = shown()
-            await pilot.press("slash", *"pdb")
+            await pilot.press("slash", *"unschedulable")
             await wait_for(pilot, lambda: shown() != everything, "the filter")
             symptoms = {s for kind, s, _ in shown() if kind == "symptom"}
             causes = {c for kind, _, c in shown() if kind == "cause"}
-            assert symptoms == {"no-scale-down"} and causes == {"pdb-blocking-eviction"}
+            assert "no-scale-up" in symptoms and "helm-mismatch" not in symptoms and "agent-crashloop" not in symptoms
+            assert "unschedulable-pods-disabled" in causes and "chart-outdated" not in causes
             await pilot.press("enter")
             assert tree.has_focus
             await wait_for(pilot, lambda: triage.highlighted_cause() is not None
-                           and triage.highlighted_cause()[1].id == "pdb-blocking-eviction", "the cursor on the match")
+                           and triage.highlighted_cause()[1].id == "unschedulable-pods-disabled", "the cursor on the match")
             await pilot.press("escape")  # clears the filter first; the screen stays
             await wait_for(pilot, lambda: shown() == everything, "everything again")
             assert app.screen is triage

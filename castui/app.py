@@ -53,6 +53,7 @@ class CastuiApp(App[int]):
         Binding("K", "api_key", "API key", show=False, id="app.api-key"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
+        Binding("colon", "switch_context", "Switch context", show=False, id="app.switch-context"),
     ]
 
     connection: reactive[Connection] = reactive(Connection)
@@ -76,6 +77,8 @@ class CastuiApp(App[int]):
         #: active checks' answers, per (context, check id): asked once per session and cluster
         self._consent_answers: dict[tuple[str | None, str], bool] = {}
         self._consent_lock = asyncio.Lock()
+        #: the kubeconfig's contexts, for the context switcher (read on first use)
+        self._contexts: list[str] | None = None
         #: what was wrong with the config file's keymap (each also shown as a notification at start)
         self.keymap_problems: list[str] = []
         self.set_reactive(CastuiApp.connection, self.connection_now())
@@ -100,6 +103,63 @@ class CastuiApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.session.close()
+
+    # --- another context ------------------------------------------------------------------------
+
+    async def kube_contexts(self) -> list[str]:
+        """The kubeconfig's contexts (read once, off the UI thread); none for a replayed bundle."""
+        if self.session.bundle:
+            return []
+        if self._contexts is None:
+            from castui.clients.kubeconfig import kube_contexts
+
+            try:
+                self._contexts = await asyncio.to_thread(kube_contexts, self.settings.kubeconfig)
+            except Exception:  # noqa: BLE001 - no kubeconfig: nothing to switch to (the header says why)
+                self._contexts = []
+        return self._contexts
+
+    @work(group="switch-context", exclusive=True, exit_on_error=False)
+    async def action_switch_context(self) -> None:
+        """`:` (k9s's `:ctx`): pick another context of the kubeconfig and reopen castui on it."""
+        from castui.screens.context_screen import ContextScreen
+
+        contexts = await self.kube_contexts()
+        if not contexts:
+            self.notify("No other context to switch to" + (" in a replay." if self.session.bundle else
+                        ": the kubeconfig has none castui can read."), markup=False)
+            return
+        name = await self.push_screen(ContextScreen(contexts, self.session.target().context), wait_for_dismiss=True)
+        if name:
+            await self.switch_context(name)
+
+    async def switch_context(self, name: str) -> None:
+        """Open a session on context `name`, then go back to the home screen on it (the last results are that
+        cluster's: they are dropped)."""
+        from castui.screens.home_screen import HomeScreen
+
+        settings = self.settings.model_copy(update={"context": name})
+        session = Session(settings, lab=self.session.lab, captured_at=self.session.captured_at)
+        try:
+            await session.open()
+        except Exception as error:  # noqa: BLE001 - the old context stays; say why
+            from castui.engine.runner import describe
+
+            await session.close()
+            self.notify(f"could not open context {name}: {describe(error)}", severity="error", markup=False)
+            return
+        old = self.session
+        while not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 2:
+            await self.pop_screen()  # leaving a triage screen cancels its run
+        self.settings = settings
+        self.last_diagnosis = None
+        self.use_session(session)
+        await old.close()
+        home = self.screen
+        if isinstance(home, HomeScreen):
+            home.fill()
+        self.notify(f"Now on context {name}.", markup=False)
+        await self.check_connectivity()
 
     @work(exclusive=True, group="session", exit_on_error=False)
     async def open_session(self) -> None:
@@ -337,6 +397,7 @@ def keymap_scopes() -> list["Scope"]:
     from castui.screens.api_key_screen import ApiKeyScreen
     from castui.screens.confirm_screen import ConfirmScreen
     from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.context_screen import ContextScreen
     from castui.screens.escalation_screen import EscalationScreen
     from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
@@ -368,7 +429,8 @@ def keymap_scopes() -> list["Scope"]:
         Scope("fleet", of(CastuiApp, FleetScreen)),
         *[Scope(name, of(modal)) for name, modal in (("help", HelpScreen), ("confirmation", ConfirmScreen),
                                                       ("consent", ConsentScreen), ("quit", QuitScreen),
-                                                      ("API key", ApiKeyScreen), ("suppress", SuppressScreen))],
+                                                      ("API key", ApiKeyScreen), ("suppress", SuppressScreen),
+                                                      ("context", ContextScreen))],
     ]
 
 
@@ -377,6 +439,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.screens.api_key_screen import ApiKeyScreen
     from castui.screens.confirm_screen import ConfirmScreen
     from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.context_screen import ContextScreen
     from castui.screens.escalation_screen import EscalationScreen
     from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
@@ -393,7 +456,7 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, QuitScreen, SuppressScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, SuppressScreen, ContextScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

@@ -40,6 +40,10 @@ METADATA_CONFIGMAP = "castai-agent-metadata"
 UNRECORDED = frozenset({"api-key-missing", "read-only"})
 #: objects per page of a folded list: fewer round trips (each pays the latency), still bounded memory
 FOLD_PAGE_SIZE = 5000
+#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the CastaiClient method that reads it;
+#: a re-run starts these at once under the id the last run learned (Facts.prefetch)
+CLUSTER_READS = {"cluster": "get_cluster", "policies": "get_policies", "templates": "list_node_templates",
+                 "workloads": "list_workloads", "workload-policies": "list_workload_scaling_policies"}
 #: memo keys that are the same for every cluster of one API key: a fleet run fetches them once
 SHARED_KEYS = frozenset({("clusters",), ("tokens",), ("helm-index",)})
 #: threads for blocking Kubernetes calls. asyncio's default pool has cpu+4 (6 on two cores): a few long
@@ -113,11 +117,10 @@ class Facts:
     def _refetch(self, key: Any, cluster_id: Any) -> Callable[[], Awaitable[Any]] | None:
         """How to read `key` again without the check that asked for it (None: only that check knows)."""
         kind, args = key[0], key[1:]
-        if kind in ("cluster", "policies", "templates", "workloads"):
+        if kind in CLUSTER_READS:
             if not isinstance(cluster_id, str) or args != (cluster_id,) or not self.castai.has_key:
                 return None
-            fetch = {"cluster": self.castai.get_cluster, "policies": self.castai.get_policies,
-                     "templates": self.castai.list_node_templates, "workloads": self.castai.list_workloads}[kind]
+            fetch = getattr(self.castai, CLUSTER_READS[kind])
             return lambda: fetch(cluster_id)
         if self.kube is None:
             return None

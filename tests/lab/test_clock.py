@@ -1,6 +1,6 @@
 """A lab left running keeps its story: an hour on its clock (moved at once, not waited for), castui
-judging at that hour sees the same verdicts as at the start. A frozen lab would not: its healthy
-agent's snapshot would be an hour old."""
+judging at that hour sees the same verdicts as at the start. A frozen lab would not: its eviction
+storm would be an hour old."""
 
 from __future__ import annotations
 
@@ -51,14 +51,16 @@ def test_an_hour_later_the_verdicts_are_the_same(lab: RunningLab) -> None:
     assert verdicts_at(lab, clock.now()) == at_start
 
 
-@pytest.mark.parametrize("lab", ["healthy"], indirect=True)
+@pytest.mark.parametrize("lab", ["eviction-storm"], indirect=True)
 def test_a_frozen_lab_would_drift(lab: RunningLab) -> None:
-    """Without its clock the same hour turns the healthy cluster's snapshot stale: the test above can fail."""
+    """Without its clock the same hour ages the storm's evictions out of the last hour: the test above can fail."""
     clock = lab.cluster.state.clock
+    at_start = verdicts_at(lab, clock.now())
     lab.cluster.state.clock = None
     clock.advance(HOUR)
     later = verdicts_at(lab, clock.now())
-    assert later[("agent-disconnected", "heartbeat-failing")] == "confirmed"
+    assert at_start[("evictor-aggressive", "eviction-storm")] == "confirmed"
+    assert later[("evictor-aggressive", "eviction-storm")] == "ruled_out"
 
 
 def test_pre_encoded_lists_move_with_the_clock(tmp_path: Path) -> None:

@@ -81,7 +81,8 @@ async def test_a_big_healthy_cluster_confirms_nothing(scaled: RunningLab) -> Non
         diagnosis = await session.diagnose()
     assert diagnosis.confirmed() == []
     assert diagnosis.exit_code == 0
-    assert {s.id: s.verdict.value for s in diagnosis.symptoms}["no-scale-up"] == "problem"  # a few pods are Pending
+    no_scale_up = next(s for s in diagnosis.symptoms if s.id == "no-scale-up")
+    assert "Pending" in no_scale_up.summary  # a few pods are, for minutes: scaling in progress (guide v2), not a problem
 
 
 # --- pages ---------------------------------------------------------------------------------------

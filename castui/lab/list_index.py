@@ -174,18 +174,6 @@ def warm(state: "LabState", serve: Callable[[str, Obj], Obj]) -> None:
                     cache[id(obj)] = _encoded(serve(store, obj))
 
 
-def rewrite_encoded(state: "LabState", rewrite: Callable[[bytes], bytes]) -> None:
-    """Apply `rewrite` to every object's kept JSON (call under `state.lock`), e.g. the lab clock moving its times."""
-    with _GUARD:
-        entry = _INDEXES.get(id(state))
-    if entry is None or entry[0]() is not state:
-        return
-    for index in entry[1].values():
-        for cache in index.encoded.values():
-            for key, text in cache.items():
-                cache[key] = rewrite(text)
-
-
 def _index(state: "LabState", store: str) -> _Index:
     items = state.items(store)
     with _GUARD:

@@ -275,13 +275,15 @@ class Facts:
                 return fold(pages())
 
         key = ("fold", name, resource, namespace, field_selector)
-        if self.kube is None:
-            raise self.kube_error or CastuiError("no Kubernetes connection")
-        gateway = self.kube
+
+        def fetch() -> Awaitable[T]:
+            if self.kube is None:  # asked only of a live source: a recording needs no gateway
+                raise self.kube_error or CastuiError("no Kubernetes connection")
+            gateway = self.kube
+            return self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed), paged=True)
+
         # a recording keeps the list behind the fold (castui.bundle lists it), folded anew on replay
-        return await self.recorded(key, lambda: self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed),
-                                                          paged=True),
-                                   decode=lambda objects: fold([objects]))
+        return await self.recorded(key, fetch, decode=lambda objects: fold([objects]))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)

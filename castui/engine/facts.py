@@ -592,7 +592,7 @@ def _without_data(secret: dict[str, Any] | None) -> dict[str, Any] | None:
     """The agent's Secret as `raw` may keep it: every data value replaced by base64 of the marker."""
     if not secret:
         return secret
-    from castui.report.redact import LAST_APPLIED, REDACTED, REDACTED_B64
+    from castui.redacted import LAST_APPLIED, REDACTED, REDACTED_B64
 
     meta = dict(secret.get("metadata") or {})
     if LAST_APPLIED in (meta.get("annotations") or {}):

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-REDACTED = "[REDACTED]"
+from castui.redacted import LAST_APPLIED, REDACTED, REDACTED_B64
 
 #: (kind, pattern, group to keep before the secret)
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -40,8 +40,6 @@ SECRET_KEYS = re.compile(r"(?i)(api[_-]?key|apikey|token|password|passwd|secret|
 
 #: a Secret type whose `data.release` is a Helm release: decoded, redacted inside, re-encoded
 HELM_RELEASE_TYPE = "helm.sh/release.v1"
-#: kubectl keeps a copy of the applied object, Secret data included, in this annotation
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 #: credentials read from a kubeconfig shorter than this are skipped: they would redact ordinary words
 MIN_KUBECONFIG_SECRET = 8
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -192,7 +190,6 @@ class Redactor:
         return REDACTED_B64
 
 
-REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
 
 
 def kubeconfig_credentials(users: Iterable[Any]) -> list[str]:

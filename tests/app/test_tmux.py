@@ -179,7 +179,7 @@ def test_all_contexts_shows_one_row_per_cluster_and_opens_one(tmp_path: Path) ->
         with castui_in_tmux(tmp_path, *flags, env=fleet.environment()):
             verdicts = {  # per symptom, in the tree's order (crash disc api up down spot evict tf helm wa), and the state
                 "lab-healthy": ("✓✓✓✓✓✓✓✓✓✓", "✓ clear"),
-                "lab-demo": ("✓✓✓✗✗✓✗✓✗✗", "✗ 7 causes"),
+                "lab-demo": ("✓✓✓✗✗✓✗✓✗✗", "✗ 8 causes"),
                 "lab-invalid-api-key": ("✗✗✓✓✓✓✓✓✓✓", "✗ 2 causes"),
             }
             text = wait_until(lambda text: fleet_rows(text) == verdicts, "a verdict on every row")
@@ -190,5 +190,5 @@ def test_all_contexts_shows_one_row_per_cluster_and_opens_one(tmp_path: Path) ->
             send("Enter")
             wait_for_text("Allow it for this run?")
             send("n")
-            wait_for_text("context lab-demo", "7 causes confirmed", "✗ confirmed  pdb-blocking-eviction",
+            wait_for_text("context lab-demo", "8 causes confirmed", "✗ confirmed  pdb-blocking-eviction",
                           "cluster ✓ answers", "API ✓ answers")

@@ -268,6 +268,8 @@ def observed_nodes(obs: Observations) -> list[str]:
 def observe(obs: Observations) -> Observation:
     # guide v2 §5 Observed; docs.cast.ai how-it-works ("the Autoscaler only removes empty nodes")
     empty = [n["node"] for n in empty_nodes(obs)]
+    if empty and obs.failed("named-nodes"):  # an empty node is enough to observe it
+        return Observation(True, f"{len(empty)} empty node(s): " + ", ".join(empty[:5]))
     named = as_dicts(obs["named-nodes"])
     parts = []
     if empty:

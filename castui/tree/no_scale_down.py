@@ -668,9 +668,9 @@ SYMPTOM = Symptom(
                 commands=(("kubectl", "get", "pdb", "{pdb_name}", "-n", "{pdb_namespace}"),),
                 mutates=False,
                 recheck=(SYMPTOM_ID,),
-                guidance=lambda v: (f"Run more replicas than PodDisruptionBudget {v.get('pdb')} requires available, or have "
-                                    "its owner relax it where it is defined (Helm chart, GitOps): castui does not patch it, "
-                                    "the next deploy would put it back."),
+                guidance=lambda v: (f"Scale the workload above what PodDisruptionBudget {v.get('pdb')} requires available "
+                                    "(minAvailable), or have its owner relax the PDB where it is defined (Helm chart, GitOps). "
+                                    "castui does not patch it: the next deploy would put it back."),
             ),
         ),
         Cause(

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from castui.screens.home_screen import digit_of
 from castui.sanitise import printable
+from castui.screens.home_screen import digit_of
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:

@@ -141,8 +141,23 @@ def check_target(settings: "Settings", session: "Session | None") -> None:
                           "diagnosed it; nothing was run: re-run castui against the cluster you mean")
 
 
+#: kubectl's global flags that take a value: a pinned command starts `kubectl --context X --kubeconfig Y <verb>`
+KUBECTL_VALUE_FLAGS = frozenset({"--context", "--kubeconfig", "-n", "--namespace", "--cluster", "--user", "-s", "--server"})
+
+
+def kubectl_verb(argv: list[str]) -> str | None:
+    """The subcommand of a kubectl argv, past the global flags (and their values) castui pins."""
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg in KUBECTL_VALUE_FLAGS:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def supports_server_dry_run(argv: list[str]) -> bool:
-    return bool(argv) and argv[0] == "kubectl" and len(argv) > 1 and argv[1] in (
+    return bool(argv) and argv[0] == "kubectl" and kubectl_verb(argv) in (
         "apply", "annotate", "patch", "label", "scale", "delete", "create", "set")
 
 

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
-    from castui.screens.help_screen import HelpRow
     from castui.keymap import Scope
+    from castui.screens.help_screen import HelpRow
     from castui.tree.model import Check
 
 HERE = Path(__file__).parent

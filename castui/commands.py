@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from castui.screens.home_screen import digit_of
 from castui.sanitise import printable
 from castui.tree import SYMPTOMS
 
@@ -29,8 +30,9 @@ class CastuiCommands(Provider):
             ("Run every check", "every symptom at once, problems first", partial(app.open_triage, None)),
         ]
         for position, symptom in enumerate(SYMPTOMS):
-            key = str((position + 1) % 10)
-            found.append((f"Diagnose {symptom.id}", f"{symptom.title} (home: {key})", partial(app.open_triage, [symptom.id])))
+            key = digit_of(position)
+            help_text = f"{symptom.title} (home: {key})" if key else symptom.title
+            found.append((f"Diagnose {symptom.id}", help_text, partial(app.open_triage, [symptom.id])))
         current = app.session.target().context
         for context in self.contexts:
             if context != current:

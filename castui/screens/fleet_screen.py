@@ -21,8 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
-from castui.report.fleet import cluster_state_short
-from castui.report.symbols import SYMPTOM
+from castui.report.fleet import cell_symbol, cluster_state_short
 from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
@@ -215,8 +214,7 @@ class FleetScreen(Screen[None]):
             context: str | None = event.context
         elif isinstance(event, ClusterProgress) and isinstance(event.event, SymptomFinished):
             result = event.event.result
-            symbol, _, style = SYMPTOM[result.verdict]
-            table.update_cell(event.context, result.id, self.cell(symbol, style))
+            table.update_cell(event.context, result.id, self.cell(*cell_symbol(result)))
             context = None
         elif isinstance(event, ClusterFinished):
             self.finished(event.result)
@@ -232,9 +230,7 @@ class FleetScreen(Screen[None]):
         symbol, words, style = cluster_state_short(result)
         cells = [Text(f"{symbol} {words}", style="" if self.plain else style)]
         for s in SYMPTOMS:
-            found = by_id.get(s.id)
-            cell_symbol, _, cell_style = SYMPTOM[found.verdict] if found else ("·", "", "dim")
-            cells.append(self.cell(cell_symbol, cell_style))
+            cells.append(self.cell(*cell_symbol(by_id.get(s.id))))
         return cells
 
     def finished(self, result: FleetCluster) -> None:
@@ -269,6 +265,9 @@ class FleetScreen(Screen[None]):
                 text.append(f"✗ {symptom_result.id}: {', '.join(confirmed)}\n", style="" if self.plain else "red")
             elif symptom_result.verdict is SymptomVerdict.PROBLEM:
                 text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
+            latent = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.LATENT]
+            if latent:
+                text.append(f"! {symptom_result.id}: latent {', '.join(latent)}\n", style="" if self.plain else "dark_orange")
         if result.error:
             text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:

@@ -24,10 +24,10 @@ from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerd
 from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
 from castui.tree import SYMPTOMS, symptom
 from castui.tree.model import Check
-from castui.words import counted, plural
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.evidence_pane import EvidencePane
 from castui.widgets.triage_tree import TriageItem, TriageTree
+from castui.words import counted, plural
 
 
 class RunProgress(Message):
@@ -215,8 +215,17 @@ class TriageScreen(Screen[None]):
         elif unknown:
             text.append("? nothing confirmed, but some checks could not run", style="bold")
             text.append("   see the ? items for why")
-        else:
-            text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        latent = [c for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT]
+        not_checked = [c for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
+        if not (confirmed or problems or unknown):
+            if not_checked:
+                text.append(f"? nothing confirmed, but {counted(len(not_checked), 'cause')} could not be checked", style="bold")
+            elif not latent:
+                text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        if latent:
+            names = ", ".join(c.id for c in latent[:3]) + (f" and {len(latent) - 3} more" if len(latent) > 3 else "")
+            text.append(("   " if text.plain else "") + f"! {counted(len(latent), 'latent risk')}: ", style="bold")
+            text.append(names)
         if len(diagnosis.symptoms) > 1:
             text.append(f"   ({counted(len(problems), 'problem')}, {len(unknown)} unknown, "
                         f"{len(diagnosis.symptoms) - len(problems) - len(unknown)} healthy)", style="dim")

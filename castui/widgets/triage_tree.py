@@ -158,7 +158,10 @@ class TriageTree(Tree[TriageItem]):
                 self.checks[(result.id, check.id)] = check
             if not (whole or shown_checks or shown_causes):
                 continue
-            fold = several and result.verdict is SymptomVerdict.HEALTHY and not self._filter
+            # a healthy symptom folds only when every cause is ruled out: a latent risk or a cause castui
+            # could not check stays in view, never hidden under a green line
+            fold = several and result.verdict is SymptomVerdict.HEALTHY and not self._filter and all(
+                c.verdict is CauseVerdict.RULED_OUT for c in result.causes)
             node = self._add(self.root, TriageItem("symptom", result.id), self._symptom_label(result), expand=not fold)
             # with several symptoms the causes matter most: checks fold away (enter/space opens them)
             checks = self._add(node, TriageItem("checks", result.id), Text(f"Checks ({len(result.checks)})", style="bold"),
@@ -238,7 +241,13 @@ class TriageTree(Tree[TriageItem]):
 
     def _symptom_label(self, result: SymptomResult) -> Text:
         confirmed = sum(1 for c in result.causes if c.verdict is CauseVerdict.CONFIRMED)
+        latent = sum(1 for c in result.causes if c.verdict is CauseVerdict.LATENT)
+        unknown = sum(1 for c in result.causes if c.verdict is CauseVerdict.UNKNOWN)
         tail = f"  {confirmed} confirmed" if confirmed else ""
+        if latent:
+            tail += f"  ! {latent} latent risk{'s' if latent > 1 else ''}"
+        if unknown and result.verdict is SymptomVerdict.HEALTHY:
+            tail += f"  ? {unknown} could not check"
         if result.verdict is SymptomVerdict.PROBLEM and not confirmed:
             tail = f"  no cause confirmed: escalate ({key_of(self, 'triage.escalate', 'e')})"
         return Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}", (tail, "bold"))

@@ -141,17 +141,19 @@ def check_target(settings: "Settings", session: "Session | None") -> None:
                           "diagnosed it; nothing was run: re-run castui against the cluster you mean")
 
 
-#: kubectl's global flags that take a value: a pinned command starts `kubectl --context X --kubeconfig Y <verb>`
-KUBECTL_VALUE_FLAGS = frozenset({"--context", "--kubeconfig", "-n", "--namespace", "--cluster", "--user", "-s", "--server"})
+#: kubectl's global flags that take a value: the verb comes after them (`kubectl --context c --kubeconfig k patch …`)
+KUBECTL_FLAGS_WITH_VALUE = frozenset({"--context", "--kubeconfig", "-n", "--namespace", "--cluster", "--user", "-s", "--server"})
 
 
 def kubectl_verb(argv: list[str]) -> str | None:
-    """The subcommand of a kubectl argv, past the global flags (and their values) castui pins."""
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg in KUBECTL_VALUE_FLAGS:
-            next(rest, None)
-        elif not arg.startswith("-"):
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg in KUBECTL_FLAGS_WITH_VALUE:
+            index += 2
+        elif arg.startswith("-"):
+            index += 1
+        else:
             return arg
     return None
 

@@ -41,7 +41,7 @@ def install(lab: "LabCluster") -> None:
 
 
 def restart(lab: "LabCluster", deployment: str) -> None:
-    from castui.lab.scenarios import AGENT_KEY, NS
+    from castui.lab.scenarios import AGENT_KEY
 
     if deployment == "castai-workload-autoscaler":
         for pod in lab.pods_of(deployment):
@@ -49,6 +49,9 @@ def restart(lab: "LabCluster", deployment: str) -> None:
             pod["status"]["containerStatuses"][0].update(ready=True, started=True, state={"running": {"startedAt": started}})
             for condition in pod["status"]["conditions"]:
                 condition["status"] = "True"
+        return
+    if deployment == "castai-cluster-controller":
+        restart_cluster_controller(lab)
         return
     if deployment != "castai-agent":
         return
@@ -62,6 +65,23 @@ def restart(lab: "LabCluster", deployment: str) -> None:
     if not healable:
         return  # the new pods crash exactly like the old ones
     heal_agent(lab)
+
+
+def restart_cluster_controller(lab: "LabCluster") -> None:
+    """New cluster-controller pods start clean; they reject actions again unless the release now
+    runs the newest chart (an action its version does not support is rejected again)."""
+    from castui.clients.helm import latest_releases
+    from castui.lab.scenarios import NEWEST, NS, log_line
+
+    secrets = [s for s in lab.state.items("secrets") if ((s.get("metadata") or {}).get("labels") or {}).get("owner") == "helm"]
+    charts = {r.chart: r.chart_version for r in latest_releases(secrets)}
+    if charts.get("castai-cluster-controller") != NEWEST["castai-cluster-controller"][0]:
+        return
+    for pod in lab.pods_of("castai-cluster-controller"):
+        container = pod["spec"]["containers"][0]["name"]
+        lab.state.logs[(NS, pod["metadata"]["name"], container, False)] = "\n".join([
+            log_line(lab.now, "info", "running castai-cluster-controller version " + NEWEST["castai-cluster-controller"][1]),
+            log_line(lab.now, "info", "polling actions")]) + "\n"
 
 
 def heal_agent(lab: "LabCluster") -> None:

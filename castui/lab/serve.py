@@ -54,10 +54,10 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  export {key}={shlex.quote(value)}")
         print(f"  castui --helm-repo-url {running.url}/helm-charts --status-url {running.url}/status "
               f"--terraform-dir {shlex.quote(str(running.terraform_dir))}")
-    print("\nserving; press Ctrl-C to stop", flush=True)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before saying so: a stop right after it is clean too
     try:
+        print("\nserving; press Ctrl-C to stop", flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass

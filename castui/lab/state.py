@@ -46,7 +46,7 @@ class Fault:
 
     `path` is a regular expression matched against the request path (without query).
     kinds: latency (seconds=…), hang, reset, truncated-json, invalid-json, status (status=…, retry_after=…),
-           non-utf8-log, huge-log (size=…), long-line (size=…).
+           non-utf8-log, huge-log (size=…), long-line (size=…), trickle (a byte every seconds=…, never ending).
     `times`: how many requests it applies to (None: all).
     """
 

@@ -27,7 +27,8 @@ from tests.app.conftest import bundle_on_fixed_clock, lab_on_fixed_clock
 
 pytestmark = pytest.mark.tmux
 
-SOCKET = "castui-test"
+#: one tmux server per test process: runs side by side (several checkouts on one machine) never kill each other's
+SOCKET = f"castui-test-{os.getpid()}"
 CASTUI = Path(sys.executable).parent / "castui"
 COMMAND = "kubectl rollout restart deployment/castai-agent -n castai-agent"
 PINNED = "kubectl --context castui-lab"

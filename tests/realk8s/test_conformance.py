@@ -19,9 +19,9 @@ import pytest
 from castui.diagnosis import CauseVerdict, CheckStatus, Diagnosis
 from castui.lab import RunningLab
 from castui.lab.scenarios import SCENARIOS
-from castui.tree.agent_checks import LOG_TAIL
 from castui.report.redact import Redactor
 from castui.report.text import render_text
+from castui.tree.agent_checks import LOG_TAIL
 from tests.core.helpers import confirmed_ids, diagnose
 from tests.realk8s.conftest import CONTEXT, RealCluster
 

@@ -153,9 +153,9 @@ def in_question(obs: Observations) -> list[dict[str, Any]]:
         if key not in found and (api_configured(entry) or key in obs.facts.settings.workloads):
             found[key] = {"workload": key, "kind": as_str(entry.get("kind"), "Deployment"), "configuration": None,
                           "lookalikes": [], "on_pod_template": False, "deprecated": [], "named": True, "api": entry}
-    for key in obs.facts.settings.workloads:
+    for key in obs.facts.settings.workloads:  # named, yet neither in the cluster nor in the API: a typo?
         found.setdefault(key, {"workload": key, "kind": "Deployment", "configuration": None, "lookalikes": [],
-                               "on_pod_template": False, "deprecated": [], "named": True, "api": None})
+                               "on_pod_template": False, "deprecated": [], "named": True, "api": None, "unknown": True})
     return list(found.values())
 
 
@@ -166,6 +166,8 @@ def configured(workload: Mapping[str, Any]) -> bool:
 def problem(workload: Mapping[str, Any], threshold: float) -> str | None:
     """Why the workload is observed: no recommendation, not applied, low confidence, an error."""
     entry = workload.get("api")
+    if workload.get("unknown"):
+        return "no such Deployment or StatefulSet in the cluster, and not listed by the workloads API (check the name)"
     if entry is None:
         return "not listed by the workloads API"
     status = as_dict(entry.get("recommendationStatus"))

@@ -170,7 +170,8 @@ def judge_outdated(obs: Observations) -> Judgement:
     if yours:
         # docs.cast.ai `helm`: the agent and spot-handler are not auto-updated; behind the newest is a risk, not a fault
         first = yours[0]
-        return latent("; ".join(f"{r['name']}: chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours),
+        return latent("; ".join(f"{r['name']} runs chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours)
+                      + " (CAST AI does not update " + ("it" if len(yours) == 1 else "them") + ": upgrading is up to you)",
                       releases_table(releases, index), release=ref_of(first), release_name=first["name"],
                       newest=index[first["chart"]])
     if (why := obs.failed("controller-logs")) and any(r["chart"] == CLUSTER_CONTROLLER for r in behind):

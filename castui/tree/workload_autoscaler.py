@@ -298,8 +298,10 @@ def not_running_guidance(values: Mapping[str, Any]) -> str | None:
             return "Its Deployment is scaled to 0: scale it back through the release that installed it (Helm or Terraform)."
         return None
     if values.get("umbrella"):
-        return (f"Install it through the umbrella release {values['umbrella']}: mode `workload-autoscaler` or `full` "
-                "(`--set tags.workload-autoscaler=true`).")
+        # castai/helm-charts@daa4628 charts/castai-umbrella: the modes are mutually exclusive tags
+        return (f"Install it through the umbrella release {values['umbrella']}: switch its mode to `workload-autoscaler` "
+                "or `full` (e.g. `--set tags.readonly=false --set tags.workload-autoscaler=true` in a pinned upgrade "
+                "with --reset-then-reuse-values).")
     if values.get("terraform"):
         return "Terraform installed CAST AI here: set `install_workload_autoscaler = true` in the module and run `terraform apply`."
     # docs.cast.ai workload-autoscaling-configuration; the EKS module passes castai.apiKeySecretRef and configMapRef

@@ -29,6 +29,7 @@ def install(lab: "LabCluster") -> None:
                 restart(lab, name)
         elif resource == "castai.policies":
             sync_spot_to_default_template(lab)
+            install_evictor_when_enabled(lab)
         elif resource == "clusterrolebindings" and name == "castai-agent" and obj is not None:
             heal_agent(lab)
         elif resource == "poddisruptionbudgets" and obj is not None:
@@ -126,6 +127,24 @@ def sync_spot_to_default_template(lab: "LabCluster") -> None:
         constraints["enableSpotDiversity"] = bool(spot["spotDiversityEnabled"])
     if "spotDiversityPriceIncreaseLimitPercent" in spot:
         constraints["spotDiversityPriceIncreaseLimitPercent"] = spot["spotDiversityPriceIncreaseLimitPercent"]
+
+
+def install_evictor_when_enabled(lab: "LabCluster") -> None:
+    """The Evictor policy installs the Evictor (terraform-provider-castai castai/sdk PoliciesV1Evictor.Enabled):
+    switched on where none runs, CAST AI deploys it with its EvictorConfig."""
+    from castui.lab.scenarios import EVICTOR_APP, NODES, NS
+
+    evictor = (lab.policies.get("nodeDownscaler") or {}).get("evictor") or {}
+    if evictor.get("enabled") is not True or lab.pods_of(EVICTOR_APP):
+        return
+    labels = {"app.kubernetes.io/name": EVICTOR_APP, "app.kubernetes.io/instance": EVICTOR_APP}
+    env = {"DRY_RUN": "false", "AGGRESSIVE_MODE": "false", "CYCLE_INTERVAL": "1m"}
+    lab.add("deployments", k8s.deployment(EVICTOR_APP, NS, lab.now, replicas=1, labels=labels, env=env, containers=[EVICTOR_APP]))
+    lab.add("pods", k8s.pod(f"{EVICTOR_APP}-6d9f7c8b5-r2d2x", NS, lab.now, node_name=NODES[1], containers=[EVICTOR_APP],
+                            labels={**labels, "pod-template-hash": "6d9f7c8b5"}, owner=("ReplicaSet", f"{EVICTOR_APP}-6d9f7c8b5"),
+                            started=lab.now))
+    if not lab.state.items("evictorconfigs"):
+        lab.add("evictorconfigs", k8s.evictorconfig(lab.now, management_mode="castai"))
 
 
 def recompute_pdb(pdb: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """A `helm` for tests: it records its argv and does to the lab what a real `helm upgrade` of
 CAST AI's agent chart would do (castai/helm-charts charts/castai-agent): re-create the chart's
 RBAC, set the values it was given (`provider` → the PROVIDER env, `apiKey` → the Secret), and
-roll the pods, since a changed template restarts them. Through the real kubectl, against the lab.
+roll the pods, since a changed template restarts them; of the Evictor's chart, its env and
+EvictorConfig. Through the real kubectl, against the lab.
 
 Installed on PATH as `helm` by `install_helm_standin`; never used outside tests.
 """
@@ -76,6 +77,16 @@ def main(argv: list[str]) -> int:
                         "data": {"API_KEY": base64.b64encode(key.encode()).decode()}}
             run("apply", "-f", "-", stdin=json.dumps(manifest))
         run("rollout", "restart", "deployment/castai-agent", "-n", ns)
+    elif chart.endswith("/castai-evictor"):
+        # the chart renders these values into the Deployment's env and the EvictorConfig
+        # (castai/helm-charts charts/castai-evictor templates/deployment.yaml, evictorconfig.yaml)
+        env = {"aggressiveMode": "AGGRESSIVE_MODE", "cycleInterval": "CYCLE_INTERVAL", "dryRun": "DRY_RUN"}
+        given = {key: value for key, value in sets.items() if key in env}
+        if given:
+            run("set", "env", f"deployment/{release}", "-n", ns, "-c", "castai-evictor",
+                *(f"{env[key]}={value}" for key, value in given.items()))
+            config = {key: value == "true" if value in ("true", "false") else value for key, value in given.items()}
+            run("patch", "evictorconfig", "evictor-config", "--type=merge", "-p", json.dumps({"spec": {"config": config}}))
     else:  # another CAST AI chart: a new deployed revision at the chart version asked, and its pods rolled
         revisions = _revisions(run, release, ns)
         head = dict(revisions[max(revisions)])

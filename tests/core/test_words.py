@@ -1,5 +1,4 @@
-"""Words that agree with the badges and the counts: a problem's line leads with its confirmed cause,
-and one of anything is singular."""
+"""Words that agree with the counts: one of anything is singular."""
 
 from __future__ import annotations
 
@@ -20,5 +19,5 @@ def test_a_problem_says_what_was_observed_never_an_all_clear(capsys: pytest.Capt
 def test_one_is_singular(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["diagnose", "--lab", "unschedulable-pods-disabled", "-s", "no-scale-up"]) == 1
     out = capsys.readouterr().out
-    assert "1 pod is Pending" in out and "1 pods" not in out
+    assert "1 pod Pending" in out and "1 pods" not in out
     assert "1 problem, 0 unknown, 0 healthy; 1 cause confirmed" in out

@@ -37,8 +37,6 @@ CLUSTER_CONTROLLER = "castai-cluster-controller"
 #: cluster-controller acks an action its version cannot handle with this error
 #: (castai/cluster-controller@5919ac5 internal/controller/controller.go handleAction)
 INVALID_ACTION = re.compile(r"invalid action, check action data or if cluster controller version supports this action type")
-#: the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
-UMBRELLA_CHARTS = frozenset({"castai", "castai-umbrella"})
 
 
 async def gather_releases(facts: Facts) -> list[dict[str, Any]]:

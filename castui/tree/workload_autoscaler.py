@@ -18,7 +18,7 @@ import yaml
 from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.agent_checks import AGENT_LOGS
-from castui.tree.helm_mismatch import UMBRELLA_CHARTS, gather_releases
+from castui.tree.helm_mismatch import gather_releases
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
     Cause,
@@ -44,6 +44,7 @@ from castui.tree.reading import (
     namespaced_name,
     pods_table,
 )
+from castui.tree.releases import UMBRELLA_CHARTS
 
 AUTOSCALER = "castai-workload-autoscaler"
 REAL_ANNOTATION = "workloads.cast.ai/configuration"

@@ -456,7 +456,8 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, QuitScreen, SuppressScreen, ContextScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, SuppressScreen, ContextScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView,
+              FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     serve.add_argument("--dir", type=Path, help="where to write the kubeconfig (default: a temp dir)")
     serve.add_argument("--fleet", action="store_true", help="serve several scenarios, one kube context each")
-    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster, e.g. nodes=500,pods=10k (README: The lab, A big cluster)")
     serve.add_argument("--pod-size", choices=["realistic", "small"], help="with --scale: ~6 KB pods (default) or ~1.5 KB")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
 

@@ -32,8 +32,6 @@ from castui.clients.errors import (
     for_http_status,
 )
 from castui.clients.gc_pause import paused_collector
-from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
-from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.http import (
     RETRY_AFTER_CAP,
     _causes,
@@ -43,6 +41,7 @@ from castui.clients.http import (
     with_server_message,
 )
 from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
+from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.resources import RESOURCES, ResourceType
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
@@ -41,6 +40,12 @@ METADATA_CONFIGMAP = "castai-agent-metadata"
 UNRECORDED = frozenset({"api-key-missing", "read-only"})
 #: objects per page of a folded list: fewer round trips (each pays the latency), still bounded memory
 FOLD_PAGE_SIZE = 5000
+#: a paged list (Facts.kube_fold) gets the timeout afresh with each page, at most this many timeouts in all
+PAGED_TIMEOUTS = 12
+#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the CastaiClient method that reads it;
+#: a re-run starts these at once under the id the last run learned (Facts.prefetch)
+CLUSTER_READS = {"cluster": "get_cluster", "policies": "get_policies", "templates": "list_node_templates",
+                 "workloads": "list_workloads", "workload-policies": "list_workload_scaling_policies"}
 #: memo keys that are the same for every cluster of one API key: a fleet run fetches them once
 SHARED_KEYS = frozenset({("clusters",), ("tokens",), ("helm-index",)})
 #: threads for blocking Kubernetes calls. asyncio's default pool has cpu+4 (6 on two cores): a few long
@@ -81,15 +86,16 @@ class Facts:
 
     # --- the memo ---------------------------------------------------------------------------
 
-    async def once(self, key: Any, fetch: Callable[[], Awaitable[T]]) -> T:
-        """Run `fetch` once per key per run; every caller awaits the same result or error."""
-        return await asyncio.shield(self._task(key, fetch))
+    async def once(self, key: Any, fetch: Callable[..., Awaitable[T]], *, paged: bool = False) -> T:
+        """Run `fetch` once per key per run; every caller awaits the same result or error.
+        `paged`: see `_bounded`."""
+        return await asyncio.shield(self._task(key, fetch, paged=paged))
 
-    def _task(self, key: Any, fetch: Callable[[], Awaitable[T]]) -> "asyncio.Future[T]":
+    def _task(self, key: Any, fetch: Callable[..., Awaitable[T]], *, paged: bool = False) -> "asyncio.Future[T]":
         tasks = self.shared if self.shared is not None and key in SHARED_KEYS else self._tasks
         task = tasks.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._bounded(fetch, key))
+            task = asyncio.ensure_future(self._bounded(fetch, key, paged=paged))
             # a run cut short (a fleet cluster's deadline) leaves no one to read a failure: read it here,
             # or asyncio logs "exception was never retrieved" from the garbage collector
             task.add_done_callback(_retrieve)
@@ -117,11 +123,10 @@ class Facts:
     def _refetch(self, key: Any, cluster_id: Any) -> Callable[[], Awaitable[Any]] | None:
         """How to read `key` again without the check that asked for it (None: only that check knows)."""
         kind, args = key[0], key[1:]
-        if kind in ("cluster", "policies", "templates", "workloads"):
+        if kind in CLUSTER_READS:
             if not isinstance(cluster_id, str) or args != (cluster_id,) or not self.castai.has_key:
                 return None
-            fetch = {"cluster": self.castai.get_cluster, "policies": self.castai.get_policies,
-                     "templates": self.castai.list_node_templates, "workloads": self.castai.list_workloads}[kind]
+            fetch = getattr(self.castai, CLUSTER_READS[kind])
             return lambda: fetch(cluster_id)
         if self.kube is None:
             return None
@@ -152,12 +157,31 @@ class Facts:
         self.raw.setdefault(raw_key(key), to_raw(value))
         return value
 
-    async def _bounded(self, fetch: Callable[[], Awaitable[T]], key: Any = None) -> T:
+    async def _bounded(self, fetch: Callable[..., Awaitable[T]], key: Any = None, *, paged: bool = False) -> T:
+        """`fetch()` within the timeout. `paged`: `fetch(progressed)` calls `progressed()` (from any thread) on
+        each page, which restarts the timeout: a list answering page after page is not "no answer", however
+        big the cluster; PAGED_TIMEOUTS timeouts in all bound it still."""
+        timeout = self.settings.timeout
+        loop = asyncio.get_running_loop()
+        last = loop.time() + timeout * PAGED_TIMEOUTS
         try:
-            async with asyncio.timeout(self.settings.timeout):  # unlike wait_for, no extra task per fetch
-                return await fetch()
+            async with asyncio.timeout(timeout) as deadline:  # unlike wait_for, no extra task per fetch
+                if not paged:
+                    return await fetch()
+                inside = True
+
+                def bump() -> None:
+                    if inside:  # a page's call may land after the fetch returned
+                        deadline.reschedule(min(loop.time() + timeout, last))
+
+                try:
+                    return await fetch(lambda: loop.call_soon_threadsafe(bump))
+                finally:
+                    inside = False
         except TimeoutError:
-            raise RequestTimeout(f"{describe_fetch(key)}: no answer within {self.settings.timeout:g}s") from None
+            if paged and loop.time() >= last - 0.01:
+                raise RequestTimeout(f"{describe_fetch(key)}: still paging after {timeout * PAGED_TIMEOUTS:g}s") from None
+            raise RequestTimeout(f"{describe_fetch(key)}: no answer within {timeout:g}s") from None
 
     async def kube_call(self, key: Any, call: Callable[["KubeGateway"], T]) -> T:
         if self.kube is None:
@@ -238,16 +262,26 @@ class Facts:
         `projection`: the only fields `fold` reads of an item (castui.clients.projection), decoded ~7× faster."""
         from castui.clients.gc_pause import paused_collector
 
-        def folded(kube: "KubeGateway") -> T:
+        def folded(kube: "KubeGateway", progressed: Callable[[], Any]) -> T:
+            def pages() -> Iterable[list[dict[str, Any]]]:
+                for page in kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size,
+                                            projection=projection):
+                    progressed()  # each page restarts the timeout (Facts._bounded)
+                    yield page
+
             # each page's objects die with the page (reference counting); collector passes in between
             # would only rescan them, and everything else castui holds, again and again
             with paused_collector():
-                return fold(kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size,
-                                            projection=projection))
+                return fold(pages())
 
         key = ("fold", name, resource, namespace, field_selector)
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
+        gateway = self.kube
         # a recording keeps the list behind the fold (castui.bundle lists it), folded anew on replay
-        return await self.recorded(key, lambda: self.kube_call(key, folded), decode=lambda objects: fold([objects]))
+        return await self.recorded(key, lambda: self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed),
+                                                          paged=True),
+                                   decode=lambda objects: fold([objects]))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)
@@ -378,6 +412,33 @@ class Facts:
                                    lambda: self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
                                    _dump_all, _models(_castai_models().Workload))
 
+    async def evictor_ownership(self) -> str | None:
+        """`configOwnership` of the Evictor (`castai` | `self-managed`), None when the API has no answer for
+        this cluster (404: no Evictor configuration there)."""
+        cluster_id = await self.cluster_id()
+
+        async def read() -> str | None:
+            try:
+                return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
+            except NotFound:
+                return None
+
+        return await self.recorded(("castai", "evictor-ownership", cluster_id), lambda: self.once(("evictor-ownership", cluster_id), read))
+
+    async def evictor_advanced_config(self) -> list[dict[str, Any]]:
+        """The Evictor's advanced rules (`evictionConfig`), [] when the API has none for this cluster (404)."""
+        cluster_id = await self.cluster_id()
+
+        async def read() -> list[dict[str, Any]]:
+            try:
+                config = await self.castai.get_evictor_advanced_config(cluster_id)
+            except NotFound:
+                return []
+            return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
+
+        return await self.recorded(("castai", "evictor-advanced-config", cluster_id),
+                                   lambda: self.once(("evictor-advanced-config", cluster_id), read))
+
     async def workload_scaling_policies(self) -> list[dict[str, Any]]:
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "workload-policies", cluster_id),
@@ -417,7 +478,7 @@ class Facts:
         from castui.clients.terraform import read_state
 
         return await self.recorded(("tfstate",), lambda: self.once(
-            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir))
+            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir), timeout=self.settings.timeout)
         ))
 
 
@@ -452,6 +513,8 @@ FETCHES = {
     "templates": "list node templates of cluster",
     "workloads": "list workload autoscaler workloads of cluster",
     "workload-policies": "list workload scaling policies of cluster",
+    "evictor-ownership": "read the Evictor configuration owner of cluster",
+    "evictor-advanced-config": "read the Evictor advanced configuration of cluster",
     "tokens": "list CAST AI API keys",
     "agent-key-status": "test the agent's API key",
     "helm-releases": "read the Helm releases",

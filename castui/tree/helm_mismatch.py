@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.logs import parse_lines
 from castui.tree.model import (
@@ -29,7 +30,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import Evidence, as_dict, as_dicts, log_evidence, name_of, parse_time
+from castui.tree.reading import as_dict, as_dicts, log_evidence, name_of, parse_time
 from castui.tree.releases import ReleaseRef, is_terraform_managed
 
 CLUSTER_CONTROLLER = "castai-cluster-controller"
@@ -98,6 +99,10 @@ def updated_by(release: Mapping[str, Any]) -> str | None:
         return "CAST AI"
     if release["chart"] == "castai-evictor" and release.get("managed"):
         return "CAST AI (managedByCASTAI)"
+    if release.get("terraform") and release["chart"] != "castai-agent":
+        # the EKS module's component releases have `ignore_changes = [version]`; its agent release has not
+        # (castai/terraform-castai-eks-cluster@d2436b0 main.tf)
+        return "CAST AI (Terraform ignores its version)"
     return None
 
 

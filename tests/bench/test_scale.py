@@ -228,7 +228,8 @@ def _blockers_lab(tmp_path: Path) -> RunningLab:
     now = lab.cluster.now
     pods = [
         k8s.pod("local", "shop", now, node_name=node, owner=("ReplicaSet", "a"), volumes=[{"name": "scratch", "emptyDir": {}}]),
-        k8s.pod("host", "shop", now, node_name=node, owner=("ReplicaSet", "b"), volumes=[{"name": "logs", "hostPath": {"path": "/var/log"}}]),
+        k8s.pod("host", "shop", now, node_name=node, owner=("ReplicaSet", "b"),
+                volumes=[{"name": "logs", "hostPath": {"path": "/var/log"}}]),
         k8s.pod("pinned", "shop", now, node_name=node, owner=("ReplicaSet", "c"),
                 annotations={"autoscaling.cast.ai/removal-disabled": "true"}),
         k8s.pod("unsafe", "shop", now, node_name=node, owner=("ReplicaSet", "d"),

@@ -27,7 +27,7 @@ from tests.app.conftest import bundle_on_fixed_clock, lab_on_fixed_clock
 
 pytestmark = pytest.mark.tmux
 
-SOCKET = "castui-test"
+SOCKET = f"castui-test-{os.getpid()}"  # one tmux server per test process: parallel runs do not share it
 CASTUI = Path(sys.executable).parent / "castui"
 COMMAND = "kubectl rollout restart deployment/castai-agent -n castai-agent"
 PINNED = "kubectl --context castui-lab"

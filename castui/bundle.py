@@ -168,7 +168,7 @@ class _Contents:
 
 
 async def collect_bundle(session: "Session", output: Path, *, since: timedelta = DEFAULT_SINCE,
-                         progress: Progress | None = None) -> BundleResult:
+                         progress: Progress | None = None, overwrite: bool = True) -> BundleResult:
     """Diagnose, collect, redact and write the bundle to `output` (a .tar.gz, mode 0600)."""
     from castui.redaction import redactor_for
 
@@ -215,7 +215,7 @@ async def collect_bundle(session: "Session", output: Path, *, since: timedelta =
     manifest = _manifest(session, diagnosis, since, contents)
     contents.files = {MANIFEST: _json_bytes(manifest.model_dump(mode="json")), **contents.files}
     root = f"castui-bundle-{diagnosis.generated_at:%Y%m%dT%H%M%SZ}"
-    size = write_tar(output, root, contents.files, mtime=diagnosis.generated_at)
+    size = write_tar(output, root, contents.files, mtime=diagnosis.generated_at, overwrite=overwrite)
     say("done", 1.0)
     return BundleResult(path=output, manifest=manifest, size=size, diagnosis=diagnosis)
 
@@ -459,8 +459,9 @@ def _replayable_tokens(tokens: list[Any], redactor: "Redactor", api_key: str | N
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: datetime) -> int:
-    """Write the .tar.gz next to its final name, readable by its owner only, and move it into place."""
+def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: datetime, overwrite: bool = True) -> int:
+    """Write the .tar.gz next to its final name, readable by its owner only, and move it into place
+    (without `overwrite`, only if nothing is there by then: FileExistsError otherwise)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -470,7 +471,12 @@ def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: dateti
                 info = tarfile.TarInfo(f"{root}/{path}")
                 info.size, info.mtime, info.mode = len(data), int(mtime.timestamp()), 0o600
                 tar.addfile(info, io.BytesIO(data))
-        os.replace(partial, output)
+        if overwrite:
+            os.replace(partial, output)
+        else:
+            from castui.atomic import place_new
+
+            place_new(partial, output)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

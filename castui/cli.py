@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--output", "-o", type=Path, help="the .tar.gz to write (default castui-bundle-<time>.tar.gz)")
     b.add_argument("--since", default="1h", help="how far back logs and events go (default 1h)")
     b.add_argument("--redact", action="append", metavar="REGEX", dest="redact_patterns", help="extra pattern to redact")
+    b.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     add_target_flags(b, sub=True)
 
     r = sub.add_parser("report", help="a ticket-ready support report")

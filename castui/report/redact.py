@@ -59,7 +59,7 @@ class SecretPattern:
 PATTERNS: list[SecretPattern] = [
     # `X-API-Key: v`, `"X-Api-Key":["v"]` (Go's http.Header as JSON), `Authorization: Bearer v`
     SecretPattern("header", re.compile(r"((?:x-api-key|authorization|x-castai-api-key)(?:\\?[\"'])?\s*[:=]\s*\[?\s*(?:\\?[\"'])?"
-                                       r"(?:bearer\s+|basic\s+)?)(?!\$\{|\[redacted\])([^\s\\\"',;\]]+)"),
+                                       r"(?:bearer\s+|basic\s+)?)(?!\$\{|\$castai_|\[redacted\])([^\s\\\"',;\]]+)"),
                   anchors=("x-api-key", "authorization", "x-castai-api-key")),
     SecretPattern("cookie", re.compile(r"(cookie(?<![a-z0-9_]cookie)[\"']?\s*[:=]\s*\[?\s*[\"']?)"
                                        r"(?!\[redacted\])([^\r\n\"'\]]+)"), anchors=("cookie",)),
@@ -76,10 +76,10 @@ PATTERNS: list[SecretPattern] = [
                   anchors=("xox",)),
     # `--password VALUE`, `--api-key=VALUE` (container args, command lines)
     SecretPattern("flag-value", re.compile(r"(-(?<![\w-]-)-?(?:[a-z0-9]+-)*(?:password|passwd|token|secret|api-?key)(?:\s+|=))"
-                                           r"(?!\[redacted\]|\$\{|-)([^\s\"',;]+)"),
+                                           r"(?!\[redacted\]|\$\{|\$castai_|-)([^\s\"',;]+)"),
                   anchors=("password", "passwd", "token", "secret", "apikey", "api-key")),
     SecretPattern("key-value", re.compile(r"((?:api[_-]?key|apikey|token|password|passwd|secret[_-]?access[_-]?key|secret|"
-                                          r"client[_-]?secret)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)(?!\[redacted\]|\$\{)([^\s\\\"',;}{]{6,})"),
+                                          r"client[_-]?secret)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)(?!\[redacted\]|\$\{|\$castai_)([^\s\\\"',;}{]{6,})"),
                   anchors=("api_key", "api-key", "apikey", "token", "password", "passwd", "secret")),
     SecretPattern("jwt", re.compile(r"()(eyJ(?<![a-zA-Z0-9_-]eyJ)[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,})"),
                   lower=False, anchors=("eyj",)),

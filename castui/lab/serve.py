@@ -12,6 +12,11 @@ from castui.lab import start_lab
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.dir is not None and args.dir.exists() and (not args.dir.is_dir() or any(args.dir.iterdir())):
+        # the lab writes a kubeconfig and terraform/ there: never over files the user has
+        print(f"castui lab serve: {args.dir} is not an empty directory; the lab writes its kubeconfig and "
+              "terraform/ there: choose a new or empty one", file=sys.stderr)
+        return 2
     if args.fleet:
         from castui.lab.fleet import start_fleet
 

@@ -407,6 +407,7 @@ class KubeGateway:
                 wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
             if wire is not None:
                 wire.user_agent = f"castui/{__version__}"
+                _warn_insecure(wire, self._server)
                 return wire  # type: ignore[return-value]  # the part of ApiClient the gateway calls
         client, config = client_library()
 

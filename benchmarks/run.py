@@ -361,7 +361,8 @@ def fleet(count: int, latency: float, samples: int, home: Path, log: Any) -> dic
         one, many = (stats([r["wall_s"] for r in runs[label]]) for label in argvs)
         last = runs["fleet, default flags"][-1]
         result = {"clusters": count, "latency_s": latency, "samples": samples, "load_average": {"before": load_before, "after": load()},
-                  "one cluster": {**one, "peak_rss_mb": runs["one cluster"][-1]["peak_rss_mb"], "requests": runs["one cluster"][-1]["requests"]},
+                  "one cluster": {**one, "peak_rss_mb": runs["one cluster"][-1]["peak_rss_mb"],
+                                  "requests": runs["one cluster"][-1]["requests"]},
                   "fleet": {**many, "peak_rss_mb": last["peak_rss_mb"], "requests": last["requests"], "processes": last["processes"],
                             "clusters_reported": last["clusters_reported"], "unknown_clusters": last["unknown_clusters"],
                             "cluster_list_requests": last["cluster_list_requests"], "flags": "(none)"},

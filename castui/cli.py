@@ -67,7 +67,7 @@ def _flag_name(parser: argparse.ArgumentParser, dest: str) -> str:
 #: what a target flag given before COMMAND means for each command: all apply (None, the app), one
 #: cluster only, or none at all; anything else is refused
 ONE_CLUSTER_COMMANDS = ("bundle", "report", "config show")
-NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init")
+NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init", "completion")
 FLEET_DESTS = ("all_contexts", "parallel")
 
 
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     serve.add_argument("--dir", type=Path, help="where to write the kubeconfig (default: a temp dir)")
     serve.add_argument("--fleet", action="store_true", help="serve several scenarios, one kube context each")
-    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster, e.g. nodes=500,pods=10k (README: The lab, A big cluster)")
     serve.add_argument("--pod-size", choices=["realistic", "small"], help="with --scale: ~6 KB pods (default) or ~1.5 KB")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
 
@@ -203,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         handler = {"diagnose": cmd_diagnose, "lab": cmd_lab, "bundle": cmd_bundle, "report": cmd_report,
                    "config": cmd_config, "suppress": cmd_suppress, "completion": cmd_completion}[args.command]
-        return handler(args)
+        return aio.end(handler(args))  # a read still stalled in a thread must not keep the process alive
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return aio.end(EXIT_USAGE)
     except KeyboardInterrupt:
         print("castui: interrupted", file=sys.stderr)
         return 130
@@ -242,13 +242,20 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
 
     progress = Progress(sys.stderr)
     async with Session(settings, lab=getattr(lab, "scenario", None) if lab and not getattr(lab, "bundle", None) else None,
-                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=getattr(lab, "bundle", None), captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         if settings.context and isinstance(session.kube_error, ConfigurationError):
             raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
+        from castui.engine.deadline import diagnose_within, run_deadline
+
         try:
-            return await session.diagnose(args.symptom, on_event=progress.on_event, with_status_page=args.format == "text")
+            diagnosis, missing = await diagnose_within(session, args.symptom, run_deadline(settings.timeout),
+                                                       on_event=progress.on_event, with_status_page=args.format == "text")
         finally:
             progress.done()
+        if missing:
+            print(f"castui: the run's deadline passed; not finished: {', '.join(missing)}", file=sys.stderr)
+        return diagnosis
 
 
 def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) -> str:
@@ -346,15 +353,15 @@ def cmd_suppress(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.remove:
         removed = suppressions.remove(args.cause, args.cluster)
-        print(f"removed {removed} suppression(s) of {args.cause}")
+        print(f"removed {removed} suppression{'' if removed == 1 else 's'} of {args.cause}")
         return 0 if removed else 1
     if not args.reason:
         print("castui: --reason is required: say why this cause is accepted", file=sys.stderr)
         return EXIT_USAGE
     try:
-        until = date.fromisoformat(args.until) if args.until else None
-    except ValueError:
-        print(f"castui: --until {args.until!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        until = suppressions.parse_until(args.until, date.today())
+    except ValueError as why:
+        print(f"castui: --until: {why}", file=sys.stderr)
         return EXIT_USAGE
     suppressions.add(suppressions.SuppressionRecord(cause=args.cause, cluster=args.cluster, reason=args.reason, until=until))
     print(f"suppressed {args.cause}" + (f" on {args.cluster}" if args.cluster else "") + (f" until {until}" if until else ""))

@@ -61,8 +61,15 @@ def prime_credentials(kubeconfig: str | None, contexts: list[str | None], timeou
     """Credential plugins run now, on the terminal if there is one (SSO, MFA, device codes), before
     the app takes the screen or the checks start; their prompts and messages go to stderr."""
     from castui.clients.credentials import prime
+    from castui.report.redact import Redactor
 
-    prime(kubeconfig, contexts, timeout=timeout, echo=sys.stderr)
+    redact = Redactor().text  # plugin output is hostile: no token it prints reaches the terminal
+
+    def echo(text: str) -> None:
+        sys.stderr.write(redact(text))
+        sys.stderr.flush()
+
+    prime(kubeconfig, contexts, timeout=timeout, echo=echo)
 
 
 def _given(flags: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ condition holds but explains no observed symptom. It is a risk, never a failure.
 
 from __future__ import annotations
 
+import re
 import shlex
 from datetime import datetime
 from enum import StrEnum
@@ -59,6 +60,9 @@ class ApiCall(BaseModel):
     body: dict[str, Any]
     #: dotted paths → (before, after), for the confirmation's diff
     changes: dict[str, tuple[Any, Any]] = Field(default_factory=dict)
+    #: the JSON merge patch (RFC 7386) that makes the change: applied to the document read when the
+    #: fix runs, so a change made meanwhile by someone else is kept (`body` is only what it looked like)
+    patch: dict[str, Any] = Field(default_factory=dict)
 
 
 class Fix(BaseModel):
@@ -83,16 +87,22 @@ class Fix(BaseModel):
         return lines
 
 
+#: the only references a printed command leaves for the shell to expand; everything else is literal
+SHELL_REFERENCES = ("${CASTAI_API_KEY}",)
+
+
 def shell_join(argv: list[str]) -> str:
-    """Quote an argv for a POSIX shell, leaving `${CASTAI_*}` references expandable."""
-    parts = []
-    for arg in argv:
-        if "${CASTAI_" in arg and all(c not in arg for c in "'`\\\n;|&<>()"):
-            # double quotes keep the reference working and everything else literal
-            parts.append('"' + arg.replace('"', '\\"').replace("$(", "\\$(") + '"')
-        else:
-            parts.append(shlex.quote(arg))
-    return " ".join(parts)
+    """Quote an argv for a POSIX shell: every part single-quoted (inert), except each
+    `${CASTAI_API_KEY}`, which gets its own double quotes so the shell fills in the key."""
+    return " ".join(_shell_word(arg) for arg in argv)
+
+
+def _shell_word(arg: str) -> str:
+    if not any(ref in arg for ref in SHELL_REFERENCES):
+        return shlex.quote(arg)
+    pattern = "(" + "|".join(re.escape(ref) for ref in SHELL_REFERENCES) + ")"
+    parts = [part for part in re.split(pattern, arg) if part]
+    return "".join(f'"{part}"' if part in SHELL_REFERENCES else shlex.quote(part) for part in parts)
 
 
 class Suppression(BaseModel):

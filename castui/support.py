@@ -5,7 +5,6 @@ ticket: who and where, what castui found, what was tried and how it went, the st
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from castui import __version__
 from castui.diagnosis import CauseVerdict, Diagnosis, Evidence, SymptomVerdict
+from castui.words import json_path_line
 
 if TYPE_CHECKING:
     from castui.engine.session import Session
@@ -28,7 +28,8 @@ async def open_session(settings: Any, lab: Any = None) -> AsyncIterator["Session
 
     bundle = getattr(lab, "bundle", None)
     async with Session(settings, lab=None if lab is None or bundle else getattr(lab, "scenario", None),
-                       bundle=bundle, captured_at=getattr(lab, "captured_at", None)) as session:
+                       bundle=bundle, captured_at=getattr(lab, "captured_at", None),
+                       source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         yield session
 
 
@@ -155,28 +156,11 @@ def key_evidence(evidence: list[Evidence]) -> list[str]:
     for piece in evidence:
         chosen = [piece.lines[i] for i in piece.highlight if 0 <= i < len(piece.lines)] if piece.kind == "log" else []
         if piece.kind == "json" and piece.path:
-            chosen = marked_json_line(piece.data, piece.path)
+            chosen = [line] if (line := json_path_line(piece.data, piece.path)) else []
         chosen = chosen or piece.lines[:2]
         lines.extend(f"{piece.title}: {line}" if piece.title else line for line in chosen)
     unique = dict.fromkeys(" ".join(line.split())[:300] for line in lines)  # one line may be quoted twice
     return list(unique)[:EVIDENCE_LINES]
-
-
-MISSING = object()
-
-
-def marked_json_line(document: Any, path: str) -> list[str]:
-    """`path = value` for the path a JSON piece marks (what the screen highlights), or none when it is absent."""
-    value: Any = document
-    for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return []
-    shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return [f"{path} = {shown if len(shown) <= 200 else shown[:199] + '…'}"]
 
 
 def _audit_line(entry: dict[str, Any], code: Any) -> str:

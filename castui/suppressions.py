@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from castui.errors import ConfigurationError
 from castui.config import state_dir
 from castui.diagnosis import Suppression, SymptomResult
+from castui.errors import ConfigurationError
 
 
 class SuppressionRecord(BaseModel):
@@ -30,6 +30,20 @@ class SuppressionRecord(BaseModel):
 
     def matches(self, cause_id: str, cluster_id: str | None) -> bool:
         return self.cause == cause_id and (self.cluster is None or self.cluster == cluster_id)
+
+
+def parse_until(text: str | None, today: date) -> date | None:
+    """The last day a suppression applies; ValueError with the reason for a non-date or a day already past
+    (such a suppression would never apply, silently)."""
+    if not text:
+        return None
+    try:
+        until = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if until < today:
+        raise ValueError(f"{until} is in the past (today is {today}): the suppression would never apply")
+    return until
 
 
 def _user() -> str:

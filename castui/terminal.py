@@ -69,14 +69,19 @@ def is_dumb(env: dict[str, str] | None = None) -> bool:
     return (env.get("TERM") or "").strip().lower() == "dumb"
 
 
-def app_refusal(stdin: Any = None, stdout: Any = None, env: dict[str, str] | None = None) -> str | None:
-    """Why the full-screen app cannot run here (None: it can), in words for the user."""
+def app_refusal(stdin: Any = None, stdout: Any = None, env: dict[str, str] | None = None,
+                stderr: Any = None) -> str | None:
+    """Why the full-screen app cannot run here (None: it can), in words for the user.
+
+    Textual draws on standard error: with it redirected, the app would be drawn into that file."""
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
-    missing = [name for name, stream in (("standard input", stdin), ("standard output", stdout))
+    stderr = sys.stderr if stderr is None else stderr
+    missing = [name for name, stream in (("standard input", stdin), ("standard output", stdout),
+                                         ("standard error", stderr))
                if not (hasattr(stream, "isatty") and stream.isatty())]
     if missing:
-        return (f"the app needs a terminal, and {' and '.join(missing)} "
+        return (f"the app needs a terminal, and {', '.join(missing[:-1]) + ' and ' if len(missing) > 1 else ''}{missing[-1]} "
                 f"{'is' if len(missing) == 1 else 'are'} not one; "
                 "for scripts, cron and CI use `castui diagnose` (text, --format markdown or json)")
     if is_dumb(env):

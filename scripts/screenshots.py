@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Render castui's real screens from lab scenarios to SVG, then PNG, into screenshots/.
 
-    .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 120x40]
+    .venv/bin/pip install -e '.[screenshots]'     # once: cairosvg, for the PNGs
+    .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 120x40] [NAME...]
 
 Each picture drives the real app with Textual's pilot against a lab on a fixed clock;
 `fleet` against a lab fleet (`castui --all-contexts`), `replay` against a bundle of a
 lab captured at that clock (`castui --bundle FILE`).
 PNGs need cairosvg (the `screenshots` extra) and, to read well, Debian's fonts-firacode;
-glyphs Fira Code lacks (✗, ⚠) are drawn with DejaVu Sans Mono.
+symbols (✓, ✗, ⚠, the spinner) are drawn with DejaVu Sans Mono, which has them all (Fira Code lacks
+some, and a fallback font drew ✓ as √). The SVGs are drawn in a temporary directory: a failed run
+leaves nothing behind in screenshots/.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from castui.lab.scenarios import build  # noqa: E402
 FIXED = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
 NO_CONFIG = Path("/nonexistent/castui/config.toml")
 FLEET = ("healthy", "demo", "invalid-api-key")
-FALLBACK_GLYPHS = "✗⚠⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+FALLBACK_GLYPHS = "✓✗⚠⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
 
@@ -125,6 +128,16 @@ async def steps_confirm(pilot: Pilot[Any]) -> None:
     await on(pilot, "ConfirmScreen")
 
 
+async def steps_fixed(pilot: Pilot[Any]) -> None:
+    """The fix run and re-checked: the before → after right under the header."""
+    await steps_remediation(pilot)
+    await pilot.press("x")
+    await on(pilot, "ConfirmScreen")
+    await pilot.press("y")
+    screen = await on(pilot, "RemediationScreen")
+    await until(pilot, lambda: "After the fix" in shown(screen.query_one("#fix-outcome")), "the re-check", timeout=40)
+
+
 async def steps_help(pilot: Pilot[Any]) -> None:
     await triage(pilot, "2")
     await pilot.press("question_mark")
@@ -160,6 +173,7 @@ PICTURES: dict[str, tuple[str, Steps, bool]] = {
     "remediation": ("heartbeat-failing", steps_remediation, False),
     "remediation-api": ("unschedulable-pods-disabled", steps_remediation_api, False),
     "confirm": ("heartbeat-failing", steps_confirm, False),
+    "fixed": ("heartbeat-failing", steps_fixed, False),
     "help": ("heartbeat-failing", steps_help, False),
     "escalation": ("heartbeat-failing", steps_escalation, False),
     "production": ("heartbeat-failing", steps_production, True),
@@ -247,15 +261,15 @@ OTHER_PICTURES: dict[str, Callable[[Path, tuple[int, int], Path], Awaitable[Path
 
 
 def with_fallback_glyphs(svg: str) -> str:
-    """Fira Code has no ✗ or ⚠: draw those with DejaVu Sans Mono, inside the same text run."""
+    """Symbols the first fonts lack (or draw wrongly, ✓ as √): DejaVu Sans Mono, inside the same text run."""
     pattern = re.compile(f"[{re.escape(FALLBACK_GLYPHS)}]")
     return pattern.sub(lambda m: f'<tspan style="font-family: DejaVu Sans Mono">{m.group(0)}</tspan>', svg)
 
 
-def to_png(svg: Path) -> Path:
+def to_png(svg: Path, out: Path) -> Path:
     import cairosvg
 
-    png = svg.with_suffix(".png")
+    png = out / svg.with_suffix(".png").name
     cairosvg.svg2png(bytestring=with_fallback_glyphs(svg.read_text(encoding="utf-8")).encode(), write_to=str(png))
     return png
 
@@ -268,13 +282,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"which pictures (default all): {', '.join([*PICTURES, *OTHER_PICTURES])}")
     args = parser.parse_args(argv)
     columns, rows = (int(n) for n in args.size.lower().split("x"))
+    unknown = sorted(set(args.names) - {*PICTURES, *OTHER_PICTURES})
+    if unknown:
+        parser.error(f"no picture called {', '.join(unknown)}")
+    try:
+        import cairosvg  # noqa: F401 - checked before any picture is drawn
+    except ImportError:
+        print("screenshots: PNGs need cairosvg: run `.venv/bin/pip install -e '.[screenshots]'` first", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="castui-shots-") as workdir:
+        drawn = Path(workdir) / "svg"
+        drawn.mkdir()
         for name in args.names or [*PICTURES, *OTHER_PICTURES]:
-            svg = asyncio.run(picture(name, args.out, (columns, rows), Path(workdir)))
-            png = to_png(svg)
-            if not args.keep_svg:
-                svg.unlink()
+            svg = asyncio.run(picture(name, drawn, (columns, rows), Path(workdir)))
+            png = to_png(svg, args.out)
+            if args.keep_svg:
+                svg.replace(args.out / svg.name)
             print(png.relative_to(ROOT) if png.is_relative_to(ROOT) else png)
     return 0
 

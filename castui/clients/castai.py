@@ -18,7 +18,15 @@ from castui.clients import http
 from castui.clients.errors import ApiKeyMissing, CastuiError, ConfigurationError, MalformedResponse
 
 if TYPE_CHECKING:  # the models cost ~60 ms of pydantic schema building: imported where an answer is parsed
-    from castui.clients.castai_models import AuthToken, Cluster, NodeTemplate, Policies, Workload
+    from castui.clients.castai_models import (
+        AuthToken,
+        Cluster,
+        EvictorAdvancedConfig,
+        EvictorConfigOwnership,
+        NodeTemplate,
+        Policies,
+        Workload,
+    )
 
 DEFAULT_API_URL = "https://api.cast.ai"
 #: a runaway cursor (a server answering the same page forever) must not loop forever
@@ -96,6 +104,23 @@ class CastaiClient:
 
         items = _parse(NodeTemplateList, data, what).items
         return [item.template.model_copy(update={"stats": item.stats}) for item in items]
+
+    # -- evictor --
+
+    async def get_evictor_ownership(self, cluster_id: str) -> EvictorConfigOwnership:
+        """Who owns the Evictor's settings: `castai` or `self-managed` (docs.cast.ai evictor-config-ownership)."""
+        what = f"read the Evictor configuration owner of cluster {cluster_id}"
+        data = await self._get_json(f"/workload-eviction/v1/clusters/{cluster_id}/config", what)
+        from castui.clients.castai_models import EvictorConfigOwnership  # after the answer, as above
+
+        return _parse(EvictorConfigOwnership, data, what)
+
+    async def get_evictor_advanced_config(self, cluster_id: str) -> EvictorAdvancedConfig:
+        what = f"read the Evictor advanced configuration of cluster {cluster_id}"
+        data = await self._get_json(f"/v1/kubernetes/clusters/{cluster_id}/evictor-advanced-config", what)
+        from castui.clients.castai_models import EvictorAdvancedConfig  # after the answer, as above
+
+        return _parse(EvictorAdvancedConfig, data, what)
 
     # -- workload autoscaler --
 

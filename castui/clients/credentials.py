@@ -5,7 +5,8 @@ The client's own plugin runner logs a failing plugin's message as a stray `ERROR
 then sends no credentials (every check: "401 Unauthorized"), ignores `installHint`, has no timeout,
 and hands the plugin castui's terminal in the middle of the app. Here:
 
-- a plugin that fails says why: its stderr (redacted), or its install hint when it is missing;
+- a plugin that fails says why: its stderr (printable; every output redacts it with castui's one
+  redactor, and `prime`'s caller redacts what it echoes), or its install hint when it is missing;
 - it never outlives its timeout (its process group is killed), and never gets a terminal it
   cannot have: interactive plugins run on the real terminal before the app takes the screen
   (`prime`), as kubectl runs them; without a terminal, `interactiveMode: Always` is refused at once;
@@ -26,12 +27,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from castui.clients.errors import CastuiError
+
+#: where a plugin's stderr is copied as it comes (a device-code prompt must be seen)
+Echo = Callable[[str], None]
 
 #: how long a human may take to answer an interactive plugin (SSO in a browser, an MFA code)
 INTERACTIVE_TIMEOUT_S = 300.0
@@ -101,13 +106,13 @@ def exec_credential(
     *,
     timeout: float,
     terminal: bool = False,
-    echo: IO[str] | None = None,
+    echo: Echo | None = None,
 ) -> Credential:
     """The plugin's credential: remembered, or from running it.
 
     `terminal`: the plugin may talk to the user on this process's terminal (stdin and stderr);
-    `echo`: a stream its stderr is also copied to as it comes (the CLI's stderr, where a
-    device-code prompt must be seen); captured either way for the reason of a failure.
+    `echo`: called with its stderr as it comes (the CLI shows it, redacted, where a device-code
+    prompt must be seen); captured either way for the reason of a failure.
     """
     key = plugin_key(exec_config, cluster)
     with _cache_lock:
@@ -185,7 +190,7 @@ def _exec_info(exec_config: dict[str, Any], cluster: dict[str, Any], interactive
 
 
 def _run(exec_config: dict[str, Any], cluster: dict[str, Any], base_dir: Path, *, timeout: float,
-         terminal: bool, echo: IO[str] | None) -> Credential:
+         terminal: bool, echo: Echo | None) -> Credential:
     name = plugin_name(exec_config)
     api_version = exec_config.get("apiVersion")
     if api_version not in API_VERSIONS:
@@ -214,7 +219,7 @@ def _run(exec_config: dict[str, Any], cluster: dict[str, Any], base_dir: Path, *
     except OSError as exc:
         raise CredentialsFailed(f"the credential plugin `{name}` could not start: {exc.strerror or exc}") from None
     stderr_chunks: list[bytes] = []
-    copier = threading.Thread(target=_copy_stderr, args=(process.stderr, stderr_chunks, echo or (sys.stderr if interactive else None)),
+    copier = threading.Thread(target=_copy_stderr, args=(process.stderr, stderr_chunks, echo or (_to_stderr if interactive else None)),
                               name="castui-plugin-stderr", daemon=True)
     copier.start()
     try:
@@ -248,7 +253,12 @@ def _communicate(process: subprocess.Popen[bytes], limit: float) -> tuple[bytes,
     return (out[0] if out else b""), None
 
 
-def _copy_stderr(stream: IO[bytes] | None, chunks: list[bytes], echo: IO[str] | None) -> None:
+def _to_stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _copy_stderr(stream: IO[bytes] | None, chunks: list[bytes], echo: Echo | None) -> None:
     """Keep the plugin's stderr for the reason, copying it as it comes where the user can see it."""
     if stream is None:
         return
@@ -263,10 +273,7 @@ def _copy_stderr(stream: IO[bytes] | None, chunks: list[bytes], echo: IO[str] | 
         chunks.append(chunk)
         if echo is not None:
             try:
-                from castui.report.redact import Redactor
-
-                echo.write(_printable(Redactor().text(chunk.decode("utf-8", "replace")), keep_newlines=True))
-                echo.flush()
+                echo(_printable(chunk.decode("utf-8", "replace"), keep_newlines=True))
             except (OSError, ValueError):
                 echo = None
 
@@ -278,10 +285,8 @@ def _printable(text: str, *, keep_newlines: bool = False) -> str:
 
 
 def _said(chunks: list[bytes], *, prefix: str = "") -> str:
-    """The plugin's last stderr lines, redacted, printable, one line."""
-    from castui.report.redact import Redactor
-
-    text = Redactor().text(b"".join(chunks).decode("utf-8", "replace"))
+    """The plugin's last stderr lines, printable, on one line (outputs redact them)."""
+    text = b"".join(chunks).decode("utf-8", "replace")
     lines = [" ".join(_printable(line).split()) for line in text.splitlines()]
     said = " / ".join([line for line in lines if line][-STDERR_LINES:])
     if len(said) > STDERR_CHARS:
@@ -333,7 +338,7 @@ def _parse(stdout: bytes, name: str, api_version: str) -> Credential:
 
 
 def resolve_user(user: dict[str, Any], cluster: dict[str, Any], base_dir: Path, *, timeout: float,
-                 terminal: bool = False, echo: IO[str] | None = None) -> float | None:
+                 terminal: bool = False, echo: Echo | None = None) -> float | None:
     """Rewrite a kubeconfig user entry (a private copy) so the client needs no plugin and no token file.
 
     Returns when its credential expires (epoch seconds), or None.
@@ -372,7 +377,7 @@ def on_terminal() -> bool:
         return False
 
 
-def resolve_config(root: Any, *, timeout: float, terminal: bool = False, echo: IO[str] | None = None) -> float | None:
+def resolve_config(root: Any, *, timeout: float, terminal: bool = False, echo: Echo | None = None) -> float | None:
     """`resolve_user` on the one user of a `kubeconfig.client_config` answer (a ConfigNode)."""
     users, clusters = root.value.get("users") or [], root.value.get("clusters") or []
     if not users:
@@ -398,7 +403,7 @@ def _runs_a_plugin(files: list[Path], context: str) -> bool:
     return isinstance(user, dict) and isinstance(user.get("exec"), dict)
 
 
-def prime(kubeconfig: str | None, contexts: list[str | None], *, timeout: float, echo: IO[str] | None) -> None:
+def prime(kubeconfig: str | None, contexts: list[str | None], *, timeout: float, echo: Echo | None) -> None:
     """Run the contexts' credential plugins now, before the app takes the screen (or the CLI's checks
     start): on the terminal when there is one, as kubectl runs them. Answers and failures are
     remembered for the checks; nothing here raises (a failure is each check's reason)."""

@@ -146,7 +146,7 @@ def _time(value: Any) -> Any:
 def _identity(secret: dict[str, Any]) -> tuple[tuple[str, str], int] | None:
     """((namespace, release name), revision) from the labels, else from the Secret's name."""
     meta = _meta(secret)
-    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
     if not isinstance(secret, dict) or secret.get("type") != SECRET_TYPE and labels.get("owner") != "helm":
         return None
     match = _SECRET_NAME.match(_str(meta.get("name")))

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from castui import __version__
-from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.errors import (
     CastuiError,
     ConfigurationError,
@@ -33,6 +32,7 @@ from castui.clients.errors import (
     RequestTimeout,
     for_http_status,
 )
+from castui.clients.proxies import proxy_endpoint, proxy_for
 
 log = logging.getLogger(__name__)
 

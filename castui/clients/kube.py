@@ -32,8 +32,6 @@ from castui.clients.errors import (
     for_http_status,
 )
 from castui.clients.gc_pause import paused_collector
-from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
-from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.http import (
     RETRY_AFTER_CAP,
     _causes,
@@ -42,6 +40,8 @@ from castui.clients.http import (
     endpoint,
     with_server_message,
 )
+from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
+from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.resources import RESOURCES, ResourceType
 
 if TYPE_CHECKING:
@@ -443,7 +443,7 @@ class KubeGateway:
             source = "the in-cluster service account" if self._in_cluster else f"kubeconfig context {self._context!r}"
             raise ConfigurationError(f"cannot use {source}: {exc}") from None
         self._proxy = configuration.proxy
-        api = client.ApiClient(configuration)
+        api: ApiClient = client.ApiClient(configuration)
         api.user_agent = f"castui/{__version__}"
         return api
 

@@ -126,7 +126,9 @@ def select_context(paths: list[Path], existing: list[Path], wanted: str | None) 
     if name not in contexts:
         raise ConfigurationError(f"context {name!r} is not in the kubeconfig; available contexts: {available}")
     cluster = (contexts[name][1].get("context") or {}).get("cluster")
-    server = ((merged["clusters"].get(cluster) or (None, {}))[1].get("cluster") or {}).get("server")
+    clusters: dict[str, tuple[Path, dict[str, Any]]] = merged["clusters"]
+    entry = clusters.get(cluster) if cluster else None
+    server = ((entry[1] if entry else {}).get("cluster") or {}).get("server")
     if not server:
         raise ConfigurationError(
             f"context {name!r} points at cluster {cluster!r}, which has no server in the kubeconfig"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from castui.clients.errors import CastuiError, ReadOnlyMode
 from castui.config import state_dir
 from castui.diagnosis import ApiCall, Fix, shell_join
+from castui.json_merge import merge_patch
 
 if TYPE_CHECKING:
     from castui.config import Settings
@@ -109,13 +110,35 @@ def child_environment(settings: "Settings", session: "Session | None" = None) ->
 
 
 def with_context(argv: list[str], settings: "Settings") -> list[str]:
-    """kubectl and helm act on the context castui diagnosed, not whatever is current."""
-    if not settings.context or not argv or argv[0] not in ("kubectl", "helm"):
-        return argv
-    flag = "--context" if argv[0] == "kubectl" else "--kube-context"
-    if flag in argv or any(a.startswith(flag + "=") for a in argv):
-        return argv
-    return [argv[0], flag, settings.context, *argv[1:]]
+    """kubectl and helm act on the context castui diagnosed, not whatever is current (fixes come
+    pinned already; this covers a command built without a session)."""
+    from castui.engine.fixes import pin_target
+
+    return pin_target(argv, context=settings.context, kubeconfig=settings.kubeconfig)
+
+
+class TargetMoved(NotExecutable):
+    kind = "target-moved"
+
+
+def check_target(settings: "Settings", session: "Session | None") -> None:
+    """Right before anything runs: the context castui diagnosed still points at the server it
+    read. Someone may have edited the kubeconfig since; a fix must never land elsewhere."""
+    from castui.clients.errors import ConfigurationError
+    from castui.clients.kube import IN_CLUSTER
+    from castui.clients.kubeconfig import existing_files, kubeconfig_paths, select_context
+
+    kube = getattr(session, "kube", None) if session is not None else None
+    if kube is None or kube.context_name == IN_CLUSTER:
+        return
+    paths = kubeconfig_paths(settings.kubeconfig)
+    try:
+        now = select_context(paths, existing_files(paths), kube.context_name)
+    except ConfigurationError as error:
+        raise TargetMoved(f"context {kube.context_name!r} cannot be read any more ({error}); nothing was run") from None
+    if now.server != kube.server:
+        raise TargetMoved(f"context {kube.context_name!r} now points at {now.server}, not at {kube.server} where castui "
+                          "diagnosed it; nothing was run: re-run castui against the cluster you mean")
 
 
 def supports_server_dry_run(argv: list[str]) -> bool:
@@ -136,8 +159,10 @@ async def run_command(
     on_output: Callable[[str, str], Any] | None = None,
     dry_run: bool = False,
     cancel: asyncio.Event | None = None,
+    session: "Session | None" = None,
 ) -> ExecutionResult:
-    """Run one of the fix's commands, streaming output lines as (stream, line)."""
+    """Run one of the fix's commands, streaming output lines as (stream, line); with the session
+    that diagnosed, only while its context still points at the same server."""
     if not dry_run:
         check_allowed(settings, fix, f"run `{shell_join(argv)}`")
     display = shell_join(dry_run_argv(argv) if dry_run else argv)
@@ -154,6 +179,7 @@ async def run_command(
         emit(stream, line)
 
     try:
+        check_target(settings, session)
         with key_file_for(settings, argv) as key_file:
             real = with_context(executable_argv(dry_run_argv(argv) if dry_run else argv, key_file), settings)
             if shutil.which(real[0]) is None:
@@ -216,7 +242,8 @@ def _kill(process: asyncio.subprocess.Process) -> None:
 
 
 async def apply_api_call(session: "Session", fix: Fix, *, target: str) -> ExecutionResult:
-    """PUT the policies castui showed as a diff; the body was built from the policies read this run."""
+    """Make the change castui showed as a diff: read the policies now, apply the fix's merge patch
+    (only the fields it changes) and PUT that, so what changed since the diagnosis is kept."""
     call: ApiCall | None = fix.api_call
     assert call is not None, "this fix has no API call"
     check_allowed(session.settings, fix, f"{call.method} the policies")
@@ -227,7 +254,9 @@ async def apply_api_call(session: "Session", fix: Fix, *, target: str) -> Execut
         cluster_id = session.cluster_id
         if not cluster_id:
             raise CastuiError("the cluster id is unknown: set CASTAI_CLUSTER_ID")
-        await session.castai.put_policies(cluster_id, call.body)
+        check_target(session.settings, session)
+        _, current = await session.castai.get_policies(cluster_id)
+        await session.castai.put_policies(cluster_id, merge_patch(current, call.patch) if call.patch else call.body)
         result.exit_code = 0
         result.output.append(("stdout", "changed: " + ", ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in call.changes.items())))
     except CastuiError as error:

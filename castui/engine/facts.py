@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from castui.clients.errors import ApiKeyMissing, CastuiError, NotFound, RequestTimeout
+from castui.engine.source import LIVE, Source, raw_key
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -65,11 +65,14 @@ class Facts:
         now: datetime | None = None,
         kube_error: CastuiError | None = None,
         shared: dict[Any, "asyncio.Future[Any]"] | None = None,
+        source: Source = LIVE,
     ) -> None:
         self.settings = settings
         self.kube = kube
         self.castai = castai
         self.http = http
+        #: the door every read goes through: the clients, or a bundle's recorded answers (replay)
+        self.source = source
         self.now = now or datetime.now(timezone.utc)
         #: why there is no Kubernetes gateway (unreachable kubeconfig, unknown context)
         self.kube_error = kube_error
@@ -140,10 +143,13 @@ class Facts:
                 lambda kube: kube.logs(namespace, pod, container, previous=previous, tail_lines=tail), gateway)
         return None
 
-    async def recorded(self, key: tuple[Any, ...], answer: Awaitable[T], to_raw: Callable[[T], Any] = lambda v: v) -> T:
-        """Await a fetch and remember its answer (or its failure) in `raw` for bundles."""
+    async def recorded(self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[T]],
+                       to_raw: Callable[[T], Any] = lambda v: v, decode: Callable[[Any], T] = lambda v: v) -> T:
+        """Read `key` through the source and remember its answer (or its failure) in `raw` for bundles.
+
+        `to_raw` makes the answer JSON-shaped for `raw`; `decode` turns a recorded one back."""
         try:
-            value = await answer
+            value = await self.source.answer(key, fetch, decode)
         except CastuiError as error:
             if error.kind not in UNRECORDED:
                 self.raw_errors.setdefault(raw_key(key), {"kind": error.kind, "message": error.message, "hint": error.hint})
@@ -192,14 +198,14 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        return await self.recorded(key, self.kube_call(
+        return await self.recorded(key, lambda: self.kube_call(
             key,
             lambda kube: kube.list(resource, namespace, label_selector=label_selector, field_selector=field_selector),
         ))
 
     async def kube_get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = ("get", resource, namespace, name)
-        return await self.recorded(key, self.kube_call(key, lambda kube: kube.get(resource, namespace, name)))
+        return await self.recorded(key, lambda: self.kube_call(key, lambda kube: kube.get(resource, namespace, name)))
 
     # --- Kubernetes ---------------------------------------------------------------------------
 
@@ -226,7 +232,7 @@ class Facts:
 
     async def logs(self, pod: str, container: str | None = None, *, previous: bool = False, tail: int | None = 50) -> str:
         key = ("logs", self.ns, pod, container, previous, tail)
-        return await self.recorded(key, self.kube_call(
+        return await self.recorded(key, lambda: self.kube_call(
             key, lambda kube: kube.logs(self.ns, pod, container, previous=previous, tail_lines=tail)
         ))
 
@@ -272,8 +278,10 @@ class Facts:
         if self.kube is None:
             raise self.kube_error or CastuiError("no Kubernetes connection")
         gateway = self.kube
-        return await self.recorded(key, self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed),
-                                                  paged=True))
+        # a recording keeps the list behind the fold (castui.bundle lists it), folded anew on replay
+        return await self.recorded(key, lambda: self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed),
+                                                          paged=True),
+                                   decode=lambda objects: fold([objects]))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)
@@ -312,7 +320,8 @@ class Facts:
         The Secret is the one the agent's Deployment references (the umbrella chart's is
         `castai-credentials`: castai/helm-charts charts/castai-umbrella values.yaml)."""
         key = ("get", "secrets", self.ns, secret_name)
-        secret = await self.recorded(key, self.kube_call(key, lambda kube: kube.get("secrets", self.ns, secret_name)), _without_data)
+        secret = await self.recorded(key, lambda: self.kube_call(key, lambda kube: kube.get("secrets", self.ns, secret_name)),
+                                     _without_data)
         if not secret:
             return None
         value = (secret.get("data") or {}).get(field)
@@ -364,12 +373,14 @@ class Facts:
         raise CastuiError("cluster id unknown: " + "; ".join(reasons), hint="set CASTAI_CLUSTER_ID or --cluster-id")
 
     async def clusters(self) -> list["Cluster"]:
-        return await self.recorded(("castai", "clusters"), self.once(("clusters",), self.castai.list_clusters), _dump_all)
+        return await self.recorded(("castai", "clusters"), lambda: self.once(("clusters",), self.castai.list_clusters),
+                                   _dump_all, _models(_castai_models().Cluster))
 
     async def cluster(self) -> "Cluster":
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "cluster", cluster_id),
-                                   self.once(("cluster", cluster_id), lambda: self.castai.get_cluster(cluster_id)), _dump)
+                                   lambda: self.once(("cluster", cluster_id), lambda: self.castai.get_cluster(cluster_id)),
+                                   _dump, _castai_models().Cluster.model_validate)
 
     async def policies(self) -> "Policies":
         return (await self.policies_with_raw())[0]
@@ -377,29 +388,57 @@ class Facts:
     async def policies_with_raw(self) -> tuple["Policies", dict[str, Any]]:
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "policies", cluster_id),
-                                   self.once(("policies", cluster_id), lambda: self.castai.get_policies(cluster_id)),
-                                   lambda result: result[1])
+                                   lambda: self.once(("policies", cluster_id), lambda: self.castai.get_policies(cluster_id)),
+                                   lambda result: result[1], lambda raw: (_castai_models().Policies.model_validate(raw), raw))
 
     async def node_templates(self) -> list["NodeTemplate"]:
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "node-templates", cluster_id),
-                                   self.once(("templates", cluster_id), lambda: self.castai.list_node_templates(cluster_id)),
-                                   _dump_all)
+                                   lambda: self.once(("templates", cluster_id), lambda: self.castai.list_node_templates(cluster_id)),
+                                   _dump_all, _models(_castai_models().NodeTemplate))
 
     async def workloads(self) -> list["Workload"]:
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "workloads", cluster_id),
-                                   self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
-                                   _dump_all)
+                                   lambda: self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
+                                   _dump_all, _models(_castai_models().Workload))
+
+    async def evictor_ownership(self) -> str | None:
+        """`configOwnership` of the Evictor (`castai` | `self-managed`), None when the API has no answer for
+        this cluster (404: no Evictor configuration there)."""
+        cluster_id = await self.cluster_id()
+
+        async def read() -> str | None:
+            try:
+                return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
+            except NotFound:
+                return None
+
+        return await self.recorded(("castai", "evictor-ownership", cluster_id), lambda: self.once(("evictor-ownership", cluster_id), read))
+
+    async def evictor_advanced_config(self) -> list[dict[str, Any]]:
+        """The Evictor's advanced rules (`evictionConfig`), [] when the API has none for this cluster (404)."""
+        cluster_id = await self.cluster_id()
+
+        async def read() -> list[dict[str, Any]]:
+            try:
+                config = await self.castai.get_evictor_advanced_config(cluster_id)
+            except NotFound:
+                return []
+            return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
+
+        return await self.recorded(("castai", "evictor-advanced-config", cluster_id),
+                                   lambda: self.once(("evictor-advanced-config", cluster_id), read))
 
     async def workload_scaling_policies(self) -> list[dict[str, Any]]:
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "workload-policies", cluster_id),
-                                   self.once(("workload-policies", cluster_id),
-                                             lambda: self.castai.list_workload_scaling_policies(cluster_id)))
+                                   lambda: self.once(("workload-policies", cluster_id),
+                                                     lambda: self.castai.list_workload_scaling_policies(cluster_id)))
 
     async def auth_tokens(self) -> list["AuthToken"]:
-        return await self.recorded(("castai", "auth-tokens"), self.once(("tokens",), self.castai.list_auth_tokens), _dump_all)
+        return await self.recorded(("castai", "auth-tokens"), lambda: self.once(("tokens",), self.castai.list_auth_tokens),
+                                   _dump_all, _models(_castai_models().AuthToken))
 
     async def agent_key_status(self, secret_name: str = AGENT, field: str = "API_KEY") -> int | None:
         """HTTP status the API gives the agent's key (one call, key never shown); None: no key in the cluster."""
@@ -408,7 +447,7 @@ class Facts:
             key = await self.agent_api_key(secret_name, field)
             return None if key is None else await self.castai.test_key(key)
 
-        return await self.recorded(("castai", "agent-key-status"), self.once(("agent-key-status",), test))
+        return await self.recorded(("castai", "agent-key-status"), lambda: self.once(("agent-key-status",), test))
 
     async def has_api_key(self) -> bool:
         return self.castai.has_key
@@ -422,14 +461,15 @@ class Facts:
     async def chart_index(self) -> dict[str, str]:
         from castui.clients.helmrepo import fetch_index
 
-        return await self.recorded(("helm-index",), self.once(("helm-index",), lambda: fetch_index(self.http, self.settings.helm_repo_url)))
+        return await self.recorded(("helm-index",),
+                                   lambda: self.once(("helm-index",), lambda: fetch_index(self.http, self.settings.helm_repo_url)))
 
     async def terraform_state(self) -> dict[str, Any] | None:
         """The tfstate of the Terraform directory, or None when there is none."""
         from castui.clients.terraform import read_state
 
-        return await self.recorded(("tfstate",), self.once(
-            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir))
+        return await self.recorded(("tfstate",), lambda: self.once(
+            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir), timeout=self.settings.timeout)
         ))
 
 
@@ -464,6 +504,8 @@ FETCHES = {
     "templates": "list node templates of cluster",
     "workloads": "list workload autoscaler workloads of cluster",
     "workload-policies": "list workload scaling policies of cluster",
+    "evictor-ownership": "read the Evictor configuration owner of cluster",
+    "evictor-advanced-config": "read the Evictor advanced configuration of cluster",
     "tokens": "list CAST AI API keys",
     "agent-key-status": "test the agent's API key",
     "helm-releases": "read the Helm releases",
@@ -525,17 +567,23 @@ def _container_env(deployment: dict[str, Any] | None) -> dict[str, str]:
     return {}
 
 
-def raw_key(key: tuple[Any, ...]) -> str:
-    """How `raw` names a request: a JSON list, e.g. `["list", "pods", "castai-agent", null, null]`."""
-    return json.dumps(list(key), default=str)
-
-
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True)
 
 
 def _dump_all(models: list[Any]) -> list[Any]:
     return [_dump(m) for m in models]
+
+
+def _castai_models() -> Any:
+    from castui.clients import castai_models
+
+    return castai_models
+
+
+def _models(model: Any) -> Callable[[Any], list[Any]]:
+    """A recorded list of CAST AI objects, as the client built them."""
+    return lambda raw: [model.model_validate(item) for item in raw or []]
 
 
 def _without_data(secret: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -27,8 +27,8 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from castui import aio
-from castui.engine.facts import SHARED_KEYS, Facts
 from castui.diagnosis import StatusPage
+from castui.engine.facts import SHARED_KEYS, Facts
 from castui.engine.fleet import ClusterFinished, ClusterStarted, Fleet, FleetCluster, FleetEvent, FleetReport
 
 if TYPE_CHECKING:
@@ -106,10 +106,10 @@ def run_in_processes(
         waves = -(-max(len(g) for g in groups) // each)
         results = _collect(workers, on_event, within=fleet.deadline * waves + WORKER_GRACE_S)
     finally:
-        for process, _ in workers.values():
-            if process.is_alive():
-                process.terminate()
-            process.join()
+        for worker, _ in workers.values():
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
     clusters = [_finished(fleet, c, symptom_ids, results.get(c)) for c in fleet.contexts]
     report = fleet.report(clusters, symptom_ids, status, duration_ms=(time.perf_counter() - started) * 1000)
     report.processes = processes
@@ -139,8 +139,8 @@ async def _prefetch(fleet: Fleet, with_status_page: bool) -> tuple[dict[Any, Out
         gathered = await asyncio.gather(*reads, *([status_read] if status_read else []), return_exceptions=True)
         status = gathered[-1] if status_read else None
     await imports
-    shared = {key: _outcome(memo[key]) for key in SHARED_KEYS if key in memo}
-    return shared, None if isinstance(status, BaseException) else status
+    shared: dict[Any, Outcome] = {key: _outcome(memo[key]) for key in SHARED_KEYS if key in memo}
+    return shared, status if isinstance(status, StatusPage) else None
 
 
 def _outcome(task: "asyncio.Future[Any]") -> Outcome:
@@ -190,8 +190,8 @@ def _collect(workers: Workers, on_event: Callable[[FleetEvent], Any],
     while open_ends:
         ready = wait(open_ends, timeout=max(0.0, min(deadline - time.monotonic(), 3600.0)))
         if not ready and time.monotonic() >= deadline:
-            for end in open_ends:
-                for context in workers[end][1]:
+            for silent in open_ends:
+                for context in workers[silent][1]:
                     results.setdefault(context, f"its worker process gave no answer within {within:g}s")
             break
         for end in ready:

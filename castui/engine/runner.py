@@ -17,16 +17,23 @@ from typing import Any
 from castui.clients.errors import CastuiError
 from castui.diagnosis import (
     CauseResult,
-    Evidence,
     CauseVerdict,
     CheckResult,
     CheckStatus,
+    Evidence,
     SymptomResult,
     SymptomVerdict,
 )
 from castui.engine.facts import Facts
 from castui.engine.fixes import render_fix
-from castui.tree.model import Check, CouldNotCheck, Judgement, Observations, Symptom, unknown
+from castui.tree.model import (
+    Check,
+    CouldNotCheck,
+    Judgement,
+    Observations,
+    Symptom,
+    unknown,
+)
 
 SKIPPED = "skipped: it creates a pod in the cluster; run with --active (or agree in the app) to include it"
 

@@ -15,6 +15,7 @@ from castui.clients.errors import CastuiError
 from castui.diagnosis import Diagnosis, StatusPage, SymptomResult, Target, exit_code_for
 from castui.engine.facts import Facts
 from castui.engine.runner import CheckStarted, Consent, RunEvent, run_symptoms
+from castui.engine.source import LIVE, Source
 from castui.tree import SYMPTOMS, symptom
 
 if TYPE_CHECKING:
@@ -28,10 +29,14 @@ if TYPE_CHECKING:
 
 class Session:
     def __init__(self, settings: "Settings", *, lab: str | None = None, bundle: str | None = None,
-                 captured_at: datetime | None = None) -> None:
+                 captured_at: datetime | None = None, source: Source | None = None, kube_cluster: str | None = None) -> None:
+        """`source`: where reads are answered (a replayed bundle's recording, which needs no kubeconfig);
+        `kube_cluster`: the kubeconfig cluster name when there is no gateway to ask (a replay)."""
         self.settings = settings
         self.lab = lab
         self.bundle = bundle
+        self.source = source or LIVE
+        self._kube_cluster = kube_cluster
         #: a replayed bundle is judged at its capture time, not now
         self.captured_at = captured_at
         self.kube: KubeGateway | None = None
@@ -63,6 +68,9 @@ class Session:
         """The Kubernetes gateway for the configured context; a bad kubeconfig is kept as the reason, not raised."""
         from castui.clients.kube import KubeGateway
 
+        if not self.source.live:
+            return  # a recording answers every read: no kubeconfig, no cluster
+
         try:
             self.kube = await asyncio.to_thread(
                 lambda: KubeGateway(self.settings.kubeconfig, self.settings.context, timeout=self.settings.timeout,
@@ -90,8 +98,9 @@ class Session:
 
     def set_api_key(self, key: str) -> None:
         """A key typed into the app: kept in memory only."""
-        from castui.clients.castai import CastaiClient
         from pydantic import SecretStr
+
+        from castui.clients.castai import CastaiClient
 
         self.settings.api_key = SecretStr(key)
         old = self._castai
@@ -104,7 +113,7 @@ class Session:
     def target(self) -> Target:
         return Target(
             context=self.kube.context_name if self.kube else self.settings.context,
-            kube_cluster=self.kube.cluster_name if self.kube else None,
+            kube_cluster=self.kube.cluster_name if self.kube else self._kube_cluster,
             cluster_id=self.cluster_id,
             cluster_name=self.cluster_name,
             region=self.region,
@@ -137,7 +146,7 @@ class Session:
         from castui.engine.api_use import TracedFacts
 
         facts = TracedFacts(self.settings, self.kube, self.castai, self._http, now=now, kube_error=self.kube_error,
-                            api_checks=self.api_checks)
+                            api_checks=self.api_checks, source=self.source)
         self.last_facts = facts
         return facts
 
@@ -202,7 +211,12 @@ class Session:
         from castui.clients.statuspage import fetch_status
 
         assert self._http is not None
-        return await fetch_status(self._http, self.settings.status_url)
+        http = self._http
+        try:
+            return await self.source.answer(("status-page",), lambda: fetch_status(http, self.settings.status_url),
+                                            StatusPage.model_validate)
+        except CastuiError as error:  # a recording without the page (fetch_status itself never raises)
+            return StatusPage(available=False, reason=str(error))
 
     async def connectivity(self, kinds: dict[str, str] | None = None) -> dict[str, str | None]:
         """For the header: does the cluster answer, does the API answer? None means yes; else why not.
@@ -211,6 +225,8 @@ class Session:
         kinds = {} if kinds is None else kinds
 
         async def kube() -> str | None:
+            if not self.source.live:
+                return None  # the recording is what the cluster answered
             if self.kube is None:
                 kinds["kube"] = getattr(self.kube_error, "kind", "configuration")
                 return str(self.kube_error or "no kube context")

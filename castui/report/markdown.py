@@ -6,6 +6,7 @@ from castui.diagnosis import CauseVerdict, Diagnosis
 from castui.report.redact import Redactor
 from castui.report.symbols import SYMPTOM, cause_badge, suppression_text
 from castui.report.text import ORDER, headline, printable, summary_line
+from castui.words import symptom_summary
 
 
 def _cell(text: str) -> str:
@@ -18,7 +19,7 @@ def render_markdown(diagnosis: Diagnosis, redactor: Redactor) -> str:
     ordered = sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict))
     for symptom in ordered:
         symbol, word, _ = SYMPTOM[symptom.verdict]
-        out.append(f"| `{symptom.id}` | {symbol} {word} | {_cell(symptom.summary)} |")
+        out.append(f"| `{symptom.id}` | {symbol} {word} | {_cell(symptom_summary(symptom))} |")
     for symptom in ordered:
         out += ["", f"## {symptom.title} (`{symptom.id}`)", ""]
         for cause in symptom.causes:

@@ -10,6 +10,7 @@ from castui.diagnosis import CauseVerdict, Diagnosis, SymptomVerdict
 from castui.report.redact import Redactor
 from castui.report.symbols import CAUSE, SYMPTOM, cause_badge, suppression_text
 from castui.sanitise import printable
+from castui.words import counted, symptom_summary
 
 ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "blue": "\x1b[34m", "dark_orange": "\x1b[35m",
         "bold": "\x1b[1m", "dim": "\x1b[2m"}
@@ -32,9 +33,9 @@ def summary_line(diagnosis: Diagnosis) -> str:
     counts = {v: sum(1 for s in diagnosis.symptoms if s.verdict is v) for v in ORDER}
     confirmed = len(diagnosis.confirmed())
     latent = sum(1 for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT)
-    risks = f", {latent} latent {'risk' if latent == 1 else 'risks'}" if latent else ""
-    return (f"{counts[SymptomVerdict.PROBLEM]} problems, {counts[SymptomVerdict.UNKNOWN]} unknown, "
-            f"{counts[SymptomVerdict.HEALTHY]} healthy; {confirmed} causes confirmed{risks} (exit {diagnosis.exit_code})")
+    risks = f", {counted(latent, 'latent risk')}" if latent else ""
+    return (f"{counted(counts[SymptomVerdict.PROBLEM], 'problem')}, {counts[SymptomVerdict.UNKNOWN]} unknown, "
+            f"{counts[SymptomVerdict.HEALTHY]} healthy; {counted(confirmed, 'cause')} confirmed{risks} (exit {diagnosis.exit_code})")
 
 
 def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False, verbose: bool = False) -> str:
@@ -51,7 +52,7 @@ def render_text(diagnosis: Diagnosis, redactor: Redactor, *, color: bool = False
     for symptom in sorted(diagnosis.symptoms, key=lambda s: ORDER.index(s.verdict)):
         symbol, word, style = SYMPTOM[symptom.verdict]
         add(f"{symbol} {word}: {symptom.id}: {symptom.title}", style)
-        add(f"    {symptom.summary}")
+        add(f"    {symptom_summary(symptom)}")
         for cause in symptom.causes:
             if cause.verdict is CauseVerdict.RULED_OUT and not verbose and symptom.verdict is SymptomVerdict.HEALTHY:
                 continue

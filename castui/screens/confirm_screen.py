@@ -31,6 +31,8 @@ class ConfirmRequest:
     api_call: ApiCall | None = None
     dry_run: bool = False
     stdin: str | None = None
+    #: the key goes to the command in a 0600 file (`--set-file`), not in its argv
+    key_in_file: bool = False
 
     @property
     def typed_word(self) -> str:
@@ -57,22 +59,28 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(shown_text(r.title, "bold"), id="confirm-title")
             with VerticalScroll(id="confirm-what"):
                 if r.argv is not None:
-                    yield Static(Text("This runs exactly this argv (no shell):", style="bold"))
+                    yield Static(Text("This runs exactly this argv (no shell)" + (
+                        "; the API key goes in through a 0600 file, never in the argv:" if r.key_in_file else ":"),
+                        style="bold"))
                     yield Static(shown_text(json.dumps(list(r.argv), ensure_ascii=False)), id="confirm-argv")
                     if r.stdin:
-                        yield Static(shown_text("with this on standard input:\n" + r.stdin.rstrip("\n"), lines=True), id="confirm-stdin")
+                        yield Static(shown_text("with this on standard input:\n" + r.stdin.rstrip("\n"), lines=True),
+                                     id="confirm-stdin")
                 if r.api_call is not None:
-                    yield Static(Text.assemble(("This calls the CAST AI API: ", "bold"), printable(f"{r.api_call.method} {r.api_call.path}")))
+                    call = printable(f"{r.api_call.method} {r.api_call.path}")
+                    yield Static(Text.assemble(("This calls the CAST AI API: ", "bold"), call))
                     yield PolicyDiff(r.api_call, plain=plain, id="confirm-diff")
             yield Static(Text.assemble(("Changes the cluster: ", "bold"),
                                        "yes" if r.mutates and not r.dry_run else "no (server-side dry run)" if r.dry_run else "no"),
                          id="confirm-mutates")
-            yield Static(Text.assemble(("Target: ", "bold"), printable(f"context {r.context or '(current)'} · cluster {r.cluster or 'unknown'}")),
+            target = printable(f"context {r.context or '(current)'} · cluster {r.cluster or 'unknown'}")
+            yield Static(Text.assemble(("Target: ", "bold"), target),
                          id="confirm-target")
             if r.production:
                 yield Static(Text.assemble((" ⚠ PRODUCTION ", "bold reverse"),
                                            f"  type the context name “{printable(r.typed_word)}” to confirm"), id="confirm-production")
                 yield Input(placeholder=printable(r.typed_word), id="confirm-typed")
+                yield Static(id="confirm-typed-error")
             with Horizontal(id="confirm-buttons"):
                 key = self.app.key_for  # type: ignore[attr-defined]
                 yield Button(f"Run ({key('confirm.yes')})" if not r.production else "Run", variant="error", id="confirm-run",
@@ -93,13 +101,18 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Input.Changed, "#confirm-typed")
     def typed(self) -> None:
         self.query_one("#confirm-run", Button).disabled = not self.typed_ok()
+        self.query_one("#confirm-typed-error", Static).update("")
 
     @on(Input.Submitted, "#confirm-typed")
     def submitted(self) -> None:
         if self.typed_ok():
             self.dismiss(True)
         else:
-            self.notify(f"That is not “{self.request.typed_word}”: nothing was run.", severity="warning", markup=False)
+            self.wrong_name(f"That is not “{self.request.typed_word}”: nothing was run. Type the context name exactly.")
+
+    def wrong_name(self, message: str) -> None:
+        """Said in the dialog itself, next to the field, where the eyes are."""
+        self.query_one("#confirm-typed-error", Static).update(Text("✗ " + message, style="bold"))
 
     @on(Button.Pressed, "#confirm-run")
     def run_pressed(self) -> None:
@@ -113,7 +126,7 @@ class ConfirmScreen(ModalScreen[bool]):
         if self.typed_ok():
             self.dismiss(True)
         else:
-            self.notify(f"Type “{self.request.typed_word}” first.", severity="warning", markup=False)
+            self.wrong_name(f"Type “{self.request.typed_word}” first: nothing was run.")
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -22,8 +22,8 @@ from textual.worker import Worker, WorkerState
 
 from castui.bundle import collect_bundle
 from castui.diagnosis import CauseVerdict, Diagnosis, StatusPage, SymptomVerdict
-from castui.support import build_report
 from castui.sanitise import printable, shown_text
+from castui.support import build_report
 from castui.widgets.connection_header import ConnectionHeader
 
 #: how far back the bundle's logs and events go (the CLI's default)
@@ -45,9 +45,9 @@ class EscalationScreen(Screen[None]):
     CSS_PATH = "escalation_screen.tcss"
 
     BINDINGS = [
-        Binding("b", "bundle", "Collect bundle", id="escalate.bundle"),
-        Binding("p", "report", "Support report", id="escalate.report"),
-        Binding("c", "copy_report", "Copy report", id="escalate.copy-report"),
+        Binding("b", "bundle", "Bundle", id="escalate.bundle"),
+        Binding("p", "report", "Report", id="escalate.report"),
+        Binding("c", "copy_report", "Copy", id="escalate.copy-report"),
         Binding("s", "status_page", "Status page", id="escalate.status-page"),
         Binding("escape", "back", "Back", id="escalate.back"),
     ]

@@ -9,6 +9,7 @@ mode and keeps the key out of argv.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from rich.text import Text
@@ -29,6 +30,9 @@ from castui.screens.confirm_screen import ConfirmRequest, ConfirmScreen
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.policy_diff import PolicyDiff
 from castui.widgets.verdict_badge import badge, cause_text
+
+#: how the confirmation shows the key file `--set-file` gets (made just before the command runs, removed after)
+KEY_FILE_SHOWN = Path("<0600 temporary file holding the key>")
 
 
 class RemediationScreen(Screen[bool]):
@@ -51,6 +55,8 @@ class RemediationScreen(Screen[bool]):
         self.running = False
         self.changed = False
         self._cancel: asyncio.Event | None = None
+        #: programs of the commands that are not installed here: no execute for those, copy instead
+        self.missing = sorted({argv[0] for argv in self.fix.commands if argv and shutil.which(argv[0]) is None})
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -65,7 +71,8 @@ class RemediationScreen(Screen[bool]):
             yield Static(id="fix-status")
             yield Static(id="fix-outcome")
         with VerticalScroll(id="fix-body"):
-            yield Static(Text.assemble(("Fix: ", "bold"), (printable(redact(fix.title)), "bold"), "   for ", cause_text(self.cause, plain=plain),
+            yield Static(Text.assemble(("Fix: ", "bold"), (printable(redact(fix.title)), "bold"), "   for ",
+                                       cause_text(self.cause, plain=plain),
                                        " ", (self.cause.id, "bold"), f" ({self.symptom.id})"), id="fix-title")
             why = redact(fix.explanation or self.cause.title)
             if fix.note:
@@ -109,6 +116,10 @@ class RemediationScreen(Screen[bool]):
             text.append(", ".join(fix.recheck))
         if self.settings.read_only:
             text.append("\nread-only mode: copy the command and run it yourself; castui will not run it", style="bold")
+        elif self.missing and not fix.api_call:
+            text.append(f"\n{' and '.join(self.missing)} {'is' if len(self.missing) == 1 else 'are'} not installed here: "
+                        f"copy the command ({self.key('fix.copy')}) and run it where "
+                        f"{'it is' if len(self.missing) == 1 else 'they are'}", style="bold")
         return text
 
     # --- which command --------------------------------------------------------------------------
@@ -134,6 +145,10 @@ class RemediationScreen(Screen[bool]):
             return False  # read-only: no execute anywhere, not even greyed out
         if action == "execute" and not (self.fix.api_call or self.fix.commands):
             return False
+        if action in ("execute", "dry_run") and not self.fix.api_call:
+            argv = self.selected_argv()
+            if argv and argv[0] in self.missing:
+                return False  # not offered: the program is not installed here
         if action == "dry_run":
             argv = self.selected_argv()
             return bool(argv and not self.fix.api_call and supports_server_dry_run(argv)) or False
@@ -166,7 +181,7 @@ class RemediationScreen(Screen[bool]):
     def action_execute(self) -> None:
         if self.running:
             return
-        if self.settings.read_only:
+        if self.settings.read_only or not self.check_action("execute", ()):
             return
         self.execute(dry_run=False)
 
@@ -179,7 +194,12 @@ class RemediationScreen(Screen[bool]):
         connection = self.app.connection  # type: ignore[attr-defined]
         shown = None
         if argv is not None:
-            shown = tuple(with_context([*argv, "--dry-run=server"] if dry_run else argv, self.settings))
+            # what really runs: the context pinned, and `--set k=${CASTAI_API_KEY}` as `--set-file k=<0600 file>`
+            pinned = with_context([*argv, "--dry-run=server"] if dry_run else argv, self.settings)
+            try:
+                shown = tuple(executable_argv(pinned, KEY_FILE_SHOWN))
+            except NotExecutable:
+                shown = tuple(pinned)
         cluster = target.cluster_name + f" ({target.cluster_id})" if target.cluster_name else target.cluster_id
         return ConfirmRequest(
             title=self.fix.title,
@@ -191,6 +211,7 @@ class RemediationScreen(Screen[bool]):
             api_call=self.fix.api_call if argv is None else None,
             dry_run=dry_run,
             stdin=self.fix.stdin,
+            key_in_file=shown is not None and "--set-file" in shown and "--set-file" not in (argv or []),
         )
 
     @work(exclusive=True, group="fix", exit_on_error=False)
@@ -222,7 +243,7 @@ class RemediationScreen(Screen[bool]):
         try:
             if argv is None:
                 result = await apply_api_call(session, self.fix, target=session.audit_target())
-                for stream, line in result.output:
+                for _stream, line in result.output:
                     output.write_line(printable(redact(line)))
             else:
                 def show(stream: str, line: str) -> None:
@@ -230,7 +251,7 @@ class RemediationScreen(Screen[bool]):
                     output.write_line(("stderr: " if stream == "stderr" else "") + printable(redact(line)))
 
                 result = await run_command(self.settings, self.fix, argv, target=session.audit_target(), on_output=show,
-                                           dry_run=dry_run, cancel=self._cancel)
+                                           dry_run=dry_run, cancel=self._cancel, session=session)
         finally:
             self.running = False
         session.executions.append(result)
@@ -278,7 +299,8 @@ class RemediationScreen(Screen[bool]):
             text.append_text(cause_text(after, plain=plain))
             text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))  # type: ignore[attr-defined]
             if after.verdict is CauseVerdict.CONFIRMED:
-                text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({self.key('triage.escalate')}).", style="bold")
+                escalate = self.key("triage.escalate")
+                text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({escalate}).", style="bold")
         for symptom in diagnosis.symptoms:
             text.append(f"\n{symptom.id}: ")
             text.append_text(badge(_symptom_entry(symptom), plain=plain))

@@ -16,8 +16,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from castui.engine.facts import AGENT, Facts
-from castui.tree.logs import LogLine, parse_lines, persistent
-from castui.tree.model import Cause, Check, FixTemplate, Judgement, Observations, confirmed, ruled_out, unknown
+from castui.tree.logs import parse_lines, persistent
+from castui.tree.model import (
+    Cause,
+    Check,
+    FixTemplate,
+    Judgement,
+    Observations,
+    confirmed,
+    ruled_out,
+    unknown,
+)
 from castui.tree.reading import (
     as_dict,
     as_dicts,

@@ -40,7 +40,14 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import has_running_container, is_ready, json_evidence, name_of, parse_time, pods_table
+from castui.tree.reading import (
+    has_running_container,
+    is_ready,
+    json_evidence,
+    name_of,
+    parse_time,
+    pods_table,
+)
 
 #: the console waits this long for a first connection (guide v2 §2)
 FIRST_CONNECTION = timedelta(minutes=12)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.logs import parse_lines
 from castui.tree.model import (
@@ -29,7 +30,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import Evidence, as_dict, as_dicts, log_evidence, name_of, parse_time
+from castui.tree.reading import as_dict, as_dicts, log_evidence, name_of, parse_time
 from castui.tree.releases import ReleaseRef, is_terraform_managed
 
 CLUSTER_CONTROLLER = "castai-cluster-controller"
@@ -98,6 +99,10 @@ def updated_by(release: Mapping[str, Any]) -> str | None:
         return "CAST AI"
     if release["chart"] == "castai-evictor" and release.get("managed"):
         return "CAST AI (managedByCASTAI)"
+    if release.get("terraform") and release["chart"] != "castai-agent":
+        # the EKS module's component releases have `ignore_changes = [version]`; its agent release has not
+        # (castai/terraform-castai-eks-cluster@d2436b0 main.tf)
+        return "CAST AI (Terraform ignores its version)"
     return None
 
 
@@ -152,7 +157,7 @@ def judge_outdated(obs: Observations) -> Judgement:
             f"{controller['version']}" + (f", newest {newest}" if newest else ""),
             log_evidence(f"{pod} (cluster-controller)", lines, hits),
             releases_table(releases, index),
-            release=ref_of(controller), newest=newest or "",
+            release=ref_of(controller), release_name=controller["name"], newest=newest or "",
         )
     if not releases:
         return ruled_out("no Helm release in the namespace")
@@ -166,7 +171,8 @@ def judge_outdated(obs: Observations) -> Judgement:
         # docs.cast.ai `helm`: the agent and spot-handler are not auto-updated; behind the newest is a risk, not a fault
         first = yours[0]
         return latent("; ".join(f"{r['name']}: chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours),
-                      releases_table(releases, index), release=ref_of(first), newest=index[first["chart"]])
+                      releases_table(releases, index), release=ref_of(first), release_name=first["name"],
+                      newest=index[first["chart"]])
     if (why := obs.failed("controller-logs")) and any(r["chart"] == CLUSTER_CONTROLLER for r in behind):
         return unknown(f"cluster-controller is behind the newest chart, and its logs could not be read: {why}")
     if behind:
@@ -189,7 +195,8 @@ def judge_not_deployed(obs: Observations) -> Judgement:
         f"release {first['name']} revision {first['revision']} is {first['status']}"
         + (f"; revision {max(good)} was the last deployed" if good else "; no earlier deployed revision is kept"),
         releases_table(obs["helm-releases"], obs.get("chart-index")),
-        release=ref_of(first), rollback_to=str(max(good)) if good else "",
+        # release_name: the plain string lets render_fix refuse commands when a name from the cluster holds `${`
+        release=ref_of(first), release_name=first["name"], rollback_to=str(max(good)) if good else "",
     )
 
 

@@ -52,6 +52,7 @@ from castui.tree.scheduling import (
     memory_request_mib,
     other_requirements,
     pod_names,
+    requirement_text,
     selected_values,
     selects_spot,
     split_by_age,
@@ -220,8 +221,16 @@ def judge_scoped_mode(obs: Observations) -> Judgement:
 
 
 def _owner(pod: dict[str, Any]) -> str:
-    owners = as_dicts(as_dict(pod.get("metadata")).get("ownerReferences"))
-    return f"{as_str(owners[0].get('kind')).lower()}/{as_str(owners[0].get('name'))}" if owners else f"pod/{name_of(pod)}"
+    """Where the pod template lives: a Deployment's ReplicaSet is `<deployment>-<pod-template-hash>`."""
+    meta = as_dict(pod.get("metadata"))
+    owners = as_dicts(meta.get("ownerReferences"))
+    if not owners:
+        return f"pod/{name_of(pod)}"
+    kind, name = as_str(owners[0].get("kind")), as_str(owners[0].get("name"))
+    template_hash = as_str(as_dict(meta.get("labels")).get("pod-template-hash"))
+    if kind == "ReplicaSet" and template_hash and name.endswith("-" + template_hash):
+        return f"deployment/{name[: -len(template_hash) - 1]}"
+    return f"{kind.lower()}/{name}"
 
 
 # --- node templates (guide v2 §4 no-matching-node-template) ---------------------------------------
@@ -266,12 +275,22 @@ def template_fit(template: dict[str, Any], pod: dict[str, Any]) -> tuple[str, st
         return "no", f"the pod requests {cpu:g} CPU and template {name}'s nodes have at most {max_cpu}"
     if isinstance(max_memory, (int, float)) and max_memory and memory > max_memory:
         return "no", f"the pod requests {memory:g} MiB and template {name}'s nodes have at most {max_memory} MiB"
-    others = other_requirements(pod, TEMPLATE_KEYS)
+    offered = _offered(constraints)
+    others = [r for r in other_requirements(pod, TEMPLATE_KEYS)
+              if not (r[1] == "In" and set(r[2]) & set(offered.get(r[0], ())))]
     if others:
         labels = as_dict(template.get("customLabels"))
-        return "unknown", (f"the pod also requires {'; '.join(others)}; template {name} has labels "
+        return "unknown", (f"the pod also requires {'; '.join(requirement_text(r) for r in others)}; template {name} has labels "
                            f"{', '.join(f'{k}={v}' for k, v in labels.items()) or 'none'} and constraints castui does not compare")
     return "fits", f"template {name} can host it"
+
+
+def _offered(constraints: dict[str, Any]) -> dict[str, list[str]]:
+    """The node labels a template's constraints guarantee, with the provider's defaults
+    (castai/terraform-provider-castai@58fea27 castai/resource_node_template.go: amd64, linux)."""
+    architectures = [as_str(a) for a in constraints.get("architectures") or ["amd64"]]
+    systems = [as_str(o) for o in constraints.get("os") or ["linux"]]
+    return {"kubernetes.io/arch": architectures, "kubernetes.io/os": systems}
 
 
 def pod_template_fit(pod: dict[str, Any], templates: list[dict[str, Any]]) -> tuple[str, str, str | None]:

@@ -116,7 +116,7 @@ class _Keep(dict[str, Any]):
         return "{" + key + "}"
 
 
-def helm_commands(component: str, **sets: str) -> "Any":
+def helm_commands(component: str, **sets: str) -> Any:
     """A FixTemplate `commands` callable: the pinned upgrade of whichever release installed
     `component` (judges put it in `fix_args["release"]` with `release_for`); none when the
     release is unknown or Terraform owns it (then `helm_guidance` says what to do)."""
@@ -131,7 +131,7 @@ def helm_commands(component: str, **sets: str) -> "Any":
     return commands
 
 
-def helm_guidance(component: str, **sets: str) -> "Any":
+def helm_guidance(component: str, **sets: str) -> Any:
     """A FixTemplate `guidance` callable: the Terraform change, or why no command is offered."""
 
     def guidance(values: Mapping[str, Any]) -> str | None:

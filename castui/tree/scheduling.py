@@ -101,16 +101,22 @@ def selected_values(pod: dict[str, Any], key: str) -> set[str] | None:
     return values or None
 
 
-def other_requirements(pod: dict[str, Any], known: set[str]) -> list[str]:
-    """The pod's nodeSelector pairs and required affinity keys castui has no rule for, as text."""
+def other_requirements(pod: dict[str, Any], known: set[str]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The pod's node requirements on keys castui has no rule for: (key, operator, values);
+    a nodeSelector pair is `In` with one value."""
     selector = as_dict(as_dict(as_dict(pod).get("spec")).get("nodeSelector"))
-    found = [f"{k}={as_str(v)}" for k, v in selector.items() if k not in known]
+    found: list[tuple[str, str, tuple[str, ...]]] = [(k, "In", (as_str(v),)) for k, v in selector.items() if k not in known]
     for term in _required_terms(pod):
         for expression in as_dicts(term.get("matchExpressions")):
             if expression.get("key") not in known:
-                values = ",".join(as_str(v) for v in expression.get("values") or [])
-                found.append(f"{expression.get('key')} {expression.get('operator')} {values}".strip())
+                found.append((as_str(expression.get("key")), as_str(expression.get("operator")),
+                              tuple(as_str(v) for v in expression.get("values") or [])))
     return sorted(set(found))
+
+
+def requirement_text(requirement: tuple[str, str, tuple[str, ...]]) -> str:
+    key, operator, values = requirement
+    return f"{key}={values[0]}" if operator == "In" and len(values) == 1 else f"{key} {operator} {','.join(values)}".strip()
 
 
 def selects_spot(pod: dict[str, Any]) -> bool:

@@ -70,9 +70,9 @@ def spot_pods(obs: Observations) -> tuple[list[dict[str, Any]], list[dict[str, A
 def observe(obs: Observations) -> Observation:
     stuck, young = spot_pods(obs)
     if stuck:
-        return Observation(True, f"{count(len(stuck), 'pod')} that need spot Pending for 15 min or more: {pod_names(stuck)}")
+        return Observation(True, f"Pending for 15 min or more and needing spot: {count(len(stuck), 'pod')}, {pod_names(stuck)}")
     if young:
-        return Observation(False, f"{count(len(young), 'pod')} that need spot Pending for less than 15 min (in progress): {pod_names(young)}")
+        return Observation(False, f"Pending for less than 15 min (in progress) and needing spot: {count(len(young), 'pod')}, {pod_names(young)}")
     return Observation(False, "no Pending pod needs spot")
 
 

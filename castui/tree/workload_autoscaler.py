@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-from castui.engine.facts import AGENT, Facts
+from castui.diagnosis import Evidence
+from castui.engine.facts import Facts
+from castui.tree.agent_checks import AGENT_LOGS
 from castui.tree.helm_mismatch import UMBRELLA_CHARTS, gather_releases
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
@@ -32,7 +34,6 @@ from castui.tree.model import (
     unknown,
 )
 from castui.tree.reading import (
-    Evidence,
     as_dict,
     as_dicts,
     as_str,
@@ -113,15 +114,6 @@ async def gather_metrics_api(facts: Facts) -> dict[str, Any] | None:
             "reason": as_str((available or {}).get("reason")), "message": as_str((available or {}).get("message"))}
 
 
-async def gather_agent_metrics_lines(facts: Facts) -> dict[str, list[str]]:
-    """Each agent replica's current log: every replica polls pod metrics."""
-    logs: dict[str, list[str]] = {}
-    for pod in await facts.pods_of(AGENT):
-        containers = [c.get("name") for c in as_dicts(as_dict(pod.get("spec")).get("containers"))]
-        logs[name_of(pod)] = (await facts.logs(name_of(pod), "agent" if "agent" in containers else None)).splitlines()
-    return logs
-
-
 CHECKS = (
     Check("autoscaler-deployment", "Deployment castai-workload-autoscaler", gather_deployment,
           lambda d: "not installed" if d is None else f"{d.get('readyReplicas') or 0} of {d.get('replicas')} ready"),
@@ -137,8 +129,7 @@ CHECKS = (
           lambda ws: f"{len(ws)} workloads"),
     Check("metrics-api", "APIService v1beta1.metrics.k8s.io (metrics-server)", gather_metrics_api,
           lambda s: "not registered" if s is None else "available" if s["available"] else "not available"),
-    Check("agent-metrics-logs", "Agent logs: pod metrics", gather_agent_metrics_lines,
-          lambda logs: f"{len(logs)} replicas read"),
+    AGENT_LOGS,  # every replica polls pod metrics (shared with symptoms 1 and 2: one read per replica)
 )
 
 
@@ -226,6 +217,10 @@ def threshold_of(obs: Observations, entry: Mapping[str, Any] | None) -> float:
     return default
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def observed_workloads(obs: Observations) -> list[tuple[dict[str, Any], str]]:
     return [(w, why) for w in in_question(obs) if (why := problem(w, threshold_of(obs, w.get("api"))))]
 
@@ -247,7 +242,7 @@ def observe(obs: Observations) -> Observation:
     asked = in_question(obs)
     if not asked:
         return Observation(False, "no workload is configured for the workload autoscaler")
-    return Observation(False, f"{len(asked)} workloads in question have applied, confident recommendations")
+    return Observation(False, f"{plural(len(asked), 'workload')} in question: applied, confident recommendations")
 
 
 # --- causes --------------------------------------------------------------------------------------
@@ -279,7 +274,8 @@ def judge_not_running(obs: Observations) -> Judgement:
     umbrella = next((r for r in releases if r.get("chart") in UMBRELLA_CHARTS), None)
     terraform = any(r.get("terraform") for r in releases)
     return confirmed(
-        f"the workload autoscaler is not installed, but {len(users)} workloads are configured for it: "
+        f"the workload autoscaler is not installed, yet {plural(len(users), 'workload')} "
+        f"{'is' if len(users) == 1 else 'are'} configured for it: "
         + ", ".join(w["workload"] for w in users[:5]),
         Evidence(kind="table", title="workloads configured for the workload autoscaler",
                  data=[["WORKLOAD", "CONFIGURED BY"], *([w["workload"], "annotation" if w.get("configuration") is not None
@@ -331,16 +327,18 @@ def judge_insufficient_metrics(obs: Observations) -> Judgement:
         return confirmed(", ".join(f"{w['workload']}: {why}" for w, why in low) + (f"; confident by {eta}" if eta else ""),
                          workloads_table("low-confidence recommendations", low), until=eta or "the confidence threshold is reached")
     if missing:
-        return unknown("no recommendation, so no confidence, for " + ", ".join(missing[:5]))
+        return unknown("no recommendation yet, so no confidence to judge, for " + ", ".join(missing[:5]))
     # pod age is no evidence (guide v2 §10): only the API's confidence counts
     return ruled_out("every workload in question has a confident recommendation")
 
 
 def metrics_trouble(obs: Observations) -> tuple[str, Evidence] | None:
     """metrics-server's APIService absent or not Available, or the agent persistently failing to read pod metrics."""
-    for pod, lines in as_dict(obs.get("agent-metrics-logs", {})).items():
+    for replica in as_dicts(as_dict(obs.get("agent-logs", {})).get("replicas")):
+        lines = [as_str(line) for line in replica.get("current") or []]
         hits = persistent(parse_lines(lines), POD_METRICS_FAILED, cycle=POD_METRICS_CYCLE)
         if hits:
+            pod = as_str(replica.get("pod"))
             return f"agent {pod} keeps failing to read pod metrics", log_evidence(f"{pod} (agent)", lines, hits)
     service = obs["metrics-api"]
     if service is None:

@@ -55,8 +55,9 @@ async def test_enable_unschedulable_pods_through_the_api(lab: RunningLab, make_a
         # the curl stays copyable and refers to the key; the key itself is never copied
         await pilot.press("c")
         await wait_for(pilot, lambda: "Copied" in text_of(fix.query_one("#fix-status", Static)), "the copy")
-        assert app.clipboard.startswith("curl -sS -X PUT")
-        assert '"X-API-Key: ${CASTAI_API_KEY}"' in app.clipboard
+        # read the policies, set the one field, PUT them: never a whole document captured earlier
+        assert app.clipboard.startswith("sh -c ") and "curl -fsS -X PUT" in app.clipboard
+        assert '"X-API-Key: $CASTAI_API_KEY"' in app.clipboard and '{"unschedulablePods":{"enabled":true}}' in app.clipboard
         assert lab.api_key not in app.clipboard
 
         await pilot.press("x")

@@ -43,14 +43,15 @@ async def test_heartbeat_failing_from_symptom_to_verified_fix(lab: RunningLab, m
                        "the cursor on the confirmed cause")
         await pilot.press("v")
         log = triage.query_one(LogView)
-        await wait_for(pilot, lambda: log.has_focus and triage.maximized is not None, "the evidence to open")
+        await wait_for(pilot, lambda: log.has_focus and triage.evidence_full, "the evidence to open")
+        assert triage.query_one("#reach").region.height, "full-screen evidence keeps the header"
         cause = triage.highlighted_cause()[1]
         marked = cause.evidence[0].highlight
         assert log.cursor == marked[0]
         assert any("failed sending delta" in line and "status_code=502" in line for line in log.visible_text())
         assert "5 marked" in log.status()
         await pilot.press("escape")
-        await wait_for(pilot, lambda: triage.maximized is None, "the evidence to close")
+        await wait_for(pilot, lambda: not triage.evidence_full, "the evidence to close")
 
         # the fix: copy gives exactly the shell-quoted command, through OSC 52; no system clipboard here
         await pilot.press("f")
@@ -58,14 +59,16 @@ async def test_heartbeat_failing_from_symptom_to_verified_fix(lab: RunningLab, m
         await pilot.press("c")
         status = fix.query_one("#fix-status", Static)
         await wait_for(pilot, lambda: "Copied" in text_of(status), "the copy to finish")
-        assert app.clipboard == COMMAND
+        # what is copied names the context and kubeconfig castui diagnosed: what runs is what was copied
+        assert app.clipboard == f"kubectl --context castui-lab --kubeconfig {lab.kubeconfig} {COMMAND.removeprefix('kubectl ')}"
         assert "system clipboard is not available" in text_of(status)
 
         # execute: the confirmation shows the exact argv and where it lands
         await pilot.press("x")
         confirm = await wait_for_screen(pilot, ConfirmScreen)
         argv = json.loads(text_of(confirm.query_one("#confirm-argv", Static)))
-        assert argv == ["kubectl", "--context", "castui-lab", "rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]
+        assert argv == ["kubectl", "--context", "castui-lab", "--kubeconfig", str(lab.kubeconfig), "rollout", "restart",
+                        "deployment/castai-agent", "-n", "castai-agent"]
         assert "Changes the cluster: yes" in text_of(confirm.query_one("#confirm-mutates", Static))
         assert "context castui-lab" in text_of(confirm.query_one("#confirm-target", Static))
         await pilot.press("y")

@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 
 from castui.app import CastuiApp
 from castui.config import load_settings
+from castui.fleet_app import FleetApp
 from castui.lab import RunningLab
 from castui.lab.fleet import RunningFleet, start_fleet
 from castui.replay import RunningReplay, start_replay
@@ -29,7 +30,6 @@ from castui.screens.api_key_screen import ApiKeyScreen
 from castui.screens.confirm_screen import ConfirmScreen
 from castui.screens.consent_screen import ConsentScreen
 from castui.screens.escalation_screen import EscalationScreen
-from castui.fleet_app import FleetApp
 from castui.screens.fleet_screen import FleetScreen
 from castui.screens.help_screen import HelpScreen
 from castui.screens.remediation_screen import RemediationScreen

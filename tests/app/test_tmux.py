@@ -30,6 +30,7 @@ pytestmark = pytest.mark.tmux
 SOCKET = "castui-test"
 CASTUI = Path(sys.executable).parent / "castui"
 COMMAND = "kubectl rollout restart deployment/castai-agent -n castai-agent"
+PINNED = "kubectl --context castui-lab"
 #: a fleet table row: the context, a cell per symptom (ten), the cluster's state
 TABLE_ROW = re.compile(
     r"^ *(?P<context>lab-[\w-]+) +(?P<state>[✓✗?] [\w ]+?|waiting|running)(?P<cells>(?: +[✓✗?…·]){10}) *$", re.M)
@@ -133,10 +134,11 @@ def test_from_symptom_to_fix_in_a_real_terminal(session: None) -> None:
     wait_for_text("cause confirmed", "✗ confirmed  heartbeat-failing")  # the summary can draw before the tree row
 
     send("f")
-    wait_for_text("Fix: Restart the agent", COMMAND)
+    wait_for_text("Fix: Restart the agent", PINNED)
     send("c")
     wait_for_text("Copied through the terminal (OSC 52)")
-    assert tmux("show-buffer").strip() == COMMAND
+    copied = tmux("show-buffer").strip()  # the command names the context (and kubeconfig) castui diagnosed
+    assert copied.startswith(PINNED + " --kubeconfig ") and copied.endswith(COMMAND.removeprefix("kubectl"))
 
     send("q")
     wait_for_text("cause confirmed")
@@ -165,7 +167,7 @@ def test_a_replayed_bundle_to_its_fix_with_nothing_to_execute(tmp_path: Path) ->
         assert "Allow it for this run?" not in text
 
         send("f")
-        text = wait_for_text("Fix: Restart the agent", COMMAND, "read-only mode", "captured 2025-03-14 09:26 UTC", "c Copy",
+        text = wait_for_text("Fix: Restart the agent", PINNED, "read-only mode", "captured 2025-03-14 09:26 UTC", "c Copy",
                              "Back / cancel")
         assert "Execute" not in text and "Dry run" not in text  # the footer offers copy and back only
 

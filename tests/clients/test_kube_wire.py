@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import ssl
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
-
-import shutil
 
 import pytest
 import yaml

@@ -85,8 +85,13 @@ def test_suppression_lifecycle() -> None:
     text = castui("diagnose", "--lab", "heartbeat-failing").stdout
     assert "~ suppressed: heartbeat-failing" in text and "upgrading on Friday" in text
 
-    expired = castui("suppress", "heartbeat-failing", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
-    assert expired.returncode == 0
+    # a day already past is refused (it would never apply); one that passes later expires
+    past = castui("suppress", "heartbeat-failing", "--reason", "old", "--until", (date.today() - timedelta(days=1)).isoformat())
+    assert past.returncode == 2 and "is in the past" in past.stderr
+    from castui import suppressions
+
+    suppressions.add(suppressions.SuppressionRecord(cause="heartbeat-failing", reason="old",
+                                                    until=date.today() - timedelta(days=1)))
     result = castui("diagnose", "--lab", "heartbeat-failing", "--format", "json")
     cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "heartbeat-failing")
     assert cause["suppressed"]["expired"] is True and result.returncode == 1
@@ -100,3 +105,14 @@ def test_suppress_needs_a_reason_and_a_known_cause() -> None:
     assert castui("suppress", "chart-outdated").returncode == 2
     result = castui("suppress", "no-such-cause", "--reason", "x")
     assert result.returncode == 2 and "unknown cause" in result.stderr
+
+
+def test_a_suppression_covers_a_latent_finding_too() -> None:
+    """A known risk (an agent chart behind, latent) can be accepted like a confirmed cause."""
+    assert castui("suppress", "chart-outdated", "--reason", "agent upgrades are batched monthly", "--until",
+                  (date.today() + timedelta(days=30)).isoformat()).returncode == 0
+    result = castui("diagnose", "--lab", "agent-chart-behind", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    cause = next(c for s in json.loads(result.stdout)["symptoms"] for c in s["causes"] if c["id"] == "chart-outdated")
+    assert cause["verdict"] == "latent" and cause["suppressed"]["reason"] == "agent upgrades are batched monthly"
+    assert "~ suppressed: chart-outdated" in castui("diagnose", "--lab", "agent-chart-behind").stdout

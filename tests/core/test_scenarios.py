@@ -43,8 +43,12 @@ def test_scenario_confirms_exactly_its_causes_and_leaves_its_latent_ones(name: s
     # latent findings are risks: they never set the failure exit code
     assert diagnosis.exit_code == (1 if scenario.confirms else 0), [
         (c.id, c.reason) for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
+    own_checks = {s.id: {c.id for c in s.checks} for s in SYMPTOMS}
     for symptom in diagnosis.symptoms:
         for cause in symptom.causes:
+            # `checks` is what the judge read: a check of its own symptom, and something unless it judges by rule alone
+            assert set(cause.checks) <= own_checks[symptom.id], (cause.id, cause.checks)
+            assert cause.checks or cause.id in ALWAYS_RULED_OUT, cause.id
             if cause.verdict is CauseVerdict.CONFIRMED:
                 # guide v2: confirmed only when its symptom is observed, and never without evidence
                 assert symptom.observed, (symptom.id, cause.id)

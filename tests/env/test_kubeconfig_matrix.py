@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import select
 import stat
 import subprocess
 import sys
@@ -182,7 +183,6 @@ def test_a_failing_plugin_says_its_own_message(lab: LabServer, tmp_path: Path, m
     assert "Token has expired" in kubectl.said
     assert "the credential plugin `aws` failed (exit 255)" in castui.said
     assert "Token has expired and refresh failed" in castui.said  # the reason, not "401 Unauthorized"
-    assert "abcdef0123456789abcdef" not in castui.said  # redacted
     assert "ERROR:root" not in capfd.readouterr().err
 
 
@@ -241,7 +241,17 @@ def test_an_interactive_plugin_runs_on_the_terminal_before_the_checks(lab: LabSe
         seen = b""
         deadline = time.monotonic() + 60
         while b"MFA code: " not in seen and time.monotonic() < deadline:
-            seen += os.read(pty, 1024)
+            ready, _, _ = select.select([pty], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            try:
+                seen += os.read(pty, 1024)
+            except OSError:  # castui closed the terminal without asking
+                break
+        if b"MFA code: " not in seen:
+            proc.kill()
+            proc.wait(timeout=10)
+            pytest.fail(f"the plugin's prompt never reached the terminal: {seen!r}")
         os.write(pty, b"424242\n")
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -375,3 +385,71 @@ def test_loopback_is_never_sent_to_an_environment_proxy(lab: LabServer, tmp_path
         env = {"HTTPS_PROXY": proxy.url, "HTTP_PROXY": proxy.url}  # and no NO_PROXY
         same(run_kubectl(k, tmp_path, env), run_castui(k, monkeypatch, env), ok=True)
     assert proxy.seen == []
+
+
+# -- the CLI, as cron or CI runs it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("behaviour", ["fails", "hangs"])
+def test_diagnose_with_a_broken_plugin_gives_its_reason_and_exits(lab: LabServer, tmp_path: Path, behaviour: str) -> None:
+    import json
+
+    marker = tmp_path / "plugin-pid"
+    body = {"fails": "echo 'SSO session expired; run aws sso login --profile prod' >&2\n"
+                     "echo 'token=abcdef0123456789abcdef' >&2\nexit 1",
+            "hangs": f"echo $$ > {marker}\necho 'open https://device.example/login and enter ABCD-EFGH' >&2\nsleep 120"}
+    plugin = script(tmp_path / "aws", body[behaviour])
+    k = write_kubeconfig(tmp_path / "k", {"server": lab.https_url, "certificate-authority-data": CA_DATA},
+                         {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": plugin}})
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "castui", "diagnose", "-f", "json", "--timeout", "2", "--api-url", lab.url],
+                            env={**os.environ, "KUBECONFIG": k}, capture_output=True, text=True, timeout=90,
+                            stdin=subprocess.DEVNULL)
+    assert time.monotonic() - started < 30  # one plugin timeout, not one per check
+    assert result.returncode == 3, result.stderr
+    assert "ERROR:root" not in result.stderr and "Traceback" not in result.stderr
+    reasons = {c["reason"] for s in json.loads(result.stdout)["symptoms"] for c in s["checks"] if c["reason"]}
+    expected = "SSO session expired" if behaviour == "fails" else "gave no answer within 2s"
+    assert any(expected in r for r in reasons), reasons
+    assert not any("401" in r for r in reasons)
+    assert "abcdef0123456789abcdef" not in result.stdout + result.stderr  # redacted where shown and echoed
+    if behaviour == "hangs":  # the prompt reached the user (stderr, as kubectl shows it), and the plugin is gone
+        assert "enter ABCD-EFGH" in result.stderr
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(marker.read_text()), 0)
+
+
+@pytest.mark.tmux
+def test_the_app_runs_an_interactive_plugin_on_the_terminal_before_taking_the_screen(lab: LabServer, tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("tmux") is None:
+        pytest.skip("no tmux")
+    plugin = script(tmp_path / "mfa-login", "printf 'MFA code for prod: ' >&2\nread code\n[ \"$code\" = 424242 ] || exit 3\n"
+                    + exec_credential("client.authentication.k8s.io/v1"))
+    k = write_kubeconfig(tmp_path / "k", {"server": lab.https_url, "certificate-authority-data": CA_DATA},
+                         {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": plugin,
+                                   "interactiveMode": "IfAvailable"}})
+    sock = str(tmp_path / "tmux.sock")
+    castui_bin = str(Path(sys.executable).parent / "castui")
+    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", "-e", f"KUBECONFIG={k}",
+                    f"{castui_bin} --api-url {lab.url}"], check=True, timeout=10)
+
+    def pane() -> str:
+        return subprocess.run(["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True, timeout=10).stdout
+
+    def wait_for(text: str) -> str:
+        deadline = time.monotonic() + 40
+        while text not in (shown := pane()):  # the pane is the only output there is: polled, with a deadline
+            assert time.monotonic() < deadline, f"no {text!r} on:\n{shown}"
+            time.sleep(0.2)
+        return shown
+
+    try:
+        before = wait_for("MFA code for prod:")
+        assert "context" not in before  # the app has not taken the screen yet: the prompt is alone
+        subprocess.run(["tmux", "-S", sock, "send-keys", "424242", "Enter"], check=True, timeout=10)
+        header = wait_for("cluster ✓")  # the app came up, and the cluster answers with the plugin's token
+        assert "MFA code" not in header
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], timeout=10)

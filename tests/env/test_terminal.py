@@ -32,14 +32,26 @@ def test_the_app_without_a_terminal_says_so_and_exits_2_at_once(tmp_path: Path) 
 
 
 def test_term_dumb_gets_no_full_screen_app_and_no_colour() -> None:
-    pty, tty = os.openpty()  # a real terminal on both ends, so only TERM=dumb stands in the way
+    pty, tty = os.openpty()  # a real terminal on every stream, so only TERM=dumb stands in the way
     try:
-        result = subprocess.run([sys.executable, "-m", "castui", "--lab", "demo"], stdin=tty, stdout=tty,
-                                stderr=subprocess.PIPE, env={**os.environ, "TERM": "dumb"}, timeout=60, text=True)
-    finally:
+        proc = subprocess.Popen([sys.executable, "-m", "castui", "--lab", "demo"], stdin=tty, stdout=tty, stderr=tty,
+                                env={**os.environ, "TERM": "dumb"})
         os.close(tty)
+        code = proc.wait(timeout=60)
+        said = b""
+        while True:
+            try:
+                chunk = os.read(pty, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
         os.close(pty)
-    assert result.returncode == 2 and "TERM=dumb" in result.stderr and "castui diagnose" in result.stderr
+    message = said.decode()
+    assert code == 2 and "TERM=dumb" in message and "castui diagnose" in message
+    assert "\x1b" not in message
 
 
 @pytest.mark.parametrize("env", [{"TERM": "dumb"}, {"NO_COLOR": "1"}], ids=["dumb", "no-color"])
@@ -124,3 +136,61 @@ def test_zsh_and_fish_scripts_name_every_command(shell: str) -> None:
     if os.access(binary, os.X_OK):  # the shell itself parses it, where it is installed
         check = [binary, "-n"] if shell == "fish" else [binary, "-n", "-c", result.stdout]
         assert subprocess.run(check, input=result.stdout, text=True, capture_output=True).returncode == 0
+
+
+def _latin1_locale(tmp_path: Path) -> dict[str, str] | None:
+    """A real ISO-8859-1 locale, compiled with localedef into tmp_path (none is installed here)."""
+    localedef = "/usr/bin/localedef"
+    if not os.access(localedef, os.X_OK):
+        return None
+    built = subprocess.run([localedef, "-i", "en_US", "-f", "ISO-8859-1", str(tmp_path / "en_US.ISO-8859-1")],
+                           capture_output=True, timeout=60)
+    if not (tmp_path / "en_US.ISO-8859-1").exists():
+        return None
+    del built
+    return {"LOCPATH": str(tmp_path), "LANG": "en_US.ISO-8859-1", "LC_ALL": "en_US.ISO-8859-1", "PYTHONIOENCODING": ""}
+
+
+def test_a_real_iso_8859_1_locale(tmp_path: Path) -> None:
+    env = _latin1_locale(tmp_path)
+    if env is None:
+        pytest.skip("localedef cannot build an ISO-8859-1 locale here")
+    env = {k: v for k, v in {**os.environ, **env}.items() if v}
+    result = subprocess.run([sys.executable, "-c", "import sys; print(sys.stdout.encoding)"], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip().lower().replace("-", "") in ("iso88591", "latin1")
+    raw = subprocess.run([sys.executable, "-m", "castui", "diagnose", "--lab", "demo"], env=env, capture_output=True,
+                         timeout=120)
+    assert raw.returncode == 1 and b"Traceback" not in raw.stderr
+    text = raw.stdout.decode("latin-1")
+    assert "x confirmed" in text and "\\u" not in text
+
+
+@pytest.mark.tmux
+def test_the_app_in_an_ascii_terminal_shows_ascii_symbols_not_escapes(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("tmux") is None:
+        pytest.skip("no tmux")
+    sock = str(tmp_path / "tmux.sock")
+    castui_bin = str(Path(sys.executable).parent / "castui")
+    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40",
+                    f"PYTHONIOENCODING=ascii {castui_bin} --lab healthy"], check=True, timeout=10)
+    try:
+        def pane() -> str:
+            return subprocess.run(["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True,
+                                  timeout=10).stdout
+
+        deadline = time.monotonic() + 40
+        while "Run every check" not in pane():  # the pane is the app's only output: polled, with a deadline
+            assert time.monotonic() < deadline, pane()
+            time.sleep(0.2)
+        subprocess.run(["tmux", "-S", sock, "send-keys", "a"], check=True, timeout=10)
+        while "+ HEALTHY" not in pane():  # the verdict's ASCII symbol and word
+            assert time.monotonic() < deadline, pane()
+            time.sleep(0.2)
+        screen = pane()
+        assert "cluster + answers" in screen  # the header's state symbols, too
+        assert "\\u" not in screen and "\\x" not in screen
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], timeout=10)

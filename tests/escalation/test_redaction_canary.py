@@ -61,7 +61,8 @@ def planted_lab() -> LabCluster:
     # the agent's release as Helm stores it: the key in the values and, base64-encoded, in the rendered Secret
     secret_doc = ("---\n# Source: castai-agent/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: castai-agent\n"
                   f"data:\n  API_KEY: {base64.b64encode(AGENT_KEY.encode()).decode()}\n")
-    release = helm_release_payload(next(s for s in lab.state.items("secrets") if s["metadata"]["name"] == "sh.helm.release.v1.castai-agent.v3"))
+    stored = next(s for s in lab.state.items("secrets") if s["metadata"]["name"] == "sh.helm.release.v1.castai-agent.v3")
+    release = helm_release_payload(stored)
     release["config"]["apiKey"] = AGENT_KEY
     release["manifest"] = secret_doc + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: castai-agent\n"
     lab.remove("secrets", NS, "sh.helm.release.v1.castai-agent.v3")

@@ -70,7 +70,8 @@ def test_a_report_on_a_replayed_bundle_names_it(tmp_path: Path, capsys: pytest.C
     assert cli.main(["report", "--format", "text", "--bundle", str(tmp_path / "b.tar.gz")]) == 0
     out = capsys.readouterr().out
     assert f"Replayed from: {tmp_path / 'b.tar.gz'} (captured" in out
-    assert "castui found nothing wrong" in out and str(tmp_path / "b.tar.gz") in section(out.replace("DEBUG BUNDLE", "## DEBUG BUNDLE"), "## DEBUG BUNDLE")
+    assert "castui found nothing wrong" in out
+    assert str(tmp_path / "b.tar.gz") in section(out.replace("DEBUG BUNDLE", "## DEBUG BUNDLE"), "## DEBUG BUNDLE")
 
 
 async def test_a_report_before_any_diagnosis_says_so() -> None:

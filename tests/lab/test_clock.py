@@ -15,7 +15,6 @@ import pytest
 from castui.engine.session import Session
 from castui.lab import KUBE_TOKEN, RunningLab, start_lab
 from castui.lab.scale import build_scaled, parse_scale, warm
-
 from tests.core.helpers import lab_settings
 
 HOUR = 3600.0

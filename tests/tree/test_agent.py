@@ -8,17 +8,27 @@ from datetime import timedelta
 from typing import Any
 
 from castui.diagnosis import CauseVerdict
-from castui.tree.agent_checks import judge_invalid_api_key, judge_network_blocked
+from castui.tree.agent_checks import (
+    DELTA_SENT,
+    NETWORK_FAILURE,
+    judge_invalid_api_key,
+    judge_network_blocked,
+)
 from castui.tree.agent_crashloop import (
     judge_cloud_metadata,
     judge_oomkilled,
     judge_rbac_missing,
     judge_wrong_provider,
+)
+from castui.tree.agent_crashloop import (
     observe as observe_crashloop,
 )
-from castui.tree.agent_disconnected import judge_agent_not_running, judge_heartbeat_failing, observe as observe_disconnected
+from castui.tree.agent_disconnected import (
+    judge_agent_not_running,
+    judge_heartbeat_failing,
+)
+from castui.tree.agent_disconnected import observe as observe_disconnected
 from castui.tree.logs import parse_line, persistent
-from castui.tree.agent_checks import NETWORK_FAILURE, DELTA_SENT
 from tests.tree.judges import NOW, observations, verdict
 
 CONFIRMED, LATENT, RULED_OUT, UNKNOWN = (CauseVerdict.CONFIRMED, CauseVerdict.LATENT, CauseVerdict.RULED_OUT,

@@ -184,3 +184,27 @@ def test_a_template_that_does_not_say_if_it_is_enabled_is_unknown() -> None:
 def test_no_pending_pod_rules_every_pod_cause_out() -> None:
     for judge in (judge_cpu_limit, judge_scoped_mode, judge_no_template):
         assert verdict(judge, seen()) is RULED_OUT
+
+
+def test_an_architecture_or_os_the_template_offers_is_no_doubt() -> None:
+    # charts commonly pin kubernetes.io/os=linux; the provider's defaults are amd64 and linux
+    assert verdict(judge_no_template, seen(pod(selector={"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}))) is RULED_OUT
+    arm = pod(selector={"kubernetes.io/arch": "arm64"})
+    assert verdict(judge_no_template, seen(arm)) is UNKNOWN
+    assert verdict(judge_no_template, seen(arm, templates=[template(architectures=["amd64", "arm64"])])) is RULED_OUT
+
+
+def test_an_architecture_required_through_affinity_is_compared_too() -> None:
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]}]}}}
+    assert verdict(judge_no_template, seen(pod(affinity=affinity))) is RULED_OUT
+
+
+def test_the_scoped_mode_fix_names_the_deployment_whose_pod_template_needs_the_toleration() -> None:
+    owned = pod("checkout-7f6d8c9b5-p2x4c")
+    owned["metadata"] |= {"labels": {"pod-template-hash": "7f6d8c9b5"},
+                          "ownerReferences": [{"kind": "ReplicaSet", "name": "checkout-7f6d8c9b5"}]}
+    judgement = judge_scoped_mode(observations(seen(owned, policies={"isScopedMode": True})))
+    assert judgement.fix_args["owner"] == "deployment/checkout"
+    bare = judge_scoped_mode(observations(seen(pod("debug"), policies={"isScopedMode": True})))
+    assert bare.fix_args["owner"] == "pod/debug"

@@ -127,7 +127,7 @@ async def fifo_message(path: Path, timeout: float = 10.0) -> str:
     try:
         while not data.endswith(b"\n"):
             readable = loop.create_future()
-            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            loop.add_reader(fd, lambda ready=readable: ready.done() or ready.set_result(None))
             try:
                 await asyncio.wait_for(readable, timeout)
             finally:

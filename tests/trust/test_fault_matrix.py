@@ -54,9 +54,11 @@ class Target:
     what: str  # how castui's message names the read
 
 
-NODES = Target(r"^/api/v1/nodes$", frozenset({"agent-crashloop/node-clouds", "no-scale-down/empty-nodes", "no-scale-up/cluster-cpu"}),
+NODES = Target(r"^/api/v1/nodes$", frozenset({"agent-crashloop/node-clouds", "no-scale-down/nodes", "no-scale-down/named-nodes",
+                                              "no-scale-up/cluster-cpu"}),
                "list nodes")
-EVENTS = Target(r"^/api/v1/events$", frozenset({"evictor-aggressive/evictions"}), "list events in all namespaces")
+EVENTS = Target(r"^/api/v1/events$", frozenset({"evictor-aggressive/evictions", "evictor-aggressive/castai-events",
+                                               "no-scale-down/pod-stops"}), "list events in all namespaces")
 NETWORK_POLICIES = Target(r"/namespaces/castai-agent/networkpolicies$",
                           frozenset({"agent-crashloop/network-policies", "agent-disconnected/network-policies"}),
                           "list networkpolicies in castai-agent")

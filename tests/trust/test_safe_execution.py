@@ -32,7 +32,6 @@ from tests.conftest import CANARY_KEY
 from tests.core.helpers import diagnose, lab_settings
 from tests.trust.helpers import HELM_UPGRADE, alive, fifo_message, process_gone, recording_helm, settings_for, standin
 
-
 # --- read-only mode -----------------------------------------------------------------------------
 
 
@@ -140,7 +139,8 @@ async def test_a_command_gets_the_key_only_through_a_private_file(standins: Path
 
     argv = (out / "argv").read_text().splitlines()
     assert CANARY_KEY not in "\n".join(argv)
-    assert argv[:3] == ["--kube-context", "prod-eu", "upgrade"]  # the context castui diagnosed, not the current one
+    # the context castui diagnosed (and the kubeconfig it read), not the current one
+    assert argv[:2] == ["--kube-context", "prod-eu"] and argv[argv.index("--kubeconfig") + 2] == "upgrade"
     set_file = argv.index("--set-file")
     assert argv[set_file + 1].startswith("apiKey=/")
     assert CANARY_KEY not in (out / "env").read_text()

@@ -118,7 +118,7 @@ def _authenticate(state: LabState, req: LabRequest, path: str) -> str:
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     if not state.kube_tokens:
         return DEFAULT_USER
-    client_cn = req.headers.get("x-castui-lab-client-cn")  # a client certificate the lab's CA signed
+    client_cn = req.headers.get("x-castui-lab-client-cn")  # a client certificate the lab's TLS verified
     if token is None and client_cn:
         token = f"x509:{client_cn}"
     if token is None and path in PUBLIC_PATHS:

@@ -11,25 +11,31 @@ holds the healthy cluster every scenario starts from.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from castui.lab.scenarios import agent, components, scale_down, scale_up  # noqa: F401 - registers their scenarios
-from castui.lab.scenarios.agent import *  # noqa: F403
-from castui.lab.scenarios.base import *  # noqa: F403
-from castui.lab.scenarios.base import SCENARIOS, LabCluster, build_healthy, scenario, tfstate
-from castui.lab.scenarios.components import *  # noqa: F403
-from castui.lab.scenarios.scale_down import *  # noqa: F403
-from castui.lab.scenarios.scale_down import eviction_storm
-from castui.lab.scenarios.scale_up import *  # noqa: F403
+from castui.lab.scenarios.agent import *
+from castui.lab.scenarios.base import *
+from castui.lab.scenarios.base import (
+    SCENARIOS,
+    LabCluster,
+    build_healthy,
+    scenario,
+    tfstate,
+)
+from castui.lab.scenarios.components import *
+from castui.lab.scenarios.scale_down import *
+from castui.lab.scenarios.scale_down import demo_faults
+from castui.lab.scenarios.scale_up import *
 
 
 @scenario("demo", "several problems at once: a cluster after a bad week",
           "unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "eviction-storm",
-          "evictor-cycle-short", "chart-outdated", "missing-annotation")
+          "cluster-controller-drains", "evictor-cycle-short", "chart-outdated", "missing-annotation")
 def _demo(lab: LabCluster) -> None:
-    for name in ("unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "chart-outdated", "missing-annotation"):
+    for name in ("unschedulable-pods-disabled", "chart-outdated", "agent-chart-behind", "missing-annotation"):
         SCENARIOS[name].apply(lab)
-    eviction_storm(lab, 31)
+    demo_faults(lab)  # symptoms 5 and 7: a cordoned node a PDB holds, a storm of drains, an aggressive Evictor
 
 
 def build(name: str, now: datetime | None = None) -> LabCluster:
@@ -39,7 +45,7 @@ def build(name: str, now: datetime | None = None) -> LabCluster:
         from castui.clients.errors import ConfigurationError
 
         raise ConfigurationError(f"unknown lab scenario {name!r}; `castui lab list` shows them") from None
-    lab = build_healthy(now or datetime.now(timezone.utc).replace(microsecond=0))
+    lab = build_healthy(now or datetime.now(UTC).replace(microsecond=0))
     chosen.apply(lab)
     if lab.tfstate is None:
         lab.tfstate = tfstate(lab.policies)  # Terraform applied what is live, unless the scenario drifted

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from castui.lab import objects as k8s
-from castui.lab.scenarios.base import *  # noqa: F403 - the lab's vocabulary: LabCluster, constants, scenario()
+from castui.lab.scenarios.base import *
 from castui.lab.scenarios.base import (
     AGENT_KEY,
     CLUSTER_ID,
@@ -234,10 +234,10 @@ def _region(lab: LabCluster) -> None:
     set_env(lab, "API_URL", "https://api.eu.cast.ai")
 
 
-@scenario("trap-cluster-id-from-arn", "trap: no CASTAI_CLUSTER_ID and the metadata ConfigMap is gone; the kube context is the "
-          "EKS ARN that `aws eks update-kubeconfig` writes", trap=True)
+@scenario("trap-cluster-id-from-arn", "trap: no CASTAI_CLUSTER_ID and the metadata ConfigMap is unreadable (Forbidden); the "
+          "kube context is the EKS ARN that `aws eks update-kubeconfig` writes", trap=True)
 def _cluster_id_from_arn(lab: LabCluster) -> None:
-    lab.remove("configmaps", NS, "castai-agent-metadata")
+    lab.state.kube_forbidden.setdefault("lab-admin", set()).add("configmaps")
     lab.context = f"arn:aws:eks:eu-west-1:123456789012:cluster/{CLUSTER_NAME}"
 
 

@@ -21,8 +21,10 @@ def pending_pod(lab: LabCluster, name: str, *, cpu: str = "500m", node_selector:
                 tolerations: list[dict[str, Any]] | None = None, waiting: timedelta = timedelta(minutes=40),
                 app: str = "checkout") -> dict[str, Any]:
     """An unschedulable pod of a ReplicaSet, Pending for `waiting`, with its FailedScheduling event."""
-    pod = lab.add("pods", k8s.pod(name, "shop", lab.now, node_name=None, labels={"app": app}, cpu=cpu, node_selector=node_selector,
-                                  tolerations=tolerations, owner=("ReplicaSet", name.rsplit("-", 1)[0]),
+    replicaset = name.rsplit("-", 1)[0]
+    labels = {"app": app, "pod-template-hash": replicaset.rsplit("-", 1)[-1]}
+    pod = lab.add("pods", k8s.pod(name, "shop", lab.now, node_name=None, labels=labels, cpu=cpu, node_selector=node_selector,
+                                  tolerations=tolerations, owner=("ReplicaSet", replicaset),
                                   started=lab.now - waiting))
     pod["status"]["conditions"][0]["message"] = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available."
     lab.add("events", k8s.event(f"{name}.failedscheduling", "shop", lab.now, reason="FailedScheduling", kind="Pod", obj=name,
@@ -100,6 +102,7 @@ def _cluster_failed(lab: LabCluster) -> None:
 @scenario("scale-up-hibernated", "the cluster is hibernated: CAST AI runs no nodes, and the pods wait", "cluster-hibernated")
 def _hibernated(lab: LabCluster) -> None:
     lab.cluster["status"] = "hibernated"
+    lab.cluster["agentStatus"] = "disconnected"  # no nodes run the agent either
     pending_pod(lab, "checkout-7f6d8c9b5-h1b3r")
 
 

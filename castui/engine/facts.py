@@ -42,15 +42,12 @@ UNRECORDED = frozenset({"api-key-missing", "read-only"})
 FOLD_PAGE_SIZE = 5000
 #: a paged list (Facts.kube_fold) gets the timeout afresh with each page, at most this many timeouts in all
 PAGED_TIMEOUTS = 12
-#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the CastaiClient method that reads it;
-#: a re-run starts these at once under the id the last run learned (Facts.prefetch)
-CLUSTER_READS = {"cluster": "get_cluster", "policies": "get_policies", "templates": "list_node_templates",
-                 "workloads": "list_workloads", "workload-policies": "list_workload_scaling_policies"}
 #: memo keys that are the same for every cluster of one API key: a fleet run fetches them once
 SHARED_KEYS = frozenset({("clusters",), ("tokens",), ("helm-index",)})
 #: threads for blocking Kubernetes calls. asyncio's default pool has cpu+4 (6 on two cores): a few long
-#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets.
-KUBE_THREADS = 32
+#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets;
+#: a re-run starts ~50 reads at once (Facts.prefetch), and 32 left the rest a round trip behind.
+KUBE_THREADS = 64
 _kube_pool: "ThreadPoolExecutor | None" = None
 
 
@@ -126,8 +123,8 @@ class Facts:
         if kind in CLUSTER_READS:
             if not isinstance(cluster_id, str) or args != (cluster_id,) or not self.castai.has_key:
                 return None
-            fetch = getattr(self.castai, CLUSTER_READS[kind])
-            return lambda: fetch(cluster_id)
+            read = CLUSTER_READS[kind]
+            return lambda: read(self, cluster_id)
         if self.kube is None:
             return None
         gateway = self.kube
@@ -407,28 +404,28 @@ class Facts:
         """`configOwnership` of the Evictor (`castai` | `self-managed`), None when the API has no answer for
         this cluster (404: no Evictor configuration there)."""
         cluster_id = await self.cluster_id()
+        return await self.recorded(("castai", "evictor-ownership", cluster_id),
+                                   lambda: self.once(("evictor-ownership", cluster_id), lambda: self._evictor_ownership_of(cluster_id)))
 
-        async def read() -> str | None:
-            try:
-                return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
-            except NotFound:
-                return None
-
-        return await self.recorded(("castai", "evictor-ownership", cluster_id), lambda: self.once(("evictor-ownership", cluster_id), read))
+    async def _evictor_ownership_of(self, cluster_id: str) -> str | None:
+        try:
+            return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
+        except NotFound:
+            return None
 
     async def evictor_advanced_config(self) -> list[dict[str, Any]]:
         """The Evictor's advanced rules (`evictionConfig`), [] when the API has none for this cluster (404)."""
         cluster_id = await self.cluster_id()
-
-        async def read() -> list[dict[str, Any]]:
-            try:
-                config = await self.castai.get_evictor_advanced_config(cluster_id)
-            except NotFound:
-                return []
-            return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
-
         return await self.recorded(("castai", "evictor-advanced-config", cluster_id),
-                                   lambda: self.once(("evictor-advanced-config", cluster_id), read))
+                                   lambda: self.once(("evictor-advanced-config", cluster_id),
+                                                     lambda: self._evictor_advanced_config_of(cluster_id)))
+
+    async def _evictor_advanced_config_of(self, cluster_id: str) -> list[dict[str, Any]]:
+        try:
+            config = await self.castai.get_evictor_advanced_config(cluster_id)
+        except NotFound:
+            return []
+        return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
 
     async def workload_scaling_policies(self) -> list[dict[str, Any]]:
         cluster_id = await self.cluster_id()
@@ -471,6 +468,19 @@ class Facts:
         return await self.recorded(("tfstate",), lambda: self.once(
             ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir), timeout=self.settings.timeout)
         ))
+
+
+#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the read behind it, as its accessor
+#: makes it; a re-run starts these at once under the id the last run learned (Facts.prefetch)
+CLUSTER_READS: dict[str, Callable[[Facts, str], Awaitable[Any]]] = {
+    "cluster": lambda facts, cluster_id: facts.castai.get_cluster(cluster_id),
+    "policies": lambda facts, cluster_id: facts.castai.get_policies(cluster_id),
+    "templates": lambda facts, cluster_id: facts.castai.list_node_templates(cluster_id),
+    "workloads": lambda facts, cluster_id: facts.castai.list_workloads(cluster_id),
+    "workload-policies": lambda facts, cluster_id: facts.castai.list_workload_scaling_policies(cluster_id),
+    "evictor-ownership": lambda facts, cluster_id: facts._evictor_ownership_of(cluster_id),
+    "evictor-advanced-config": lambda facts, cluster_id: facts._evictor_advanced_config_of(cluster_id),
+}
 
 
 def _retrieve(task: "asyncio.Future[Any]") -> None:

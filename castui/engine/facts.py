@@ -495,13 +495,25 @@ def _result(task: "asyncio.Future[Any] | None") -> Any:
     return task.result()
 
 
+def release_kube_threads() -> None:
+    """At a command's end: the pool's idle threads leave (a stuck read's stays, for `aio.end` to see);
+    the next call starts a fresh pool (an in-process caller, such as a test, runs many commands)."""
+    global _kube_pool
+    pool, _kube_pool = _kube_pool, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 async def in_kube_thread(call: Callable[..., T], *args: Any) -> T:
     """Run a blocking Kubernetes call on castui's own pool (see KUBE_THREADS)."""
     global _kube_pool
     if _kube_pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
+        from castui.aio import at_end
+
         _kube_pool = ThreadPoolExecutor(KUBE_THREADS, thread_name_prefix="castui-kube")
+        at_end(release_kube_threads)
     return await asyncio.get_running_loop().run_in_executor(_kube_pool, functools.partial(call, *args))
 
 

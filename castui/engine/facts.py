@@ -115,7 +115,7 @@ class Facts:
         for key in list(previous._tasks):
             fetch = self._refetch(key, learned)
             if fetch is not None:
-                self._task(key, fetch)
+                self._task(key, fetch, paged=key[0] == "list")
 
     def _refetch(self, key: Any, cluster_id: Any) -> Callable[[], Awaitable[Any]] | None:
         """How to read `key` again without the check that asked for it (None: only that check knows)."""
@@ -129,9 +129,7 @@ class Facts:
             return None
         gateway = self.kube
         if kind == "list":
-            resource, namespace, labels, fields = args
-            return lambda: in_kube_thread(
-                lambda kube: kube.list(resource, namespace, label_selector=labels, field_selector=fields), gateway)
+            return self._list_fetch(*args)
         if kind == "get":
             return lambda: in_kube_thread(lambda kube: kube.get(*args), gateway)
         if kind == "logs":
@@ -195,10 +193,24 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        return await self.recorded(key, lambda: self.kube_call(
-            key,
-            lambda kube: kube.list(resource, namespace, label_selector=label_selector, field_selector=field_selector),
-        ))
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
+        fetch = self._list_fetch(resource, namespace, label_selector, field_selector)
+        return await self.recorded(key, lambda: self.once(key, fetch, paged=True))
+
+    def _list_fetch(self, resource: str, namespace: str | None, label_selector: str | None,
+                    field_selector: str | None) -> Callable[[Callable[[], Any]], Awaitable[list[dict[str, Any]]]]:
+        """A whole list, page by page in the Kubernetes thread; each page restarts the timeout (`_bounded`)."""
+        gateway = self.kube
+
+        def listed(kube: "KubeGateway", progressed: Callable[[], Any]) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            for page in kube.iter_pages(resource, namespace, label_selector=label_selector, field_selector=field_selector):
+                progressed()
+                items.extend(page)
+            return items
+
+        return lambda progressed: in_kube_thread(listed, gateway, progressed)
 
     async def kube_get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = ("get", resource, namespace, name)

@@ -100,7 +100,8 @@ def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False, su
         g.add_argument("--context", metavar="NAME", action="append", dest="contexts",
                        help="kube context (default: the current one); repeat for several clusters")
         g.add_argument("--all-contexts", action="store_true", help="every context of the kubeconfig")
-        g.add_argument("--parallel", type=int, default=8, metavar="N", help="clusters checked at once (default 8)")
+        # castui.engine.fleet.DEFAULT_PARALLEL, not imported here: `castui --help` stays light
+        g.add_argument("--parallel", type=int, default=20, metavar="N", help="clusters checked at once (default 20)")
     else:
         g.add_argument("--context", metavar="NAME", help="kube context (default: the current one)")
     g.add_argument("--namespace", "-n", metavar="NS", help="CAST AI namespace (default castai-agent)")

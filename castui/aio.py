@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -42,11 +43,29 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     return result[0]
 
 
+#: called first thing in `end`: pools let their idle threads go, so that only stuck threads remain
+_AT_END: list[Callable[[], None]] = []
+#: how long `end` gives released idle threads to leave before it counts them as stuck
+RELEASE_S = 0.2
+
+
+def at_end(release: Callable[[], None]) -> None:
+    """Register `release` (e.g. a thread pool's shutdown without waiting) to run when a command ends."""
+    if release not in _AT_END:
+        _AT_END.append(release)
+
+
 def end(code: int) -> int:
     """Return `code`, or leave the process now when a thread is still stuck in a read or a
     credential plugin: the interpreter would otherwise wait for it at exit, forever. Output is
     flushed first, and the child processes castui started (plugins) are stopped with it."""
+    for release in _AT_END:
+        release()
     stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    deadline = time.monotonic() + RELEASE_S
+    for thread in stuck:  # an idle pool thread, released, leaves within moments; a stuck one does not
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in stuck if t.is_alive()]
     if not stuck:
         return code
     for stream in (sys.stdout, sys.stderr):

@@ -42,15 +42,12 @@ UNRECORDED = frozenset({"api-key-missing", "read-only"})
 FOLD_PAGE_SIZE = 5000
 #: a paged list (Facts.kube_fold) gets the timeout afresh with each page, at most this many timeouts in all
 PAGED_TIMEOUTS = 12
-#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the CastaiClient method that reads it;
-#: a re-run starts these at once under the id the last run learned (Facts.prefetch)
-CLUSTER_READS = {"cluster": "get_cluster", "policies": "get_policies", "templates": "list_node_templates",
-                 "workloads": "list_workloads", "workload-policies": "list_workload_scaling_policies"}
 #: memo keys that are the same for every cluster of one API key: a fleet run fetches them once
 SHARED_KEYS = frozenset({("clusters",), ("tokens",), ("helm-index",)})
 #: threads for blocking Kubernetes calls. asyncio's default pool has cpu+4 (6 on two cores): a few long
-#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets.
-KUBE_THREADS = 32
+#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets;
+#: a re-run starts ~50 reads at once (Facts.prefetch), and 32 left the rest a round trip behind.
+KUBE_THREADS = 64
 _kube_pool: "ThreadPoolExecutor | None" = None
 
 
@@ -112,29 +109,27 @@ class Facts:
         one: a speculative read is at worst wasted, never used for another cluster.
         """
         self._task(("cluster-id",), self._discover_cluster_id)
-        if previous is None:
+        if previous is None or not self.source.live:  # a recording answers at once, and must ask nobody
             return
         learned = _result(previous._tasks.get(("cluster-id",)))
         for key in list(previous._tasks):
             fetch = self._refetch(key, learned)
             if fetch is not None:
-                self._task(key, fetch)
+                self._task(key, fetch, paged=key[0] == "list")
 
-    def _refetch(self, key: Any, cluster_id: Any) -> Callable[[], Awaitable[Any]] | None:
+    def _refetch(self, key: Any, cluster_id: Any) -> Callable[..., Awaitable[Any]] | None:
         """How to read `key` again without the check that asked for it (None: only that check knows)."""
         kind, args = key[0], key[1:]
         if kind in CLUSTER_READS:
             if not isinstance(cluster_id, str) or args != (cluster_id,) or not self.castai.has_key:
                 return None
-            fetch = getattr(self.castai, CLUSTER_READS[kind])
-            return lambda: fetch(cluster_id)
+            read = CLUSTER_READS[kind]
+            return lambda: read(self, cluster_id)
         if self.kube is None:
             return None
         gateway = self.kube
         if kind == "list":
-            resource, namespace, labels, fields = args
-            return lambda: in_kube_thread(
-                lambda kube: kube.list(resource, namespace, label_selector=labels, field_selector=fields), gateway)
+            return self._list_fetch(*args)
         if kind == "get":
             return lambda: in_kube_thread(lambda kube: kube.get(*args), gateway)
         if kind == "logs":
@@ -198,10 +193,24 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        return await self.recorded(key, lambda: self.kube_call(
-            key,
-            lambda kube: kube.list(resource, namespace, label_selector=label_selector, field_selector=field_selector),
-        ))
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
+        fetch = self._list_fetch(resource, namespace, label_selector, field_selector)
+        return await self.recorded(key, lambda: self.once(key, fetch, paged=True))
+
+    def _list_fetch(self, resource: str, namespace: str | None, label_selector: str | None,
+                    field_selector: str | None) -> Callable[[Callable[[], Any]], Awaitable[list[dict[str, Any]]]]:
+        """A whole list, page by page in the Kubernetes thread; each page restarts the timeout (`_bounded`)."""
+        gateway = self.kube
+
+        def listed(kube: "KubeGateway", progressed: Callable[[], Any]) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            for page in kube.iter_pages(resource, namespace, label_selector=label_selector, field_selector=field_selector):
+                progressed()
+                items.extend(page)
+            return items
+
+        return lambda progressed: in_kube_thread(listed, gateway, progressed)
 
     async def kube_get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = ("get", resource, namespace, name)
@@ -327,7 +336,11 @@ class Facts:
         if not secret:
             return None
         value = (secret.get("data") or {}).get(field)
-        return base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        api_key = base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        from castui.redacted import learn_secret
+
+        learn_secret(api_key, "agent-key")  # whatever its shape, no output made from now on shows it
+        return api_key
 
     async def lease(self, name: str) -> dict[str, Any] | None:
         """A Lease in the CAST AI namespace (the agent's leader election: `agent-leader-election-lock`)."""
@@ -350,14 +363,19 @@ class Facts:
             configmap = await self.kube_get("configmaps", self.ns, METADATA_CONFIGMAP)
             found = ((configmap or {}).get("data") or {}).get("CLUSTER_ID")
             if isinstance(found, str) and found.strip():
-                return found.strip()
+                from castui.config import checked_cluster_id
+
+                # text from the cluster: trimmed, and refused unless it is an id (never a path)
+                return checked_cluster_id(found, source=f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}'s CLUSTER_ID")
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP} has no CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}: {exc}")
         try:
             static = _container_env(await self.deployment(AGENT)).get("STATIC_CLUSTER_ID", "").strip()
             if static:
-                return static
+                from castui.config import checked_cluster_id
+
+                return checked_cluster_id(static, source=f"Deployment {self.ns}/{AGENT}'s STATIC_CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"Deployment {self.ns}/{AGENT}: {exc}")
         kube_names = [n for n in (self.kube.context_name, self.kube.cluster_name) if n] if self.kube else []
@@ -409,28 +427,28 @@ class Facts:
         """`configOwnership` of the Evictor (`castai` | `self-managed`), None when the API has no answer for
         this cluster (404: no Evictor configuration there)."""
         cluster_id = await self.cluster_id()
+        return await self.recorded(("castai", "evictor-ownership", cluster_id),
+                                   lambda: self.once(("evictor-ownership", cluster_id), lambda: self._evictor_ownership_of(cluster_id)))
 
-        async def read() -> str | None:
-            try:
-                return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
-            except NotFound:
-                return None
-
-        return await self.recorded(("castai", "evictor-ownership", cluster_id), lambda: self.once(("evictor-ownership", cluster_id), read))
+    async def _evictor_ownership_of(self, cluster_id: str) -> str | None:
+        try:
+            return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
+        except NotFound:
+            return None
 
     async def evictor_advanced_config(self) -> list[dict[str, Any]]:
         """The Evictor's advanced rules (`evictionConfig`), [] when the API has none for this cluster (404)."""
         cluster_id = await self.cluster_id()
-
-        async def read() -> list[dict[str, Any]]:
-            try:
-                config = await self.castai.get_evictor_advanced_config(cluster_id)
-            except NotFound:
-                return []
-            return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
-
         return await self.recorded(("castai", "evictor-advanced-config", cluster_id),
-                                   lambda: self.once(("evictor-advanced-config", cluster_id), read))
+                                   lambda: self.once(("evictor-advanced-config", cluster_id),
+                                                     lambda: self._evictor_advanced_config_of(cluster_id)))
+
+    async def _evictor_advanced_config_of(self, cluster_id: str) -> list[dict[str, Any]]:
+        try:
+            config = await self.castai.get_evictor_advanced_config(cluster_id)
+        except NotFound:
+            return []
+        return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
 
     async def workload_scaling_policies(self) -> list[dict[str, Any]]:
         cluster_id = await self.cluster_id()
@@ -475,6 +493,19 @@ class Facts:
         ))
 
 
+#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the read behind it, as its accessor
+#: makes it; a re-run starts these at once under the id the last run learned (Facts.prefetch)
+CLUSTER_READS: dict[str, Callable[[Facts, str], Awaitable[Any]]] = {
+    "cluster": lambda facts, cluster_id: facts.castai.get_cluster(cluster_id),
+    "policies": lambda facts, cluster_id: facts.castai.get_policies(cluster_id),
+    "templates": lambda facts, cluster_id: facts.castai.list_node_templates(cluster_id),
+    "workloads": lambda facts, cluster_id: facts.castai.list_workloads(cluster_id),
+    "workload-policies": lambda facts, cluster_id: facts.castai.list_workload_scaling_policies(cluster_id),
+    "evictor-ownership": lambda facts, cluster_id: facts._evictor_ownership_of(cluster_id),
+    "evictor-advanced-config": lambda facts, cluster_id: facts._evictor_advanced_config_of(cluster_id),
+}
+
+
 def _retrieve(task: "asyncio.Future[Any]") -> None:
     if not task.cancelled():
         task.exception()
@@ -487,13 +518,25 @@ def _result(task: "asyncio.Future[Any] | None") -> Any:
     return task.result()
 
 
+def release_kube_threads() -> None:
+    """At a command's end: the pool's idle threads leave (a stuck read's stays, for `aio.end` to see);
+    the next call starts a fresh pool (an in-process caller, such as a test, runs many commands)."""
+    global _kube_pool
+    pool, _kube_pool = _kube_pool, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 async def in_kube_thread(call: Callable[..., T], *args: Any) -> T:
     """Run a blocking Kubernetes call on castui's own pool (see KUBE_THREADS)."""
     global _kube_pool
     if _kube_pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
+        from castui.aio import at_end
+
         _kube_pool = ThreadPoolExecutor(KUBE_THREADS, thread_name_prefix="castui-kube")
+        at_end(release_kube_threads)
     return await asyncio.get_running_loop().run_in_executor(_kube_pool, functools.partial(call, *args))
 
 

@@ -193,10 +193,13 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        if self.kube is None:
-            raise self.kube_error or CastuiError("no Kubernetes connection")
-        fetch = self._list_fetch(resource, namespace, label_selector, field_selector)
-        return await self.recorded(key, lambda: self.once(key, fetch, paged=True))
+
+        def fetch() -> Awaitable[list[dict[str, Any]]]:
+            if self.kube is None:  # asked only of a live source: a recording needs no gateway
+                raise self.kube_error or CastuiError("no Kubernetes connection")
+            return self.once(key, self._list_fetch(resource, namespace, label_selector, field_selector), paged=True)
+
+        return await self.recorded(key, fetch)
 
     def _list_fetch(self, resource: str, namespace: str | None, label_selector: str | None,
                     field_selector: str | None) -> Callable[[Callable[[], Any]], Awaitable[list[dict[str, Any]]]]:

@@ -193,14 +193,14 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        if self.kube is None:
-            raise self.kube_error or CastuiError("no Kubernetes connection")
-        fetch = self._list_fetch(resource, namespace, label_selector, field_selector)
-        return await self.recorded(key, lambda: self.once(key, fetch, paged=True))
+        return await self.recorded(key, lambda: self.once(
+            key, self._list_fetch(resource, namespace, label_selector, field_selector), paged=True))
 
     def _list_fetch(self, resource: str, namespace: str | None, label_selector: str | None,
                     field_selector: str | None) -> Callable[[Callable[[], Any]], Awaitable[list[dict[str, Any]]]]:
         """A whole list, page by page in the Kubernetes thread; each page restarts the timeout (`_bounded`)."""
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
         gateway = self.kube
 
         def listed(kube: "KubeGateway", progressed: Callable[[], Any]) -> list[dict[str, Any]]:
@@ -284,13 +284,15 @@ class Facts:
                 return fold(pages())
 
         key = ("fold", name, resource, namespace, field_selector)
-        if self.kube is None:
-            raise self.kube_error or CastuiError("no Kubernetes connection")
-        gateway = self.kube
+
+        def live() -> Awaitable[T]:
+            if self.kube is None:
+                raise self.kube_error or CastuiError("no Kubernetes connection")
+            gateway = self.kube
+            return self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed), paged=True)
+
         # a recording keeps the list behind the fold (castui.bundle lists it), folded anew on replay
-        return await self.recorded(key, lambda: self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed),
-                                                          paged=True),
-                                   decode=lambda objects: fold([objects]))
+        return await self.recorded(key, live, decode=lambda objects: fold([objects]))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)

@@ -51,6 +51,7 @@ sys.path.insert(0, str(HERE))
 from appstart import measure_app_start  # noqa: E402
 from baseline import guide_environment, run_guide  # noqa: E402
 from probe import MARKER  # noqa: E402
+from redaction import measure_redaction  # noqa: E402
 from report import render_markdown, render_targets  # noqa: E402
 
 LATENCIES = (0.0, 0.05)
@@ -477,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         results["fleet"] = fleet(3 if args.short else FLEET, 0.05, samples, home, log)
         results["app_start"] = app_start(home, log)
         results["ui_load"] = ui_load(10_000, 1_000, log) if args.short else ui_load(1_000_000, 100_000, log)
+        results["redaction"] = measure_redaction(log)  # issue 15: 1 MB of adversarial input, < 1 s
     results["targets"] = targets(results)
     results["machine"]["load_average_at_end"] = load()
     results["duration_s"] = round(time.perf_counter() - started, 1)

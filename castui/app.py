@@ -299,6 +299,18 @@ class CastuiApp(App[int]):
         else:
             self.request_quit()
 
+    async def action_quit(self) -> None:
+        """ctrl+q: like q on home, it asks when there are results; ctrl+q again on the question quits."""
+        from castui.screens.quit_screen import QuitScreen
+
+        if isinstance(self.screen, QuitScreen):
+            self.exit(self.quit_code())
+        else:
+            self.request_quit(self.quit_code())
+
+    def quit_code(self) -> int:
+        return 0
+
     def request_quit(self, code: int = 0) -> None:
         """Quit, asking first when the session has something a quit would lose."""
         from castui.screens.quit_screen import QuitScreen
@@ -456,7 +468,8 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, QuitScreen, SuppressScreen, ContextScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, SuppressScreen, ContextScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView,
+              FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

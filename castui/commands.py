@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from castui.screens.home_screen import digit_of
 from castui.sanitise import printable
+from castui.screens.home_screen import digit_of
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class CastuiCommands(Provider):
         ]
         for position, symptom in enumerate(SYMPTOMS):
             key = digit_of(position)
-            help_text = f"{symptom.title} (home: {key})" if key else symptom.title
+            help_text = f"{symptom.title} (home: {app.key_for(f'home.pick-{key}')})" if key else symptom.title
             found.append((f"Diagnose {symptom.id}", help_text, partial(app.open_triage, [symptom.id])))
         current = app.session.target().context
         for context in self.contexts:

@@ -81,6 +81,13 @@ class Settings(BaseModel):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("cluster_id")
+    @classmethod
+    def _cluster_id(cls, value: str | None) -> str | None:
+        from castui.clients.castai import checked_cluster_id
+
+        return checked_cluster_id(value) if value is not None and value.strip() else None
+
     @field_validator("redact_patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:

@@ -72,7 +72,8 @@ def build_report(session: "Session", diagnosis: Diagnosis | None, bundle_path: "
         facts.append(("Replayed from", f"{target.bundle} (captured {target.captured_at:%Y-%m-%d %H:%M:%S} UTC)"
                       if target.captured_at else target.bundle))
     for name, value in facts:
-        doc.item(f"**{name}:** {value}" if doc.markdown else f"{name}: {value}")
+        shown = doc.words(value) if name in OUTSIDE_FACTS else value
+        doc.item(f"**{name}:** {shown}" if doc.markdown else f"{name}: {shown}")
 
     doc.heading("Findings")
     if diagnosis:
@@ -92,18 +93,22 @@ def build_report(session: "Session", diagnosis: Diagnosis | None, bundle_path: "
     if page is None:
         doc.item("not checked")
     elif page.available:
-        doc.item(f"{page.description or page.indicator} (indicator {page.indicator or '?'})")
+        doc.item(doc.words(f"{page.description or page.indicator} (indicator {page.indicator or '?'})"))
         for incident in page.incidents:
-            doc.item(f"incident: {incident.get('name')} ({incident.get('status')}, impact {incident.get('impact')}, "
-                     f"since {incident.get('created_at')}) {incident.get('shortlink') or ''}".rstrip(), 1)
+            doc.item(doc.words(f"incident: {incident.get('name')} ({incident.get('status')}, impact {incident.get('impact')}, "
+                               f"since {incident.get('created_at')}) {incident.get('shortlink') or ''}".rstrip()), 1)
         if page.reason:
-            doc.item(page.reason)
+            doc.item(doc.words(page.reason))
     else:
-        doc.item(page.reason or "status page unavailable")
+        doc.item(doc.words(page.reason or "status page unavailable"))
 
     doc.heading("Debug bundle")
     doc.item(doc.code(os.fspath(bundle_path)) if bundle_path else f"none attached: run {doc.code('castui bundle')} and attach the .tar.gz")
     return redactor_for(session.settings).text(doc.text())
+
+
+#: the report's facts that come from the cluster, the kubeconfig or the API (escaped); the rest are castui's
+OUTSIDE_FACTS = ("Cluster id", "Cluster name", "Kube context", "Region", "API")
 
 
 class _Document:
@@ -125,6 +130,13 @@ class _Document:
     def code(self, text: str) -> str:
         return "`" + text.replace("`", "'") + "`" if self.markdown else text
 
+    def words(self, text: object) -> str:
+        """Outside text (cluster names, reasons, the status page): escaped in Markdown, so no raw HTML
+        or markup reaches the ticket; shown printable in plain text."""
+        from castui.sanitise import markdown_text, printable
+
+        return markdown_text(text) if self.markdown else printable(str(text))
+
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
@@ -133,18 +145,18 @@ def _findings(doc: _Document, diagnosis: Diagnosis) -> None:
     code = doc.code
     confirmed = diagnosis.confirmed()
     for symptom, cause in confirmed:
-        doc.item(f"{code(cause.id)} confirmed (symptom {code(symptom.id)}): {cause.reason}")
+        doc.item(f"{code(cause.id)} confirmed (symptom {code(symptom.id)}): {doc.words(cause.reason)}")
         for line in key_evidence(cause.evidence):
             doc.item(code(line), 1)
         if cause.suppressed:
-            doc.item(f"accepted as known: {cause.suppressed.reason}", 1)
+            doc.item(f"accepted as known: {doc.words(cause.suppressed.reason)}", 1)
     unexplained = [s for s in diagnosis.symptoms
                    if s.verdict is SymptomVerdict.PROBLEM and not any(c.verdict is CauseVerdict.CONFIRMED for c in s.causes)]
     for symptom in unexplained:
-        doc.item(f"{code(symptom.id)} observed with no confirmed cause: {symptom.summary}")
+        doc.item(f"{code(symptom.id)} observed with no confirmed cause: {doc.words(symptom.summary)}")
     unknown = [(s, c) for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
     for symptom, cause in unknown:
-        doc.item(f"{code(cause.id)} could not be checked (symptom {code(symptom.id)}): {cause.reason}")
+        doc.item(f"{code(cause.id)} could not be checked (symptom {code(symptom.id)}): {doc.words(cause.reason)}")
     if not (confirmed or unexplained or unknown):
         doc.item("castui found nothing wrong: every cause it knows was ruled out")
     doc.lines += ["", f"Exit code {diagnosis.exit_code}; {len(diagnosis.symptoms)} symptoms checked."]

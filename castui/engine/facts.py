@@ -336,7 +336,11 @@ class Facts:
         if not secret:
             return None
         value = (secret.get("data") or {}).get(field)
-        return base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        key = base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        from castui.report.redact import learn_secret
+
+        learn_secret(key, "agent-key")  # whatever its shape, no output made from now on shows it
+        return key
 
     async def lease(self, name: str) -> dict[str, Any] | None:
         """A Lease in the CAST AI namespace (the agent's leader election: `agent-leader-election-lock`)."""
@@ -359,14 +363,19 @@ class Facts:
             configmap = await self.kube_get("configmaps", self.ns, METADATA_CONFIGMAP)
             found = ((configmap or {}).get("data") or {}).get("CLUSTER_ID")
             if isinstance(found, str) and found.strip():
-                return found.strip()
+                from castui.clients.castai import checked_cluster_id
+
+                # text from the cluster: trimmed, and refused unless it is an id (never a path)
+                return checked_cluster_id(found, source=f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}'s CLUSTER_ID")
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP} has no CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}: {exc}")
         try:
             static = _container_env(await self.deployment(AGENT)).get("STATIC_CLUSTER_ID", "").strip()
             if static:
-                return static
+                from castui.clients.castai import checked_cluster_id
+
+                return checked_cluster_id(static, source=f"Deployment {self.ns}/{AGENT}'s STATIC_CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"Deployment {self.ns}/{AGENT}: {exc}")
         kube_names = [n for n in (self.kube.context_name, self.kube.cluster_name) if n] if self.kube else []

@@ -85,7 +85,7 @@ def keep_time(state: "LabState") -> None:
 def shift(state: "LabState", by: timedelta) -> None:
     """Every timestamp the state holds, `by` later (call under `state.lock`)."""
     moved = _Shifter(by)
-    for store, items in state.objects.items():
+    for items in state.objects.values():
         if len(items) < ENCODE_CACHE_MIN:  # a generated big store keeps its times (see the module's docstring)
             moved.walk(items)
     for key, text in list(state.logs.items()):

@@ -37,8 +37,6 @@ CLUSTER_CONTROLLER = "castai-cluster-controller"
 #: cluster-controller acks an action its version cannot handle with this error
 #: (castai/cluster-controller@5919ac5 internal/controller/controller.go handleAction)
 INVALID_ACTION = re.compile(r"invalid action, check action data or if cluster controller version supports this action type")
-#: the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
-UMBRELLA_CHARTS = frozenset({"castai", "castai-umbrella"})
 
 
 async def gather_releases(facts: Facts) -> list[dict[str, Any]]:
@@ -170,7 +168,8 @@ def judge_outdated(obs: Observations) -> Judgement:
     if yours:
         # docs.cast.ai `helm`: the agent and spot-handler are not auto-updated; behind the newest is a risk, not a fault
         first = yours[0]
-        return latent("; ".join(f"{r['name']}: chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours),
+        return latent("; ".join(f"{r['name']} runs chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours)
+                      + " (CAST AI does not update " + ("it" if len(yours) == 1 else "them") + ": upgrading is up to you)",
                       releases_table(releases, index), release=ref_of(first), release_name=first["name"],
                       newest=index[first["chart"]])
     if (why := obs.failed("controller-logs")) and any(r["chart"] == CLUSTER_CONTROLLER for r in behind):

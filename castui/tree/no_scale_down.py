@@ -268,6 +268,8 @@ def observed_nodes(obs: Observations) -> list[str]:
 def observe(obs: Observations) -> Observation:
     # guide v2 §5 Observed; docs.cast.ai how-it-works ("the Autoscaler only removes empty nodes")
     empty = [n["node"] for n in empty_nodes(obs)]
+    if empty and obs.failed("named-nodes"):  # an empty node is enough to observe it
+        return Observation(True, f"{len(empty)} empty node(s): " + ", ".join(empty[:5]))
     named = as_dicts(obs["named-nodes"])
     parts = []
     if empty:
@@ -666,9 +668,9 @@ SYMPTOM = Symptom(
                 commands=(("kubectl", "get", "pdb", "{pdb_name}", "-n", "{pdb_namespace}"),),
                 mutates=False,
                 recheck=(SYMPTOM_ID,),
-                guidance=lambda v: (f"Run more replicas than PodDisruptionBudget {v.get('pdb')} requires available, or have "
-                                    "its owner relax it where it is defined (Helm chart, GitOps): castui does not patch it, "
-                                    "the next deploy would put it back."),
+                guidance=lambda v: (f"Scale the workload above what PodDisruptionBudget {v.get('pdb')} requires available "
+                                    "(minAvailable), or have its owner relax the PDB where it is defined (Helm chart, GitOps). "
+                                    "castui does not patch it: the next deploy would put it back."),
             ),
         ),
         Cause(

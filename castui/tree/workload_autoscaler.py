@@ -18,7 +18,7 @@ import yaml
 from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.agent_checks import AGENT_LOGS
-from castui.tree.helm_mismatch import UMBRELLA_CHARTS, gather_releases
+from castui.tree.helm_mismatch import gather_releases
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
     Cause,
@@ -44,6 +44,7 @@ from castui.tree.reading import (
     namespaced_name,
     pods_table,
 )
+from castui.tree.releases import UMBRELLA_CHARTS
 
 AUTOSCALER = "castai-workload-autoscaler"
 REAL_ANNOTATION = "workloads.cast.ai/configuration"
@@ -153,9 +154,9 @@ def in_question(obs: Observations) -> list[dict[str, Any]]:
         if key not in found and (api_configured(entry) or key in obs.facts.settings.workloads):
             found[key] = {"workload": key, "kind": as_str(entry.get("kind"), "Deployment"), "configuration": None,
                           "lookalikes": [], "on_pod_template": False, "deprecated": [], "named": True, "api": entry}
-    for key in obs.facts.settings.workloads:
+    for key in obs.facts.settings.workloads:  # named, yet neither in the cluster nor in the API: a typo?
         found.setdefault(key, {"workload": key, "kind": "Deployment", "configuration": None, "lookalikes": [],
-                               "on_pod_template": False, "deprecated": [], "named": True, "api": None})
+                               "on_pod_template": False, "deprecated": [], "named": True, "api": None, "unknown": True})
     return list(found.values())
 
 
@@ -166,6 +167,8 @@ def configured(workload: Mapping[str, Any]) -> bool:
 def problem(workload: Mapping[str, Any], threshold: float) -> str | None:
     """Why the workload is observed: no recommendation, not applied, low confidence, an error."""
     entry = workload.get("api")
+    if workload.get("unknown"):
+        return "no such Deployment or StatefulSet in the cluster, and not listed by the workloads API (check the name)"
     if entry is None:
         return "not listed by the workloads API"
     status = as_dict(entry.get("recommendationStatus"))
@@ -296,8 +299,10 @@ def not_running_guidance(values: Mapping[str, Any]) -> str | None:
             return "Its Deployment is scaled to 0: scale it back through the release that installed it (Helm or Terraform)."
         return None
     if values.get("umbrella"):
-        return (f"Install it through the umbrella release {values['umbrella']}: mode `workload-autoscaler` or `full` "
-                "(`--set tags.workload-autoscaler=true`).")
+        # castai/helm-charts@daa4628 charts/castai-umbrella: the modes are mutually exclusive tags
+        return (f"Install it through the umbrella release {values['umbrella']}: switch its mode to `workload-autoscaler` "
+                "or `full` (e.g. `--set tags.readonly=false --set tags.workload-autoscaler=true` in a pinned upgrade "
+                "with --reset-then-reuse-values).")
     if values.get("terraform"):
         return "Terraform installed CAST AI here: set `install_workload_autoscaler = true` in the module and run `terraform apply`."
     # docs.cast.ai workload-autoscaling-configuration; the EKS module passes castai.apiKeySecretRef and configMapRef

@@ -18,7 +18,7 @@ from castui.lab import KUBE_TOKEN, RunningLab, start_lab
 from castui.lab.http import LabRequest, LabResponse
 from castui.lab.scale import ScaleError, ScaleSpec, build_scaled, parse_scale, warm
 from castui.lab.server import LabServer
-from castui.tree.no_scale_down import RUNNING_OR_PENDING, workload_by_node
+from castui.tree.no_scale_down import RUNNING_OR_PENDING, is_static_or_daemon, workload_by_node
 from castui.tree.reading import owner_kind
 
 SPEC = "nodes=40,pods=1200,events=6000,helm_revisions=4,pdbs=6,node_templates=3,log_lines=200"
@@ -251,7 +251,16 @@ def test_the_drain_projection_reads_what_the_node_count_needs(tmp_path: Path) ->
         whole = workload_by_node(kube.iter_pages("pods", page_size=3))
         projected = workload_by_node(kube.iter_pages("pods", page_size=3, projection=PodForDrain))
         items = next(kube.iter_pages("pods", page_size=500, projection=PodForDrain))
+        state_pods = lab.cluster.state.items("pods")
     assert projected == whole
+    # guide v2 §5: only DaemonSet and static pods leave a node empty (local storage, safe-to-evict and
+    # kube-system are no CAST AI rules): every other pod still running counts, as the full decode says
+    expected: dict[str, int] = {}
+    for pod in state_pods:
+        if pod["spec"].get("nodeName") and pod["status"].get("phase") not in ("Succeeded", "Failed") \
+                and not is_static_or_daemon(pod):
+            expected[pod["spec"]["nodeName"]] = expected.get(pod["spec"]["nodeName"], 0) + 1
+    assert whole == expected
     node = lab.cluster.state.items("nodes")[0]["metadata"]["name"]
     assert whole[node] >= 6  # every running pod this test put there, the finished one not
     assert all("managedFields" not in p["metadata"] and "containers" not in p["spec"] for p in items)

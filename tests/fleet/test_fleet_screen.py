@@ -45,7 +45,7 @@ async def test_rows_fill_in_and_enter_opens_that_clusters_triage(fleet: RunningF
         await until(pilot, lambda: len(screen.fleet.results) == 3 and not screen.running, "every cluster")
         table = screen.table
         assert [str(k.value) for k in table.rows] == fleet.contexts
-        assert str(table.get_cell("lab-demo", "state")) == "✗ 7 causes"
+        assert str(table.get_cell("lab-demo", "state")) == "✗ 8 causes"
         assert str(table.get_cell("lab-invalid-api-key", "agent-crashloop")) == "✗"
         assert str(table.get_cell("lab-healthy", "no-scale-down")) == "✓"
 

@@ -76,7 +76,8 @@ def test_a_big_generated_store_keeps_its_times_and_the_small_ones_move(tmp_path:
             after = client.get("/api/v1/events", params={"limit": 5}).json()["items"]
         assert after == before
         for event in after:
-            assert event["lastTimestamp"] == state.find("events", event["metadata"]["namespace"], event["metadata"]["name"])["lastTimestamp"]
+            stored = state.find("events", event["metadata"]["namespace"], event["metadata"]["name"])
+            assert stored is not None and event["lastTimestamp"] == stored["lastTimestamp"]
         moved = datetime.fromisoformat(state.castai.clusters[0]["agentSnapshotReceivedAt"]) - datetime.fromisoformat(snapshot)
         assert abs(moved.total_seconds() - HOUR) < 120
 

@@ -55,6 +55,11 @@ def test_an_empty_node_or_a_named_one_is_observed_and_a_busy_cluster_is_not() ->
     assert missing.observed is False and "gone" in missing.summary
 
 
+def test_an_empty_node_is_observed_even_when_the_named_nodes_cannot_be_read() -> None:
+    values = seen(**WITH_EMPTY)
+    assert nsd.observe(observations(values, failures={"named-nodes": "403 Forbidden"})).observed is True
+
+
 def test_static_and_daemonset_pods_leave_a_node_empty() -> None:
     pods = [{"spec": {"nodeName": "n"}, "status": {"phase": "Running"}, "metadata": {"ownerReferences": [{"kind": k}]}}
             for k in ("DaemonSet", "Node")]

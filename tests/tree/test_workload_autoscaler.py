@@ -81,6 +81,11 @@ def test_a_500_from_the_workloads_api_is_unknown_never_confident() -> None:
     assert verdict(wa.judge_workload_error, recorded(), failures=failed) is CauseVerdict.UNKNOWN
 
 
+def test_a_named_workload_that_exists_nowhere_says_so() -> None:
+    summary = wa.observe(obs(recorded(), workloads=["shop/wbe"])).summary
+    assert "shop/wbe" in summary and "check the name" in summary
+
+
 # --- workload-autoscaler-not-running ---
 
 

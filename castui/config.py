@@ -20,6 +20,19 @@ from castui.errors import ConfigurationError
 DEFAULT_API_URL = "https://api.cast.ai"
 DEFAULT_NAMESPACE = "castai-agent"
 
+#: what a CAST AI cluster id may hold (they are UUIDs; letters, digits, `-`, `_` and `.` leave room)
+CLUSTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def checked_cluster_id(value: str, *, source: str = "the cluster id") -> str:
+    """A cluster id trimmed and checked: from the environment or a ConfigMap in the cluster it is
+    outside text, and `a/../../auth/tokens` must not become another endpoint."""
+    trimmed = value.strip()
+    if not CLUSTER_ID.match(trimmed) or ".." in trimmed:
+        raise ConfigurationError(f"{source} {trimmed[:80]!r} is not a CAST AI cluster id (letters, digits, '-', '_', '.')",
+                                 hint="set CASTAI_CLUSTER_ID or --cluster-id to the id the console shows")
+    return trimmed
+
 
 class Thresholds(BaseModel):
     """The numbers the decision tree judges by."""
@@ -84,8 +97,6 @@ class Settings(BaseModel):
     @field_validator("cluster_id")
     @classmethod
     def _cluster_id(cls, value: str | None) -> str | None:
-        from castui.clients.castai import checked_cluster_id
-
         return checked_cluster_id(value) if value is not None and value.strip() else None
 
     @field_validator("redact_patterns")

@@ -203,20 +203,6 @@ def normalize_api_url(api_url: str) -> str:
     return url if "://" in url else f"https://{url}"
 
 
-#: what a CAST AI cluster id may hold (they are UUIDs; letters, digits, `-`, `_` and `.` leave room)
-CLUSTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-def checked_cluster_id(value: str, *, source: str = "the cluster id") -> str:
-    """A cluster id trimmed and checked: from the environment or a ConfigMap in the cluster it is
-    outside text, and `a/../../auth/tokens` must not become another endpoint."""
-    trimmed = value.strip()
-    if not CLUSTER_ID.match(trimmed) or ".." in trimmed:
-        raise ConfigurationError(f"{source} {trimmed[:80]!r} is not a CAST AI cluster id (letters, digits, '-', '_', '.')",
-                                 hint="set CASTAI_CLUSTER_ID or --cluster-id to the id the console shows")
-    return trimmed
-
-
 def _segment(cluster_id: str) -> str:
     """The id as one path segment, escaped whatever it holds."""
     return quote(cluster_id.strip(), safe="")

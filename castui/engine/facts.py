@@ -109,7 +109,7 @@ class Facts:
         one: a speculative read is at worst wasted, never used for another cluster.
         """
         self._task(("cluster-id",), self._discover_cluster_id)
-        if previous is None:
+        if previous is None or not self.source.live:  # a recording answers at once, and must ask nobody
             return
         learned = _result(previous._tasks.get(("cluster-id",)))
         for key in list(previous._tasks):
@@ -117,7 +117,7 @@ class Facts:
             if fetch is not None:
                 self._task(key, fetch, paged=key[0] == "list")
 
-    def _refetch(self, key: Any, cluster_id: Any) -> Callable[[], Awaitable[Any]] | None:
+    def _refetch(self, key: Any, cluster_id: Any) -> Callable[..., Awaitable[Any]] | None:
         """How to read `key` again without the check that asked for it (None: only that check knows)."""
         kind, args = key[0], key[1:]
         if kind in CLUSTER_READS:
@@ -285,14 +285,14 @@ class Facts:
 
         key = ("fold", name, resource, namespace, field_selector)
 
-        def live() -> Awaitable[T]:
-            if self.kube is None:
+        def fetch() -> Awaitable[T]:
+            if self.kube is None:  # asked only of a live source: a recording needs no gateway
                 raise self.kube_error or CastuiError("no Kubernetes connection")
             gateway = self.kube
             return self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed), paged=True)
 
         # a recording keeps the list behind the fold (castui.bundle lists it), folded anew on replay
-        return await self.recorded(key, live, decode=lambda objects: fold([objects]))
+        return await self.recorded(key, fetch, decode=lambda objects: fold([objects]))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)
@@ -336,11 +336,11 @@ class Facts:
         if not secret:
             return None
         value = (secret.get("data") or {}).get(field)
-        key = base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
-        from castui.report.redact import learn_secret
+        api_key = base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        from castui.redacted import learn_secret
 
-        learn_secret(key, "agent-key")  # whatever its shape, no output made from now on shows it
-        return key
+        learn_secret(api_key, "agent-key")  # whatever its shape, no output made from now on shows it
+        return api_key
 
     async def lease(self, name: str) -> dict[str, Any] | None:
         """A Lease in the CAST AI namespace (the agent's leader election: `agent-leader-election-lock`)."""
@@ -363,7 +363,7 @@ class Facts:
             configmap = await self.kube_get("configmaps", self.ns, METADATA_CONFIGMAP)
             found = ((configmap or {}).get("data") or {}).get("CLUSTER_ID")
             if isinstance(found, str) and found.strip():
-                from castui.clients.castai import checked_cluster_id
+                from castui.config import checked_cluster_id
 
                 # text from the cluster: trimmed, and refused unless it is an id (never a path)
                 return checked_cluster_id(found, source=f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}'s CLUSTER_ID")
@@ -373,7 +373,7 @@ class Facts:
         try:
             static = _container_env(await self.deployment(AGENT)).get("STATIC_CLUSTER_ID", "").strip()
             if static:
-                from castui.clients.castai import checked_cluster_id
+                from castui.config import checked_cluster_id
 
                 return checked_cluster_id(static, source=f"Deployment {self.ns}/{AGENT}'s STATIC_CLUSTER_ID")
         except CastuiError as exc:
@@ -635,7 +635,7 @@ def _without_data(secret: dict[str, Any] | None) -> dict[str, Any] | None:
     """The agent's Secret as `raw` may keep it: every data value replaced by base64 of the marker."""
     if not secret:
         return secret
-    from castui.report.redact import LAST_APPLIED, REDACTED, REDACTED_B64
+    from castui.redacted import LAST_APPLIED, REDACTED, REDACTED_B64
 
     meta = dict(secret.get("metadata") or {})
     if LAST_APPLIED in (meta.get("annotations") or {}):

@@ -23,16 +23,8 @@ from typing import Any
 
 import yaml
 
-REDACTED = "[REDACTED]"
-#: secrets castui read while running (the agent's key from its Secret): every redactor made
-#: afterwards knows them, whatever shape they have
-_LEARNED: dict[str, str] = {}
-
-
-def learn_secret(value: str | None, kind: str) -> None:
-    """Remember a secret castui has read, before anything it read can be shown."""
-    if value and len(value.strip()) >= 4:
-        _LEARNED.setdefault(value.strip(), kind)
+from castui.redacted import LAST_APPLIED, REDACTED, REDACTED_B64, learned
+from castui.redacted import learn_secret as learn_secret  # where the engine records them; re-exported
 
 #: ASCII letters to lower case, nothing else: the copy keeps every position of the original
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -98,8 +90,6 @@ SECRET_KEYS = re.compile(r"(?i)(api[_-]?key|apikey|token|password|passwd|secret|
 
 #: a Secret type whose `data.release` is a Helm release: decoded, redacted inside, re-encoded
 HELM_RELEASE_TYPE = "helm.sh/release.v1"
-#: kubectl keeps a copy of the applied object, Secret data included, in this annotation
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 #: credentials read from a kubeconfig shorter than this are skipped: they would redact ordinary words
 MIN_KUBECONFIG_SECRET = 8
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -270,7 +260,6 @@ class Redactor:
         return REDACTED_B64
 
 
-REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
 
 
 def _substitute(pattern: SecretPattern, text: str, lowered: str) -> tuple[str, int]:
@@ -317,12 +306,12 @@ def _user_credentials(user: dict[str, Any]) -> list[str]:
 def redactor_for(settings: Any, *more_secrets: str | None, kubeconfig_users: Iterable[Any]) -> Redactor:
     """The redactor for a run: the configured key, the kubeconfig's credentials, extra patterns from the config.
 
-    `kubeconfig_users` has no default, so no caller can forget the kubeconfig (`castui.cli_support.redactor_for`
+    `kubeconfig_users` has no default, so no caller can forget the kubeconfig (`castui.redaction.redactor_for`
     reads it)."""
     secrets = [settings.api_key_value, *more_secrets] if settings is not None else list(more_secrets)
     patterns = list(getattr(settings, "redact_patterns", []) or [])
     redactor = Redactor(secrets=[s for s in secrets if s], extra_patterns=patterns)
-    for value, kind in list(_LEARNED.items()):
+    for value, kind in learned():
         redactor.add_secret(value, kind)
     for credential in kubeconfig_credentials(kubeconfig_users):
         redactor.add_secret(credential, "kubeconfig-credential")

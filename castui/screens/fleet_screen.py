@@ -23,7 +23,7 @@ from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted
 from castui.engine.runner import SymptomFinished
 from castui.report.fleet import cell_symbol, cluster_state_short
 from castui.sanitise import printable, shown_text
-from castui.tree import SYMPTOMS
+from castui.tree import BY_ID, SYMPTOMS
 
 if TYPE_CHECKING:
     pass
@@ -53,10 +53,9 @@ class FleetProgress(Message):
 
 
 def short_label(symptom_id: str) -> str:
-    """Column headers narrow enough for ten symptoms on an 80-column terminal."""
-    return {"agent-crashloop": "crash", "agent-disconnected": "disc", "api-unauthorized": "api",
-            "no-scale-up": "up", "no-scale-down": "down", "spot-fallback": "spot", "evictor-aggressive": "evict",
-            "terraform-drift": "tf", "helm-mismatch": "helm", "workload-autoscaler": "wa"}.get(symptom_id, symptom_id[:5])
+    """Column headers narrow enough for ten symptoms on an 80-column terminal: each symptom's own abbreviation."""
+    symptom = BY_ID.get(symptom_id)
+    return (symptom.abbrev if symptom else "") or symptom_id[:5]
 
 
 class FleetScreen(Screen[None]):

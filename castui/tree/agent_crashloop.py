@@ -252,6 +252,7 @@ SYMPTOM = Symptom(
     id="agent-crashloop",
     title="Agent pod in CrashLoopBackOff",
     label="agent crash",
+    abbrev="crash",
     recognise="castai-agent pods keep restarting; `kubectl get pods -n castai-agent` shows CrashLoopBackOff",
     checks=CHECKS,
     observe=observe,

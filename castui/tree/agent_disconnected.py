@@ -157,6 +157,7 @@ SYMPTOM = Symptom(
     id="agent-disconnected",
     title='Agent shows "Disconnected" in the console',
     label="disconnected",
+    abbrev="disc",
     recognise="the console marks the cluster disconnected or not responding; autoscaling stops",
     checks=CHECKS,
     observe=observe,

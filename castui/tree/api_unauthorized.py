@@ -192,6 +192,7 @@ SYMPTOM = Symptom(
     id="api-unauthorized",
     title="The API answers 401 Unauthorized",
     label="API 401",
+    abbrev="api",
     recognise="curl or Terraform calls to api.cast.ai fail with 401; the console works",
     checks=CHECKS,
     observe=observe,

@@ -244,6 +244,7 @@ SYMPTOM = Symptom(
     title="The evictor evicts too often",
     recognise="pods are moved again and again; nodes are drained one after another",
     label="evicts too often",
+    abbrev="evict",
     checks=CHECKS,
     observe=observe,
     causes=(

@@ -247,6 +247,7 @@ SYMPTOM = Symptom(
     title="Helm chart versions are behind or broken",
     recognise="`helm list -n castai-agent` shows a failed or stuck release, or cluster-controller rejects actions",
     label="Helm releases",
+    abbrev="helm",
     checks=CHECKS,
     observe=observe,
     causes=(

@@ -69,7 +69,7 @@ def persistent(lines: Sequence[LogLine], failure: re.Pattern[str], success: re.P
         return []
     if exited and _is_last_word(lines, hits[-1]):
         return hits
-    times = [lines[i].time for i in hits if lines[i].time is not None]
+    times = [when for i in hits if (when := lines[i].time) is not None]
     if len(times) >= 2:
         return hits if max(times) - min(times) >= cycle else []
     # no timestamps: repetition is the only sign of persistence

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from castui.diagnosis import CauseVerdict, Evidence
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from castui.config import Thresholds
     from castui.engine.facts import Facts
 
@@ -105,7 +107,7 @@ class Observations:
         return self.facts.settings.namespace
 
     @property
-    def now(self):  # noqa: ANN201 - a datetime; kept terse for judges
+    def now(self) -> datetime:
         return self.facts.now
 
 
@@ -174,3 +176,5 @@ class Symptom:
     observe: Callable[[Observations], Observation]
     #: a few words for narrow places (the fleet matrix, home's list)
     label: str = ""
+    #: at most five characters: a column header of the fleet matrix (ten fit an 80-column terminal)
+    abbrev: str = ""

@@ -410,7 +410,9 @@ def judge_pdb_blocking(obs: Observations) -> Judgement:
     named = {n["node"] for n in named_nodes(obs)}
     cast_ai = {n["node"] for n in as_dicts(obs["nodes"]) if n.get("cast_ai")}
     rows = [["PDB", "POD", "NODE", "HEALTHY (CURRENT/DESIRED)"]]
-    holding, risky, unclear = [], [], []
+    holding: list[tuple[dict[str, Any], list[str]]] = []
+    risky: list[tuple[dict[str, Any], list[str]]] = []
+    unclear: list[tuple[dict[str, Any], list[str]]] = []
     for pdb in pdbs:
         allowed = pdb.get("disruptionsAllowed")
         for pod in as_dicts(pdb.get("pods")):
@@ -471,7 +473,8 @@ def judge_system_pods(obs: Observations) -> Judgement:
     except Undecided:
         aggressive = None
     rows = [["NODE", "POD", "WHY THE EVICTOR WON'T MOVE IT"]]
-    definite, doubtful = [], []
+    definite: list[list[str]] = []
+    doubtful: list[list[str]] = []
     for node in named:
         for pod in as_dicts(node.get("pods")):
             why, depends = drain_blocker(pod, aggressive)
@@ -599,6 +602,7 @@ SYMPTOM = Symptom(
     title="Empty or underused nodes are not removed",
     recognise="nodes with nothing but DaemonSets stay for hours; a drained node stays; the bill does not go down",
     label="no scale-down",
+    abbrev="down",
     checks=CHECKS,
     observe=observe,
     causes=(

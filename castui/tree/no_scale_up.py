@@ -357,6 +357,7 @@ SYMPTOM = Symptom(
     title="Nodes not scaling up (pods stay Pending)",
     recognise="pods sit in Pending with FailedScheduling events for 15 min or more and no new node appears",
     label="no scale-up",
+    abbrev="up",
     checks=CHECKS,
     observe=observe,
     causes=(

@@ -145,6 +145,7 @@ SYMPTOM = Symptom(
     title="Spot instance fallback does not work",
     recognise="when spot capacity is gone, pods that need spot stay Pending instead of landing on fallback nodes",
     label="spot fallback",
+    abbrev="spot",
     checks=CHECKS,
     observe=observe,
     causes=(

@@ -135,6 +135,7 @@ SYMPTOM = Symptom(
     title="Terraform state and the live policies disagree",
     recognise="`terraform plan` wants to change castai_autoscaler, or console edits keep being reverted",
     label="Terraform drift",
+    abbrev="tf",
     checks=CHECKS,
     observe=observe,
     causes=(

@@ -442,6 +442,7 @@ SYMPTOM = Symptom(
     title="The workload autoscaler gives no recommendations",
     recognise="the console shows no or low-confidence recommendations for a workload; requests never change",
     label="Workload autoscaler",
+    abbrev="wa",
     checks=CHECKS,
     observe=observe,
     causes=(

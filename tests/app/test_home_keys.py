@@ -13,3 +13,12 @@ def test_digits_pick_the_first_ten_symptoms_and_no_digit_picks_two() -> None:
     assert [b.action for b in picks] == [f"pick({i})" for i in range(len(picks))]
     ids = [b.id for b in HomeScreen.BINDINGS]
     assert len(ids) == len(set(ids))
+
+
+def test_every_symptom_names_its_own_fleet_column_narrowly_and_uniquely() -> None:
+    """The fleet matrix takes its headers from the symptoms: a new symptom brings its own, no table to extend."""
+    from castui.screens.fleet_screen import short_label
+
+    headers = [short_label(s.id) for s in SYMPTOMS]
+    assert all(s.abbrev for s in SYMPTOMS) and headers == [s.abbrev for s in SYMPTOMS]
+    assert all(len(h) <= 5 for h in headers) and len(set(headers)) == len(headers)

@@ -4,6 +4,7 @@ answers or manifests are refused before anything is replayed."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -11,7 +12,7 @@ import resource
 import subprocess
 import sys
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,6 @@ from castui.bundle import MAX_MEMBER_BYTES
 from castui.lab import start_lab
 
 from .conftest import bundle_files, make_bundle
-
-import asyncio
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,8 @@ def planted_lab() -> LabCluster:
     agent["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "API_KEY", "value": AGENT_KEY})
     agent["spec"]["template"]["spec"]["containers"][0]["args"] = ["--password", ARG_PASSWORD, "--verbose"]
     agent["metadata"].setdefault("annotations", {})["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(
-        {"spec": {"template": {"spec": {"containers": [{"name": "agent", "env": [{"name": "DB_PASSWORD", "value": LAST_APPLIED_VALUE}]}]}}}})
+        {"spec": {"template": {"spec": {"containers": [
+            {"name": "agent", "env": [{"name": "DB_PASSWORD", "value": LAST_APPLIED_VALUE}]}]}}}})
     lab.get("configmaps", NS, "castai-agent-metadata")["data"]["PROXY"] = f"https://castai:{URL_PASSWORD}@proxy.internal"
     lab.add("events", k8s.event("castai-agent.canary", NS, now, reason="Failed", kind="Pod", obj="castai-agent-7d9f8c6b5-x2k9p",
                                 type_="Warning", message=f"probe failed: Authorization: Bearer {KUBE_TOKEN}", ago=timedelta(minutes=1)))

@@ -168,6 +168,16 @@ for bundle in sys.argv[1:]:
     with contextlib.redirect_stdout(text):
         code = main(["diagnose", "--bundle", bundle, "--format", "json"])
     out[bundle] = {"code": code, "diagnosis": json.loads(text.getvalue())}
+# the app re-runs on one session: a second run starts its reads early (Facts.prefetch), still from the bundle
+import asyncio
+from castui.cli import build_parser
+from castui.cli_support import resolved_settings
+from castui.support import open_session
+async def twice(settings, replay):
+    async with open_session(settings, replay) as session:
+        return [(await session.diagnose()).exit_code for _ in range(2)]
+with resolved_settings(build_parser().parse_args(["--bundle", sys.argv[1]])) as (settings, replay):
+    asyncio.run(twice(settings, replay))
 lab = sorted(m for m in sys.modules if m == "castui.lab" or m.startswith("castui.lab."))
 print(json.dumps({"events": events, "lab": lab, "runs": out}))
 """

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from castui.clients.castai import checked_cluster_id
+from castui.config import checked_cluster_id
 from castui.engine.session import Session
 from castui.errors import ConfigurationError
 from castui.lab import start_lab

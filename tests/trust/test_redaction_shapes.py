@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from castui.report.redact import LAST_APPLIED, Redactor, learn_secret
 from castui.redaction import redactor_for
+from castui.report.redact import LAST_APPLIED, Redactor, learn_secret
 
 
 @pytest.mark.parametrize(("text", "kind", "left"), [

@@ -5,7 +5,6 @@ from outside."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess

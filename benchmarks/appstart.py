@@ -15,7 +15,7 @@ from typing import Any
 
 HOME_READY = "What do you see?"
 FIRST_RESULT = re.compile(r"\b[1-9]\d*/\d+ checks\b|✓ HEALTHY|✗ PROBLEM|\? UNKNOWN")
-RUN_DONE = re.compile(r"cause\(s\) confirmed|nothing wrong found|no cause is confirmed|some checks could not run")
+RUN_DONE = re.compile(r"\bcauses? confirmed|cause\(s\) confirmed|nothing wrong found|no cause is confirmed|some checks could not run")
 CONSENT = "This check changes the cluster"
 POLL_S = 0.02
 

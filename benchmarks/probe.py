@@ -44,7 +44,7 @@ def session(config: dict[str, Any]) -> int:
         async with Session(settings) as opened:
             print(json.dumps({"ready": True}), flush=True)
             loop = asyncio.get_running_loop()
-            while (line := await loop.run_in_executor(None, sys.stdin.readline)).strip() == "run":
+            while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "run":
                 started = time.perf_counter()
                 diagnosis = await opened.diagnose()
                 wall = time.perf_counter() - started

@@ -1,12 +1,28 @@
-"""`asyncio.run` for the commands, without the cost Python 3.11 hides in it."""
+"""`asyncio.run` for the commands, without the cost Python 3.11 hides in it, and an end that
+no stalled thread can hold up."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+class _UnwaitedExecutor(ThreadPoolExecutor):
+    """The loop's default executor: at the end of a run it is shut down without waiting, so a
+    thread stuck in a stalled read or a hanging credential plugin cannot hold the run open
+    (`asyncio.run` would wait for it forever)."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
@@ -20,7 +36,64 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     result: list[T] = []
 
     async def keep() -> None:
+        asyncio.get_running_loop().set_default_executor(_UnwaitedExecutor(thread_name_prefix="castui-io"))
         result.append(await main)
 
     asyncio.run(keep())
     return result[0]
+
+
+#: called first thing in `end`: pools let their idle threads go, so that only stuck threads remain
+_AT_END: list[Callable[[], None]] = []
+#: how long `end` gives released idle threads to leave before it counts them as stuck
+RELEASE_S = 0.2
+
+
+def at_end(release: Callable[[], None]) -> None:
+    """Register `release` (e.g. a thread pool's shutdown without waiting) to run when a command ends."""
+    if release not in _AT_END:
+        _AT_END.append(release)
+
+
+def end(code: int) -> int:
+    """Return `code`, or leave the process now when a thread is still stuck in a read or a
+    credential plugin: the interpreter would otherwise wait for it at exit, forever. Output is
+    flushed first, and the child processes castui started (plugins) are stopped with it."""
+    for release in _AT_END:
+        release()
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    deadline = time.monotonic() + RELEASE_S
+    for thread in stuck:  # an idle pool thread, released, leaves within moments; a stuck one does not
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in stuck if t.is_alive()]
+    if not stuck:
+        return code
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    _stop_children()
+    os._exit(code)
+
+
+def _stop_children() -> None:
+    """SIGKILL this process's children (a credential plugin that hangs); Linux's /proc, else nothing."""
+    me = os.getpid()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass

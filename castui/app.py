@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from castui.config import Settings
     from castui.engine.execute import ExecutionResult
-    from castui.screens.help_screen import HelpRow
     from castui.keymap import Scope
+    from castui.screens.help_screen import HelpRow
     from castui.tree.model import Check
 
 HERE = Path(__file__).parent
@@ -53,6 +53,7 @@ class CastuiApp(App[int]):
         Binding("K", "api_key", "API key", show=False, id="app.api-key"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands", priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
+        Binding("colon", "switch_context", "Switch context", show=False, id="app.switch-context"),
     ]
 
     connection: reactive[Connection] = reactive(Connection)
@@ -76,6 +77,8 @@ class CastuiApp(App[int]):
         #: active checks' answers, per (context, check id): asked once per session and cluster
         self._consent_answers: dict[tuple[str | None, str], bool] = {}
         self._consent_lock = asyncio.Lock()
+        #: the kubeconfig's contexts, for the context switcher (read on first use)
+        self._contexts: list[str] | None = None
         #: what was wrong with the config file's keymap (each also shown as a notification at start)
         self.keymap_problems: list[str] = []
         self.set_reactive(CastuiApp.connection, self.connection_now())
@@ -88,6 +91,7 @@ class CastuiApp(App[int]):
             self.theme = self.settings.theme
         else:
             self.notify(f"unknown theme {self.settings.theme!r}; using {self.theme}", severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         await self.start()
 
     async def start(self) -> None:
@@ -99,6 +103,63 @@ class CastuiApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.session.close()
+
+    # --- another context ------------------------------------------------------------------------
+
+    async def kube_contexts(self) -> list[str]:
+        """The kubeconfig's contexts (read once, off the UI thread); none for a replayed bundle."""
+        if self.session.bundle:
+            return []
+        if self._contexts is None:
+            from castui.clients.kubeconfig import kube_contexts
+
+            try:
+                self._contexts = await asyncio.to_thread(kube_contexts, self.settings.kubeconfig)
+            except Exception:  # noqa: BLE001 - no kubeconfig: nothing to switch to (the header says why)
+                self._contexts = []
+        return self._contexts
+
+    @work(group="switch-context", exclusive=True, exit_on_error=False)
+    async def action_switch_context(self) -> None:
+        """`:` (k9s's `:ctx`): pick another context of the kubeconfig and reopen castui on it."""
+        from castui.screens.context_screen import ContextScreen
+
+        contexts = await self.kube_contexts()
+        if not contexts:
+            self.notify("No other context to switch to" + (" in a replay." if self.session.bundle else
+                        ": the kubeconfig has none castui can read."), markup=False)
+            return
+        name = await self.push_screen(ContextScreen(contexts, self.session.target().context), wait_for_dismiss=True)
+        if name:
+            await self.switch_context(name)
+
+    async def switch_context(self, name: str) -> None:
+        """Open a session on context `name`, then go back to the home screen on it (the last results are that
+        cluster's: they are dropped)."""
+        from castui.screens.home_screen import HomeScreen
+
+        settings = self.settings.model_copy(update={"context": name})
+        session = Session(settings, lab=self.session.lab, captured_at=self.session.captured_at)
+        try:
+            await session.open()
+        except Exception as error:  # noqa: BLE001 - the old context stays; say why
+            from castui.engine.runner import describe
+
+            await session.close()
+            self.notify(f"could not open context {name}: {describe(error)}", severity="error", markup=False)
+            return
+        old = self.session
+        while not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 2:
+            await self.pop_screen()  # leaving a triage screen cancels its run
+        self.settings = settings
+        self.last_diagnosis = None
+        self.use_session(session)
+        await old.close()
+        home = self.screen
+        if isinstance(home, HomeScreen):
+            home.fill()
+        self.notify(f"Now on context {name}.", markup=False)
+        await self.check_connectivity()
 
     @work(exclusive=True, group="session", exit_on_error=False)
     async def open_session(self) -> None:
@@ -238,6 +299,18 @@ class CastuiApp(App[int]):
         else:
             self.request_quit()
 
+    async def action_quit(self) -> None:
+        """ctrl+q: like q on home, it asks when there are results; ctrl+q again on the question quits."""
+        from castui.screens.quit_screen import QuitScreen
+
+        if isinstance(self.screen, QuitScreen):
+            self.exit(self.quit_code())
+        else:
+            self.request_quit(self.quit_code())
+
+    def quit_code(self) -> int:
+        return 0
+
     def request_quit(self, code: int = 0) -> None:
         """Quit, asking first when the session has something a quit would lose."""
         from castui.screens.quit_screen import QuitScreen
@@ -298,6 +371,27 @@ class CastuiApp(App[int]):
         if not self._session_problem:
             await self.check_connectivity()
 
+    def _theme_changed(self, theme: Any) -> None:
+        if theme.name != self.settings.theme:
+            self.settings.theme = theme.name
+            self.save_theme(theme.name)
+
+    @work(group="save-theme", exclusive=True, exit_on_error=False)
+    async def save_theme(self, name: str) -> None:
+        """A theme picked in the palette is kept in the config file (the file castui read, else the default one)."""
+        from castui.config import config_path
+        from castui.config_file import save_theme
+
+        path = Path(self.settings.config_file) if self.settings.config_file else config_path()
+        try:
+            await asyncio.to_thread(save_theme, path, name)
+        except OSError as error:
+            self.notify(f"theme {name} is used now but could not be saved in {path}: {error.strerror or error}",
+                        severity="warning", markup=False)
+            return
+        self.settings.config_file = str(path)
+        self.notify(f"theme {name} saved in {path}", timeout=3, markup=False)
+
     def check_keymap(self) -> None:
         """Use the config file's keymap without its unknown ids and clashes, and say which and where."""
         from castui.keymap import check_keymap
@@ -315,12 +409,14 @@ def keymap_scopes() -> list["Scope"]:
     from castui.screens.api_key_screen import ApiKeyScreen
     from castui.screens.confirm_screen import ConfirmScreen
     from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.context_screen import ContextScreen
     from castui.screens.escalation_screen import EscalationScreen
     from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
     from castui.screens.home_screen import HomeScreen
     from castui.screens.quit_screen import QuitScreen
     from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.suppress_screen import SuppressScreen
     from castui.screens.triage_screen import TriageScreen
     from castui.widgets.evidence_pane import EvidencePane
     from castui.widgets.evidence_table import EvidenceTable
@@ -345,7 +441,8 @@ def keymap_scopes() -> list["Scope"]:
         Scope("fleet", of(CastuiApp, FleetScreen)),
         *[Scope(name, of(modal)) for name, modal in (("help", HelpScreen), ("confirmation", ConfirmScreen),
                                                       ("consent", ConsentScreen), ("quit", QuitScreen),
-                                                      ("API key", ApiKeyScreen))],
+                                                      ("API key", ApiKeyScreen), ("suppress", SuppressScreen),
+                                                      ("context", ContextScreen))],
     ]
 
 
@@ -354,12 +451,14 @@ def all_bindings() -> Iterable[Binding]:
     from castui.screens.api_key_screen import ApiKeyScreen
     from castui.screens.confirm_screen import ConfirmScreen
     from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.context_screen import ContextScreen
     from castui.screens.escalation_screen import EscalationScreen
     from castui.screens.fleet_screen import FleetScreen
     from castui.screens.help_screen import HelpScreen
     from castui.screens.home_screen import HomeScreen
     from castui.screens.quit_screen import QuitScreen
     from castui.screens.remediation_screen import RemediationScreen
+    from castui.screens.suppress_screen import SuppressScreen
     from castui.screens.triage_screen import TriageScreen
     from castui.widgets.evidence_pane import EvidencePane
     from castui.widgets.evidence_table import EvidenceTable
@@ -369,7 +468,8 @@ def all_bindings() -> Iterable[Binding]:
     from castui.widgets.triage_tree import TriageTree
 
     owners = (CastuiApp, HomeScreen, TriageScreen, RemediationScreen, EscalationScreen, FleetScreen, HelpScreen, ConfirmScreen,
-              ConsentScreen, QuitScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView, FindInput, TriageTree)
+              ConsentScreen, QuitScreen, SuppressScreen, ContextScreen, ApiKeyScreen, EvidencePane, EvidenceTable, JsonView, LogView,
+              FindInput, TriageTree)
     for owner in owners:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):

@@ -168,7 +168,7 @@ class _Contents:
 
 
 async def collect_bundle(session: "Session", output: Path, *, since: timedelta = DEFAULT_SINCE,
-                         progress: Progress | None = None) -> BundleResult:
+                         progress: Progress | None = None, overwrite: bool = True) -> BundleResult:
     """Diagnose, collect, redact and write the bundle to `output` (a .tar.gz, mode 0600)."""
     from castui.redaction import redactor_for
 
@@ -215,7 +215,7 @@ async def collect_bundle(session: "Session", output: Path, *, since: timedelta =
     manifest = _manifest(session, diagnosis, since, contents)
     contents.files = {MANIFEST: _json_bytes(manifest.model_dump(mode="json")), **contents.files}
     root = f"castui-bundle-{diagnosis.generated_at:%Y%m%dT%H%M%SZ}"
-    size = write_tar(output, root, contents.files, mtime=diagnosis.generated_at)
+    size = write_tar(output, root, contents.files, mtime=diagnosis.generated_at, overwrite=overwrite)
     say("done", 1.0)
     return BundleResult(path=output, manifest=manifest, size=size, diagnosis=diagnosis)
 
@@ -459,8 +459,9 @@ def _replayable_tokens(tokens: list[Any], redactor: "Redactor", api_key: str | N
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: datetime) -> int:
-    """Write the .tar.gz next to its final name, readable by its owner only, and move it into place."""
+def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: datetime, overwrite: bool = True) -> int:
+    """Write the .tar.gz next to its final name, readable by its owner only, and move it into place
+    (without `overwrite`, only if nothing is there by then: FileExistsError otherwise)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -470,36 +471,88 @@ def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: dateti
                 info = tarfile.TarInfo(f"{root}/{path}")
                 info.size, info.mtime, info.mode = len(data), int(mtime.timestamp()), 0o600
                 tar.addfile(info, io.BytesIO(data))
-        os.replace(partial, output)
+        if overwrite:
+            os.replace(partial, output)
+        else:
+            from castui.atomic import place_new
+
+            place_new(partial, output)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     return output.stat().st_size
 
 
-def read_bundle(path: Path) -> tuple[Manifest, RawAnswers, dict[str, bytes]]:
-    """The manifest, the raw answers and every file of a bundle (paths without the top directory)."""
+#: what a replay reads from a bundle, at most: a crafted archive (a gzip bomb, thousands of members)
+#: gets one clear error instead of the machine's memory
+MAX_MEMBERS = 20_000
+MAX_MEMBER_BYTES = {MANIFEST: 4 * 1024 * 1024, ANSWERS: 1024 * 1024 * 1024}
+MAX_OTHER_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_BYTES = 1536 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+class BadBundle(ConfigurationError):
+    """A file that is not a castui bundle castui can read; exit 2 with one line saying why."""
+
+
+def read_bundle(path: Path, *, all_files: bool = False) -> tuple[Manifest, RawAnswers, dict[str, bytes]]:
+    """The manifest, the raw answers and (with `all_files`) every other file of a bundle, paths without
+    the top directory. Members are streamed with size limits; anything malformed is one BadBundle."""
     if not path.is_file():
         raise ConfigurationError(f"bundle {path} not found", hint="make one with `castui bundle`")
+    hint = "make one with `castui bundle`"
+    files: dict[str, bytes] = {}
     try:
         with tarfile.open(path, "r:gz") as tar:
-            files = {}
-            for member in tar.getmembers():
-                handle = tar.extractfile(member) if member.isfile() else None
-                if handle is not None:
-                    files[member.name.split("/", 1)[-1]] = handle.read()
-    except (OSError, tarfile.TarError, EOFError) as exc:
-        raise ConfigurationError(f"{path}: not a castui bundle ({exc})", hint="make one with `castui bundle`") from None
+            total = 0
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_MEMBERS:
+                    raise BadBundle(f"{path}: more than {MAX_MEMBERS:,} members: not a castui bundle", hint=hint)
+                name = member.name.split("/", 1)[-1]
+                if not member.isfile() or (name not in MAX_MEMBER_BYTES and not all_files):
+                    continue
+                limit = MAX_MEMBER_BYTES.get(name, MAX_OTHER_BYTES)
+                if member.size > limit or total + member.size > MAX_TOTAL_BYTES:
+                    raise BadBundle(f"{path}: {name} is {member.size:,} bytes, over castui's limit of {limit:,}", hint=hint)
+                files[name] = _read_member(tar, member, limit, path, name)
+                total += len(files[name])
+    except BadBundle:
+        raise
+    except (OSError, tarfile.TarError, EOFError, ValueError) as exc:
+        raise BadBundle(f"{path}: not a castui bundle ({type(exc).__name__}: {str(exc)[:200]})", hint=hint) from None
     if MANIFEST not in files or ANSWERS not in files:
-        raise ConfigurationError(f"{path}: not a castui bundle (no {MANIFEST} or {ANSWERS})", hint="make one with `castui bundle`")
+        raise BadBundle(f"{path}: not a castui bundle (no {MANIFEST} or {ANSWERS})", hint=hint)
     try:
         manifest = Manifest.model_validate_json(files[MANIFEST])
         answers = RawAnswers.model_validate_json(files[ANSWERS])
-    except ValueError as exc:
-        raise ConfigurationError(f"{path}: its manifest or raw answers are unreadable ({type(exc).__name__})") from None
+        for answer in answers.answers:  # every key must be one castui could have made: names, numbers, nulls
+            if not answer.key or not all(part is None or isinstance(part, (str, int, float)) for part in answer.key):
+                raise ValueError(f"an answer's key {str(answer.key)[:80]} is not a request castui makes")
+    except (ValueError, TypeError) as exc:
+        where = MANIFEST if "Manifest" in str(exc)[:200] else ANSWERS
+        raise BadBundle(f"{path}: {where} is malformed ({type(exc).__name__}: {_first_line(exc)})", hint=hint) from None
     if manifest.format != BUNDLE_FORMAT or answers.format != RAW_FORMAT:
-        raise ConfigurationError(f"{path}: bundle format {manifest.format!r} is not {BUNDLE_FORMAT!r}")
+        raise BadBundle(f"{path}: bundle format {manifest.format!r} is not {BUNDLE_FORMAT!r}")
     return manifest, answers, files
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, limit: int, path: Path, name: str) -> bytes:
+    """A member read in chunks, stopping at `limit` whatever its header claims."""
+    handle = tar.extractfile(member)
+    if handle is None:
+        return b""
+    chunks, size = [], 0
+    while chunk := handle.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise BadBundle(f"{path}: {name} is over castui's limit of {limit:,} bytes", hint="make one with `castui bundle`")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [""])[0][:200]
 
 
 # --- small readers and formatters ------------------------------------------------------------------

@@ -67,7 +67,7 @@ def _flag_name(parser: argparse.ArgumentParser, dest: str) -> str:
 #: what a target flag given before COMMAND means for each command: all apply (None, the app), one
 #: cluster only, or none at all; anything else is refused
 ONE_CLUSTER_COMMANDS = ("bundle", "report", "config show")
-NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init")
+NO_TARGET_COMMANDS = ("lab", "suppress", "config path", "config init", "completion")
 FLEET_DESTS = ("all_contexts", "parallel")
 
 
@@ -100,7 +100,8 @@ def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False, su
         g.add_argument("--context", metavar="NAME", action="append", dest="contexts",
                        help="kube context (default: the current one); repeat for several clusters")
         g.add_argument("--all-contexts", action="store_true", help="every context of the kubeconfig")
-        g.add_argument("--parallel", type=int, default=8, metavar="N", help="clusters checked at once (default 8)")
+        # castui.engine.fleet.DEFAULT_PARALLEL, not imported here: `castui --help` stays light
+        g.add_argument("--parallel", type=int, default=20, metavar="N", help="clusters checked at once (default 20)")
     else:
         g.add_argument("--context", metavar="NAME", help="kube context (default: the current one)")
     g.add_argument("--namespace", "-n", metavar="NS", help="CAST AI namespace (default castai-agent)")
@@ -151,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     serve.add_argument("--dir", type=Path, help="where to write the kubeconfig (default: a temp dir)")
     serve.add_argument("--fleet", action="store_true", help="serve several scenarios, one kube context each")
-    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...", help="a generated big cluster (see the README)")
+    serve.add_argument("--scale", metavar="NODES|nodes=N,pods=N,...",
+                       help="a generated big cluster, e.g. nodes=500,pods=10k (README: The lab, A big cluster)")
     serve.add_argument("--pod-size", choices=["realistic", "small"], help="with --scale: ~6 KB pods (default) or ~1.5 KB")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
 
@@ -159,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--output", "-o", type=Path, help="the .tar.gz to write (default castui-bundle-<time>.tar.gz)")
     b.add_argument("--since", default="1h", help="how far back logs and events go (default 1h)")
     b.add_argument("--redact", action="append", metavar="REGEX", dest="redact_patterns", help="extra pattern to redact")
+    b.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     add_target_flags(b, sub=True)
 
     r = sub.add_parser("report", help="a ticket-ready support report")
@@ -188,8 +191,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RedactingLogFilter:
+    """Log records from libraries (a credential plugin's stderr, quoted by the kubernetes client as
+    `ERROR:root:exec: …`) go through the redactor and the sanitiser before they reach the terminal."""
+
+    def filter(self, record: Any) -> bool:
+        from castui.redaction import redactor_for
+        from castui.sanitise import printable_lines
+
+        record.msg, record.args = printable_lines(redactor_for(None).text(record.getMessage())), None
+        return True
+
+
+def install_log_redaction() -> None:
+    """One stderr handler on the root logger (so `logging.error` adds no raw one of its own)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(RedactingLogFilter())
+    handler.setFormatter(logging.Formatter("castui: %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     from castui.terminal import degrade_unencodable
+
+    install_log_redaction()
 
     degrade_unencodable()  # an ASCII or Latin-1 locale gets ASCII stand-ins, not UnicodeEncodeError
     parser = build_parser()
@@ -202,10 +230,13 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         handler = {"diagnose": cmd_diagnose, "lab": cmd_lab, "bundle": cmd_bundle, "report": cmd_report,
                    "config": cmd_config, "suppress": cmd_suppress, "completion": cmd_completion}[args.command]
-        return handler(args)
+        code = handler(args)
+        # run as a program (argv from the command line): a read still stalled in a thread must not
+        # keep the process alive; called in-process (tests, embedding) the caller owns the process
+        return aio.end(code) if argv is None else code
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return aio.end(EXIT_USAGE) if argv is None else EXIT_USAGE
     except KeyboardInterrupt:
         print("castui: interrupted", file=sys.stderr)
         return 130
@@ -245,10 +276,16 @@ async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
                        source=getattr(lab, "source", None), kube_cluster=getattr(lab, "kube_cluster", None)) as session:
         if settings.context and isinstance(session.kube_error, ConfigurationError):
             raise session.kube_error  # the context the user named does not exist: a usage error, not a finding
+        from castui.engine.deadline import diagnose_within, run_deadline
+
         try:
-            return await session.diagnose(args.symptom, on_event=progress.on_event, with_status_page=args.format == "text")
+            diagnosis, missing = await diagnose_within(session, args.symptom, run_deadline(settings.timeout),
+                                                       on_event=progress.on_event, with_status_page=args.format == "text")
         finally:
             progress.done()
+        if missing:
+            print(f"castui: the run's deadline passed; not finished: {', '.join(missing)}", file=sys.stderr)
+        return diagnosis
 
 
 def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) -> str:
@@ -315,8 +352,12 @@ def cmd_config(args: argparse.Namespace) -> int:
         data = settings.model_dump(mode="json", exclude={"keymap"})
         data["keymap"] = settings.keymap
         thresholds = data.pop("thresholds")
+        from castui.redaction import redactor_for
+
+        redactor = redactor_for(settings)
         for key, value in data.items():
-            print(f"{key} = {json.dumps(value)}    # {settings.sources.get(key, 'default')}")
+            # a URL may carry a password (https://user:pass@host): shown redacted, like everything else
+            print(redactor.text(f"{key} = {json.dumps(value)}    # {settings.sources.get(key, 'default')}"))
         for key, value in thresholds.items():
             print(f"thresholds.{key} = {json.dumps(value)}    # {settings.sources.get('thresholds.' + key, 'default')}")
         print(f"api_key = {'(set)' if settings.api_key else '(not set)'}    # env CASTAI_API_KEY")

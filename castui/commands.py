@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from castui.sanitise import printable
+from castui.screens.home_screen import digit_of
 from castui.tree import SYMPTOMS
 
 if TYPE_CHECKING:
@@ -16,14 +18,27 @@ if TYPE_CHECKING:
 
 
 class CastuiCommands(Provider):
+    contexts: list[str] = []
+
+    async def startup(self) -> None:
+        """The kubeconfig's contexts, read off the UI thread before the palette lists them."""
+        self.contexts = await self.app.kube_contexts()  # type: ignore[attr-defined]
+
     def commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app: CastuiApp = self.app  # type: ignore[assignment]
         found: list[tuple[str, str, Callable[[], object]]] = [
             ("Run every check", "every symptom at once, problems first", partial(app.open_triage, None)),
         ]
         for position, symptom in enumerate(SYMPTOMS):
-            key = str((position + 1) % 10)
-            found.append((f"Diagnose {symptom.id}", f"{symptom.title} (home: {key})", partial(app.open_triage, [symptom.id])))
+            key = digit_of(position)
+            help_text = f"{symptom.title} (home: {app.key_for(f'home.pick-{key}')})" if key else symptom.title
+            found.append((f"Diagnose {symptom.id}", help_text, partial(app.open_triage, [symptom.id])))
+        current = app.session.target().context
+        for context in self.contexts:
+            if context != current:
+                found.append((f"Switch to context {printable(context)}", "reopen castui on it (also `:` then ctx NAME)",
+                              partial(app.run_worker, partial(app.switch_context, context), group="switch-context",
+                                      exclusive=True, exit_on_error=False)))
         for row, action, namespace in app.screen_actions(self.screen):
             found.append((row.description, f"{row.keys}  ·  {row.action_id}", partial(app.run_bound_action, action, namespace)))
         return found

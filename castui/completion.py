@@ -62,7 +62,7 @@ def script(shell: str, parser: argparse.ArgumentParser) -> str:
 
 def _bash(model: dict[str, tuple[list[str], dict[str, list[str]], list[str]]]) -> str:
     words = []
-    for command, (flags, _, positional) in model.items():
+    for command, (flags, _choices, positional) in model.items():
         key = command or "_"
         words.append(f"    {key}) flags={shlex.quote(' '.join(flags))}; words={shlex.quote(' '.join(positional))} ;;")
     values = []

@@ -26,9 +26,14 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    eviction_storm_per_hour: int = Field(10, ge=1, description="Evicted events in the last hour that make a storm")
-    empty_node_delay_seconds: int = Field(600, ge=0, description="emptyNodes.delaySeconds above this is too high")
-    evictor_cycle_min_seconds: int = Field(300, ge=1, description="evictor cycles shorter than this are short")
+    #: guide v2 §7: more nodes drained by cluster-controller in the last hour than this is the evictor complaint
+    drained_nodes_per_hour: int = Field(10, ge=1,
+                                        description="nodes cluster-controller drained in the last hour that make an eviction storm")
+    # unused since guide v2 (kubelet Evicted events are not the Evictor's; the delay and cycle have no castui
+    # threshold): kept so that existing configuration files still load
+    eviction_storm_per_hour: int = Field(10, ge=1, description="unused since guide v2 (see drained_nodes_per_hour)")
+    empty_node_delay_seconds: int = Field(600, ge=0, description="unused since guide v2: emptyNodes.delaySeconds has no fixed threshold")
+    evictor_cycle_min_seconds: int = Field(300, ge=1, description="unused since guide v2: a cycle is short below the chart's 1m default")
     snapshot_age_minutes: int = Field(15, ge=1, description="an agent snapshot older than this is stale")
     metrics_hours: int = Field(24, ge=1, description="hours the workload autoscaler needs before it recommends")
     confidence: float = Field(0.9, ge=0, le=1, description="recommendation confidence below this is low")
@@ -75,6 +80,13 @@ class Settings(BaseModel):
         if not re.match(r"^https?://", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("cluster_id")
+    @classmethod
+    def _cluster_id(cls, value: str | None) -> str | None:
+        from castui.clients.castai import checked_cluster_id
+
+        return checked_cluster_id(value) if value is not None and value.strip() else None
 
     @field_validator("redact_patterns")
     @classmethod

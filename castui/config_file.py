@@ -3,6 +3,7 @@ so the file and the code cannot drift apart."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -43,3 +44,32 @@ def default_text() -> str:
 def write_default(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(default_text(), encoding="utf-8")
+
+
+def save_theme(path: Path, theme: str) -> None:
+    """Keep a theme picked in the app: rewrite the top-level `theme = …` line, or add one before the first
+    table; every other line stays as the user wrote it. Written to a temporary file, then moved into place."""
+    import os
+    import re
+    import tempfile
+
+    line = f"theme = {json.dumps(theme)}"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    first_table = next((i for i, text in enumerate(lines) if re.match(r"^\s*\[", text)), len(lines))
+    at = next((i for i, text in enumerate(lines[:first_table]) if re.match(r"^\s*theme\s*=", text)), None)
+    if at is not None:
+        lines[at] = line
+    else:
+        lines.insert(first_table, line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".config-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        if path.exists():
+            os.chmod(name, path.stat().st_mode & 0o777)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise

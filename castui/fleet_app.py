@@ -24,6 +24,11 @@ class FleetApp(CastuiApp):
         await self.fleet.open()
         self.push_screen(FleetScreen(self.fleet))
 
+    def quit_code(self) -> int:
+        from castui.engine.fleet import fleet_exit_code
+
+        return fleet_exit_code(self.fleet.results.values())
+
     def unsaved(self) -> str | None:
         count = len(self.fleet.results)
         return f"results for {count} cluster{'s' if count != 1 else ''}" if count else super().unsaved()

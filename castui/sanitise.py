@@ -47,3 +47,20 @@ def shown_text(text: object, style: str = "", *, lines: bool = False) -> Text:
     """Outside text for a widget: escapes visible and markup inert (a `Text` is never parsed)."""
     value = "" if text is None else str(text)
     return Text(printable_lines(value) if lines else printable(value), style=style)
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~#!])")
+
+
+def markdown_text(text: object) -> str:
+    """Outside text inside Markdown (a ticket): printable, HTML inert (`<img>` stays text), and the
+    characters that make emphasis, code, links, tables and headings backslash-escaped."""
+    value = printable("" if text is None else str(text))
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN.sub(r"\\\1", value)
+
+
+def code_fence(lines: list[str]) -> str:
+    """A fence longer than any run of backticks in `lines`, so nothing inside can close it."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)

@@ -26,10 +26,19 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     output: Path = args.output or Path(default_name)
     if output.is_dir():
         output = output / default_name
+    force = bool(getattr(args, "force", False))
+    if output.exists() and not force:
+        print(f"castui: {output} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_USAGE
     with resolved_settings(args) as (settings, lab):
         progress = StderrProgress(sys.stderr)
         try:
-            result = aio.run(_collect(settings, lab, output, since, progress))
+            result = aio.run(_collect(settings, lab, output, since, progress, overwrite=force))
+        except FileExistsError:
+            progress.done()
+            print(f"castui: {output} appeared while the bundle was collected; nothing was overwritten (--force to replace it)",
+                  file=sys.stderr)
+            return EXIT_USAGE
         except OSError as error:
             progress.done()
             print(f"castui: cannot write {output}: {error.strerror or error}", file=sys.stderr)
@@ -46,9 +55,10 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _collect(settings: Any, lab: Any, output: Path, since: timedelta, progress: "StderrProgress") -> BundleResult:
+async def _collect(settings: Any, lab: Any, output: Path, since: timedelta, progress: "StderrProgress", *,
+                   overwrite: bool = False) -> BundleResult:
     async with open_session(settings, lab) as session:
-        return await collect_bundle(session, output, since=since, progress=progress)
+        return await collect_bundle(session, output, since=since, progress=progress, overwrite=overwrite)
 
 
 class StderrProgress:

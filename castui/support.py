@@ -5,7 +5,6 @@ ticket: who and where, what castui found, what was tried and how it went, the st
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from castui import __version__
 from castui.diagnosis import CauseVerdict, Diagnosis, Evidence, SymptomVerdict
+from castui.words import json_path_line
 
 if TYPE_CHECKING:
     from castui.engine.session import Session
@@ -72,7 +72,8 @@ def build_report(session: "Session", diagnosis: Diagnosis | None, bundle_path: "
         facts.append(("Replayed from", f"{target.bundle} (captured {target.captured_at:%Y-%m-%d %H:%M:%S} UTC)"
                       if target.captured_at else target.bundle))
     for name, value in facts:
-        doc.item(f"**{name}:** {value}" if doc.markdown else f"{name}: {value}")
+        shown = doc.words(value) if name in OUTSIDE_FACTS else value
+        doc.item(f"**{name}:** {shown}" if doc.markdown else f"{name}: {shown}")
 
     doc.heading("Findings")
     if diagnosis:
@@ -92,18 +93,22 @@ def build_report(session: "Session", diagnosis: Diagnosis | None, bundle_path: "
     if page is None:
         doc.item("not checked")
     elif page.available:
-        doc.item(f"{page.description or page.indicator} (indicator {page.indicator or '?'})")
+        doc.item(doc.words(f"{page.description or page.indicator} (indicator {page.indicator or '?'})"))
         for incident in page.incidents:
-            doc.item(f"incident: {incident.get('name')} ({incident.get('status')}, impact {incident.get('impact')}, "
-                     f"since {incident.get('created_at')}) {incident.get('shortlink') or ''}".rstrip(), 1)
+            doc.item(doc.words(f"incident: {incident.get('name')} ({incident.get('status')}, impact {incident.get('impact')}, "
+                               f"since {incident.get('created_at')}) {incident.get('shortlink') or ''}".rstrip()), 1)
         if page.reason:
-            doc.item(page.reason)
+            doc.item(doc.words(page.reason))
     else:
-        doc.item(page.reason or "status page unavailable")
+        doc.item(doc.words(page.reason or "status page unavailable"))
 
     doc.heading("Debug bundle")
     doc.item(doc.code(os.fspath(bundle_path)) if bundle_path else f"none attached: run {doc.code('castui bundle')} and attach the .tar.gz")
     return redactor_for(session.settings).text(doc.text())
+
+
+#: the report's facts that come from the cluster, the kubeconfig or the API (escaped); the rest are castui's
+OUTSIDE_FACTS = ("Cluster id", "Cluster name", "Kube context", "Region", "API")
 
 
 class _Document:
@@ -125,6 +130,13 @@ class _Document:
     def code(self, text: str) -> str:
         return "`" + text.replace("`", "'") + "`" if self.markdown else text
 
+    def words(self, text: object) -> str:
+        """Outside text (cluster names, reasons, the status page): escaped in Markdown, so no raw HTML
+        or markup reaches the ticket; shown printable in plain text."""
+        from castui.sanitise import markdown_text, printable
+
+        return markdown_text(text) if self.markdown else printable(str(text))
+
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
@@ -133,18 +145,18 @@ def _findings(doc: _Document, diagnosis: Diagnosis) -> None:
     code = doc.code
     confirmed = diagnosis.confirmed()
     for symptom, cause in confirmed:
-        doc.item(f"{code(cause.id)} confirmed (symptom {code(symptom.id)}): {cause.reason}")
+        doc.item(f"{code(cause.id)} confirmed (symptom {code(symptom.id)}): {doc.words(cause.reason)}")
         for line in key_evidence(cause.evidence):
             doc.item(code(line), 1)
         if cause.suppressed:
-            doc.item(f"accepted as known: {cause.suppressed.reason}", 1)
+            doc.item(f"accepted as known: {doc.words(cause.suppressed.reason)}", 1)
     unexplained = [s for s in diagnosis.symptoms
                    if s.verdict is SymptomVerdict.PROBLEM and not any(c.verdict is CauseVerdict.CONFIRMED for c in s.causes)]
     for symptom in unexplained:
-        doc.item(f"{code(symptom.id)} observed with no confirmed cause: {symptom.summary}")
+        doc.item(f"{code(symptom.id)} observed with no confirmed cause: {doc.words(symptom.summary)}")
     unknown = [(s, c) for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
     for symptom, cause in unknown:
-        doc.item(f"{code(cause.id)} could not be checked (symptom {code(symptom.id)}): {cause.reason}")
+        doc.item(f"{code(cause.id)} could not be checked (symptom {code(symptom.id)}): {doc.words(cause.reason)}")
     if not (confirmed or unexplained or unknown):
         doc.item("castui found nothing wrong: every cause it knows was ruled out")
     doc.lines += ["", f"Exit code {diagnosis.exit_code}; {len(diagnosis.symptoms)} symptoms checked."]
@@ -156,28 +168,11 @@ def key_evidence(evidence: list[Evidence]) -> list[str]:
     for piece in evidence:
         chosen = [piece.lines[i] for i in piece.highlight if 0 <= i < len(piece.lines)] if piece.kind == "log" else []
         if piece.kind == "json" and piece.path:
-            chosen = marked_json_line(piece.data, piece.path)
+            chosen = [line] if (line := json_path_line(piece.data, piece.path)) else []
         chosen = chosen or piece.lines[:2]
         lines.extend(f"{piece.title}: {line}" if piece.title else line for line in chosen)
     unique = dict.fromkeys(" ".join(line.split())[:300] for line in lines)  # one line may be quoted twice
     return list(unique)[:EVIDENCE_LINES]
-
-
-MISSING = object()
-
-
-def marked_json_line(document: Any, path: str) -> list[str]:
-    """`path = value` for the path a JSON piece marks (what the screen highlights), or none when it is absent."""
-    value: Any = document
-    for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return []
-    shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return [f"{path} = {shown if len(shown) <= 200 else shown[:199] + '…'}"]
 
 
 def _audit_line(entry: dict[str, Any], code: Any) -> str:

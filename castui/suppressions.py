@@ -68,20 +68,28 @@ def load() -> list[SuppressionRecord]:
 
 
 def save(records: list[SuppressionRecord]) -> None:
-    path = store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([r.model_dump(mode="json") for r in records], indent=2) + "\n", encoding="utf-8")
+    """The whole file at once (temp file and rename): a reader never sees half of it."""
+    from castui.atomic import write_atomic
+
+    data = json.dumps([r.model_dump(mode="json") for r in records], indent=2) + "\n"
+    write_atomic(store_path(), data.encode("utf-8"))
 
 
 def add(record: SuppressionRecord) -> None:
-    records = [r for r in load() if not (r.cause == record.cause and r.cluster == record.cluster)]
-    save([*records, record])
+    from castui.atomic import locked
+
+    with locked(store_path()):  # read-modify-write: concurrent `castui suppress` would lose records
+        records = [r for r in load() if not (r.cause == record.cause and r.cluster == record.cluster)]
+        save([*records, record])
 
 
 def remove(cause: str, cluster: str | None = None) -> int:
-    records = load()
-    kept = [r for r in records if not (r.cause == cause and (cluster is None or r.cluster == cluster))]
-    save(kept)
+    from castui.atomic import locked
+
+    with locked(store_path()):
+        records = load()
+        kept = [r for r in records if not (r.cause == cause and (cluster is None or r.cluster == cluster))]
+        save(kept)
     return len(records) - len(kept)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from castui.diagnosis import SymptomResult
@@ -27,3 +28,17 @@ def symptom_summary(result: "SymptomResult") -> str:
     if result.verdict is SymptomVerdict.PROBLEM and confirmed and not result.observed:
         return f"{', '.join(confirmed)} confirmed; {result.summary}"
     return result.summary
+
+
+def json_path_line(document: Any, path: str) -> str | None:
+    """`path = value` for a dotted path into a JSON document (what the evidence marks); None when it is absent."""
+    value: Any = document
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return f"{path} = {shown if len(shown) <= 200 else shown[:199] + '…'}"

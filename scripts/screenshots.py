@@ -225,7 +225,7 @@ async def picture(name: str, out: Path, size: tuple[int, int], workdir: Path) ->
 
 async def fleet_picture(svg: Path, size: tuple[int, int], workdir: Path) -> Path:
     """`castui --all-contexts` on three lab clusters, lab-demo highlighted."""
-    from castui.screens.fleet_screen import FleetApp
+    from castui.fleet_app import FleetApp
 
     with start_fleet(FLEET, workdir=workdir / "fleet") as fleet:
         settings = load_settings(fleet.settings_overrides(), env={}, path=NO_CONFIG)

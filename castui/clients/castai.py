@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,7 +19,15 @@ from castui.clients import http
 from castui.clients.errors import ApiKeyMissing, CastuiError, ConfigurationError, MalformedResponse
 
 if TYPE_CHECKING:  # the models cost ~60 ms of pydantic schema building: imported where an answer is parsed
-    from castui.clients.castai_models import AuthToken, Cluster, NodeTemplate, Policies, Workload
+    from castui.clients.castai_models import (
+        AuthToken,
+        Cluster,
+        EvictorAdvancedConfig,
+        EvictorConfigOwnership,
+        NodeTemplate,
+        Policies,
+        Workload,
+    )
 
 DEFAULT_API_URL = "https://api.cast.ai"
 #: a runaway cursor (a server answering the same page forever) must not loop forever
@@ -65,7 +74,7 @@ class CastaiClient:
 
     async def get_cluster(self, cluster_id: str) -> Cluster:
         what = f"get CAST AI cluster {cluster_id}"
-        data = await self._get_json(f"/v1/kubernetes/external-clusters/{cluster_id}", what)
+        data = await self._get_json(f"/v1/kubernetes/external-clusters/{_segment(cluster_id)}", what)
         from castui.clients.castai_models import Cluster  # after the answer: the first request need not wait for the models
 
         return _parse(Cluster, data, what)
@@ -90,18 +99,35 @@ class CastaiClient:
     async def list_node_templates(self, cluster_id: str) -> list[NodeTemplate]:
         what = f"list node templates of cluster {cluster_id}"
         data = await self._get_json(
-            f"/v1/kubernetes/clusters/{cluster_id}/node-templates", what, params={"includeDefault": "true"}
+            f"/v1/kubernetes/clusters/{_segment(cluster_id)}/node-templates", what, params={"includeDefault": "true"}
         )
         from castui.clients.castai_models import NodeTemplateList  # after the answer: the first request need not wait for the models
 
         items = _parse(NodeTemplateList, data, what).items
         return [item.template.model_copy(update={"stats": item.stats}) for item in items]
 
+    # -- evictor --
+
+    async def get_evictor_ownership(self, cluster_id: str) -> EvictorConfigOwnership:
+        """Who owns the Evictor's settings: `castai` or `self-managed` (docs.cast.ai evictor-config-ownership)."""
+        what = f"read the Evictor configuration owner of cluster {cluster_id}"
+        data = await self._get_json(f"/workload-eviction/v1/clusters/{cluster_id}/config", what)
+        from castui.clients.castai_models import EvictorConfigOwnership  # after the answer, as above
+
+        return _parse(EvictorConfigOwnership, data, what)
+
+    async def get_evictor_advanced_config(self, cluster_id: str) -> EvictorAdvancedConfig:
+        what = f"read the Evictor advanced configuration of cluster {cluster_id}"
+        data = await self._get_json(f"/v1/kubernetes/clusters/{cluster_id}/evictor-advanced-config", what)
+        from castui.clients.castai_models import EvictorAdvancedConfig  # after the answer, as above
+
+        return _parse(EvictorAdvancedConfig, data, what)
+
     # -- workload autoscaler --
 
     async def list_workloads(self, cluster_id: str) -> list[Workload]:
         what = f"list workload autoscaler workloads of cluster {cluster_id}"
-        path = f"/v1/workload-autoscaling/clusters/{cluster_id}/workloads"
+        path = f"/v1/workload-autoscaling/clusters/{_segment(cluster_id)}/workloads"
         workloads: list[Workload] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
@@ -120,7 +146,7 @@ class CastaiClient:
         """The workload autoscaler's scaling policies (`{items: [...]}`), as sent: judges read
         `recommendationPolicies.confidence.threshold` (terraform-provider-castai sdk api.gen.go)."""
         what = f"list workload scaling policies of cluster {cluster_id}"
-        data = await self._get_json(f"/v1/workload-autoscaling/clusters/{cluster_id}/policies", what)
+        data = await self._get_json(f"/v1/workload-autoscaling/clusters/{_segment(cluster_id)}/policies", what)
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise MalformedResponse(f"{what}: no `items` list")
@@ -177,8 +203,27 @@ def normalize_api_url(api_url: str) -> str:
     return url if "://" in url else f"https://{url}"
 
 
+#: what a CAST AI cluster id may hold (they are UUIDs; letters, digits, `-`, `_` and `.` leave room)
+CLUSTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def checked_cluster_id(value: str, *, source: str = "the cluster id") -> str:
+    """A cluster id trimmed and checked: from the environment or a ConfigMap in the cluster it is
+    outside text, and `a/../../auth/tokens` must not become another endpoint."""
+    trimmed = value.strip()
+    if not CLUSTER_ID.match(trimmed) or ".." in trimmed:
+        raise ConfigurationError(f"{source} {trimmed[:80]!r} is not a CAST AI cluster id (letters, digits, '-', '_', '.')",
+                                 hint="set CASTAI_CLUSTER_ID or --cluster-id to the id the console shows")
+    return trimmed
+
+
+def _segment(cluster_id: str) -> str:
+    """The id as one path segment, escaped whatever it holds."""
+    return quote(cluster_id.strip(), safe="")
+
+
 def _policies_path(cluster_id: str) -> str:
-    return f"/v1/kubernetes/clusters/{cluster_id}/policies"
+    return f"/v1/kubernetes/clusters/{_segment(cluster_id)}/policies"
 
 
 def _key_header(key: str) -> dict[str, str]:

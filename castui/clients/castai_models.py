@@ -259,6 +259,40 @@ class Workload(ApiModel):
     annotations: Any = None
 
 
+# -- evictor --
+
+
+class EvictorConfigOwnership(ApiModel):
+    """`GET /workload-eviction/v1/clusters/{id}/config`: who owns the Evictor's settings
+    (`castai` | `self-managed`: docs.cast.ai evictor-config-ownership)."""
+
+    config_ownership: str | None = None
+
+
+class EvictorRuleSetting(ApiModel):
+    enabled: bool | None = None
+
+
+class EvictorRuleSettings(ApiModel):
+    aggressive: EvictorRuleSetting | None = None
+    disposable: EvictorRuleSetting | None = None
+    removal_disabled: EvictorRuleSetting | None = None
+
+
+class EvictorRule(ApiModel):
+    #: selectors kept as sent (label selectors, namespaces, kinds: their shape varies by rule)
+    pod_selector: dict[str, Any] | None = None
+    node_selector: dict[str, Any] | None = None
+    settings: EvictorRuleSettings | None = None
+
+
+class EvictorAdvancedConfig(ApiModel):
+    """`GET /v1/kubernetes/clusters/{id}/evictor-advanced-config` (docs.cast.ai evictor-advanced-configuration;
+    terraform-provider-castai `castai_evictor_advanced_config`)."""
+
+    eviction_config: list[EvictorRule] = Field(default_factory=list)
+
+
 # -- list envelopes --
 
 

@@ -393,6 +393,18 @@ def resolve_config(root: Any, *, timeout: float, terminal: bool = False, echo: E
     return resolve_user(user, cluster, base_dir, timeout=timeout, terminal=terminal, echo=echo)
 
 
+def _runs_a_plugin(files: list[Path], context: str) -> bool:
+    """Whether the context's user has an exec credential plugin, read from the parsed kubeconfig alone."""
+    from castui.clients.kubeconfig import merged_kubeconfig
+
+    merged = merged_kubeconfig(files)
+    found: tuple[Any, dict[str, Any]] = merged["contexts"].get(context) or (None, {})
+    user_name = (found[1].get("context") or {}).get("user")
+    entry: tuple[Any, dict[str, Any]] = merged["users"].get(user_name) or (None, {})
+    user = entry[1].get("user") or {}
+    return isinstance(user, dict) and isinstance(user.get("exec"), dict)
+
+
 def prime(kubeconfig: str | None, contexts: list[str | None], *, timeout: float, echo: Echo | None) -> None:
     """Run the contexts' credential plugins now, before the app takes the screen (or the CLI's checks
     start): on the terminal when there is one, as kubectl runs them. Answers and failures are
@@ -407,6 +419,8 @@ def prime(kubeconfig: str | None, contexts: list[str | None], *, timeout: float,
     for context in contexts:
         try:
             name = select_context(paths, files, context).context
+            if not _runs_a_plugin(files, name):
+                continue  # and no `kubernetes` import (client_config's ConfigNode) for a token or certificate
             root = client_config(files, name)
             users = root.value.get("users") or []
             user = (users[0].value.get("user") or {}) if users else {}

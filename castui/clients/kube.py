@@ -57,7 +57,7 @@ Query = Sequence[tuple[str, str]]
 #: answers at least this big are decoded with the cyclic garbage collector paused
 BIG_ANSWER_BYTES = 1_000_000
 #: keep-alive connections kept per cluster (one per concurrent read castui makes)
-CONNECTIONS = 32
+CONNECTIONS = 64  # a re-run's first round: ~50 reads (Facts.prefetch)
 #: one kubeconfig load at a time: the client writes certificate data to a temp file it shares by
 #: content and names before it fills it, so a second gateway built meanwhile (a fleet whose clusters
 #: share a CA) could load an empty CA file and fail its TLS handshake
@@ -407,8 +407,7 @@ class KubeGateway:
                 wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
             if wire is not None:
                 wire.user_agent = f"castui/{__version__}"
-                insecure = _cluster_of(client_config(self._files, self._context)).get("insecure-skip-tls-verify") is True
-                _warn_insecure(not insecure, self._server)
+                _warn_insecure(wire.verify_ssl, self._server)
                 return wire  # type: ignore[return-value]  # the part of ApiClient the gateway calls
         client, config = client_library()
 

@@ -65,6 +65,8 @@ class WireClient:
 
         self.host = server.rstrip("/")
         self.user_agent = "castui"
+        #: as the `kubernetes` Configuration says it (castui warns once when it is off)
+        self.verify_ssl = ssl_context is None or ssl_context.verify_mode != ssl.CERT_NONE
         self._token = token
         options: dict[str, Any] = {"maxsize": maxsize, "retries": False, "block": False}
         if ssl_context is not None:

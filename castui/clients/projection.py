@@ -40,7 +40,8 @@ class _PodStatus(TypedDict, total=False):
 
 
 class PodForDrain(TypedDict, total=False):
-    """What `castui.tree.no_scale_down.workload_by_node` (and `drain_blocker`) read of a pod."""
+    """What `castui.tree.no_scale_down.workload_by_node` reads of a pod (node, phase, owner, annotations), and the
+    drain rules' labels and volumes besides."""
 
     metadata: _PodMetadata
     spec: _PodSpec

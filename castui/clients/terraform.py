@@ -36,29 +36,64 @@ TEMPLATE_SYNCED = (
 TEMPLATE_FIELDS = ("is_enabled", "should_taint", "constraints")
 
 
-def read_state(directory: Path) -> dict[str, Any] | None:
-    """What `terraform.tfstate` declares for CAST AI, or None when the directory has no local state.
+def read_state(directory: Path, *, timeout: float = 30.0) -> dict[str, Any] | None:
+    """What the Terraform state declares for CAST AI, or None when the directory has no state.
 
-    Returns {"state_file", "castai_resources": [addresses of castai_* resources],
-    "address", "cluster_id", "declared": camelCase policies dict (the `castai_autoscaler`; address and
-    declared are None without one), "node_templates": [{"address", "name", "declared"}]}.
+    A local `terraform.tfstate` is read as a file; with a remote backend configured
+    (`.terraform/terraform.tfstate`) and no local state, `terraform state pull` prints it
+    (read-only; guide v2 §8). Returns {"state_file", "castai_resources": [addresses of castai_*
+    resources], "address", "cluster_id", "declared": camelCase policies dict (the `castai_autoscaler`;
+    address and declared are None without one), "node_templates": [{"address", "name", "declared"}]}.
     """
     path = directory / "terraform.tfstate"
-    if not path.is_file():
-        backend = directory / ".terraform" / "terraform.tfstate"
-        if backend.is_file():
-            raise MalformedResponse(
-                f"{directory} uses a remote Terraform backend; castui reads only a local terraform.tfstate",
-                hint=f"run `terraform -chdir={directory} state pull > STATE_DIR/terraform.tfstate` and pass --terraform-dir STATE_DIR")
-        return None
+    if path.is_file():
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MalformedResponse(f"{path}: not a readable Terraform state: {exc}") from None
+        return castai_declarations(state, str(path))
+    if (directory / ".terraform" / "terraform.tfstate").is_file():
+        return castai_declarations(pull_state(directory, timeout), f"`terraform -chdir={directory} state pull`")
+    return None
+
+
+def pull_state(directory: Path, timeout: float) -> Any:
+    """The remote state as `terraform state pull` prints it (argv, no shell, no prompts)."""
+    import os
+    import shutil
+    import subprocess
+
+    from castui.clients.errors import CastuiError, RequestTimeout
+
+    terraform = shutil.which("terraform")
+    hint = f"or run `terraform -chdir={directory} state pull > DIR/terraform.tfstate` and pass --terraform-dir DIR"
+    if terraform is None:
+        raise CastuiError(f"{directory} uses a remote Terraform backend and no `terraform` is on PATH to pull the state",
+                          hint="install terraform " + hint)
+    env = {**os.environ, "TF_INPUT": "0", "TF_IN_AUTOMATION": "1"}
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedResponse(f"{path}: not a readable Terraform state: {exc}") from None
+        result = subprocess.run([terraform, f"-chdir={directory}", "state", "pull"], capture_output=True, timeout=timeout,
+                                env=env, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        raise RequestTimeout(f"`terraform state pull` in {directory}: no answer within {timeout:g}s") from None
+    except OSError as exc:
+        raise CastuiError(f"`terraform state pull` in {directory} could not run: {exc}", hint=hint) from None
+    if result.returncode != 0:
+        last = (result.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1][:300]
+        raise CastuiError(f"`terraform state pull` in {directory} failed (exit {result.returncode}): {last}", hint=hint)
+    try:
+        return json.loads(result.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedResponse(f"`terraform state pull` in {directory} printed no JSON state: {exc}") from None
+
+
+def castai_declarations(state: Any, source: str) -> dict[str, Any]:
+    """What a parsed v4 state declares for CAST AI (see `read_state`)."""
+    path = source
     if not isinstance(state, dict) or state.get("version") != 4:
         version = state.get("version") if isinstance(state, dict) else "?"
         raise MalformedResponse(f"{path}: Terraform state version {version} is not supported (4 expected)")
-    found: dict[str, Any] = {"state_file": str(path), "castai_resources": [], "address": None, "cluster_id": None,
+    found: dict[str, Any] = {"state_file": source, "castai_resources": [], "address": None, "cluster_id": None,
                              "declared": None, "node_templates": []}
     for resource in _list(state.get("resources")):
         kind = resource.get("type") if isinstance(resource, dict) else None

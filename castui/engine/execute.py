@@ -141,8 +141,25 @@ def check_target(settings: "Settings", session: "Session | None") -> None:
                           "diagnosed it; nothing was run: re-run castui against the cluster you mean")
 
 
+#: kubectl's global flags that take a value: the verb comes after them (`kubectl --context c --kubeconfig k patch …`)
+KUBECTL_FLAGS_WITH_VALUE = frozenset({"--context", "--kubeconfig", "-n", "--namespace", "--cluster", "--user", "-s", "--server"})
+
+
+def kubectl_verb(argv: list[str]) -> str | None:
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg in KUBECTL_FLAGS_WITH_VALUE:
+            index += 2
+        elif arg.startswith("-"):
+            index += 1
+        else:
+            return arg
+    return None
+
+
 def supports_server_dry_run(argv: list[str]) -> bool:
-    return bool(argv) and argv[0] == "kubectl" and len(argv) > 1 and argv[1] in (
+    return bool(argv) and argv[0] == "kubectl" and kubectl_verb(argv) in (
         "apply", "annotate", "patch", "label", "scale", "delete", "create", "set")
 
 

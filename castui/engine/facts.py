@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
@@ -41,11 +40,14 @@ METADATA_CONFIGMAP = "castai-agent-metadata"
 UNRECORDED = frozenset({"api-key-missing", "read-only"})
 #: objects per page of a folded list: fewer round trips (each pays the latency), still bounded memory
 FOLD_PAGE_SIZE = 5000
+#: a paged list (Facts.kube_fold) gets the timeout afresh with each page, at most this many timeouts in all
+PAGED_TIMEOUTS = 12
 #: memo keys that are the same for every cluster of one API key: a fleet run fetches them once
 SHARED_KEYS = frozenset({("clusters",), ("tokens",), ("helm-index",)})
 #: threads for blocking Kubernetes calls. asyncio's default pool has cpu+4 (6 on two cores): a few long
-#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets.
-KUBE_THREADS = 32
+#: paginated lists filled it and every small read queued behind them. Threads here mostly wait on sockets;
+#: a re-run starts ~50 reads at once (Facts.prefetch), and 32 left the rest a round trip behind.
+KUBE_THREADS = 64
 _kube_pool: "ThreadPoolExecutor | None" = None
 
 
@@ -81,15 +83,16 @@ class Facts:
 
     # --- the memo ---------------------------------------------------------------------------
 
-    async def once(self, key: Any, fetch: Callable[[], Awaitable[T]]) -> T:
-        """Run `fetch` once per key per run; every caller awaits the same result or error."""
-        return await asyncio.shield(self._task(key, fetch))
+    async def once(self, key: Any, fetch: Callable[..., Awaitable[T]], *, paged: bool = False) -> T:
+        """Run `fetch` once per key per run; every caller awaits the same result or error.
+        `paged`: see `_bounded`."""
+        return await asyncio.shield(self._task(key, fetch, paged=paged))
 
-    def _task(self, key: Any, fetch: Callable[[], Awaitable[T]]) -> "asyncio.Future[T]":
+    def _task(self, key: Any, fetch: Callable[..., Awaitable[T]], *, paged: bool = False) -> "asyncio.Future[T]":
         tasks = self.shared if self.shared is not None and key in SHARED_KEYS else self._tasks
         task = tasks.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._bounded(fetch, key))
+            task = asyncio.ensure_future(self._bounded(fetch, key, paged=paged))
             # a run cut short (a fleet cluster's deadline) leaves no one to read a failure: read it here,
             # or asyncio logs "exception was never retrieved" from the garbage collector
             task.add_done_callback(_retrieve)
@@ -112,24 +115,21 @@ class Facts:
         for key in list(previous._tasks):
             fetch = self._refetch(key, learned)
             if fetch is not None:
-                self._task(key, fetch)
+                self._task(key, fetch, paged=key[0] == "list")
 
     def _refetch(self, key: Any, cluster_id: Any) -> Callable[[], Awaitable[Any]] | None:
         """How to read `key` again without the check that asked for it (None: only that check knows)."""
         kind, args = key[0], key[1:]
-        if kind in ("cluster", "policies", "templates", "workloads"):
+        if kind in CLUSTER_READS:
             if not isinstance(cluster_id, str) or args != (cluster_id,) or not self.castai.has_key:
                 return None
-            fetch = {"cluster": self.castai.get_cluster, "policies": self.castai.get_policies,
-                     "templates": self.castai.list_node_templates, "workloads": self.castai.list_workloads}[kind]
-            return lambda: fetch(cluster_id)
+            read = CLUSTER_READS[kind]
+            return lambda: read(self, cluster_id)
         if self.kube is None:
             return None
         gateway = self.kube
         if kind == "list":
-            resource, namespace, labels, fields = args
-            return lambda: in_kube_thread(
-                lambda kube: kube.list(resource, namespace, label_selector=labels, field_selector=fields), gateway)
+            return self._list_fetch(*args)
         if kind == "get":
             return lambda: in_kube_thread(lambda kube: kube.get(*args), gateway)
         if kind == "logs":
@@ -152,12 +152,31 @@ class Facts:
         self.raw.setdefault(raw_key(key), to_raw(value))
         return value
 
-    async def _bounded(self, fetch: Callable[[], Awaitable[T]], key: Any = None) -> T:
+    async def _bounded(self, fetch: Callable[..., Awaitable[T]], key: Any = None, *, paged: bool = False) -> T:
+        """`fetch()` within the timeout. `paged`: `fetch(progressed)` calls `progressed()` (from any thread) on
+        each page, which restarts the timeout: a list answering page after page is not "no answer", however
+        big the cluster; PAGED_TIMEOUTS timeouts in all bound it still."""
+        timeout = self.settings.timeout
+        loop = asyncio.get_running_loop()
+        last = loop.time() + timeout * PAGED_TIMEOUTS
         try:
-            async with asyncio.timeout(self.settings.timeout):  # unlike wait_for, no extra task per fetch
-                return await fetch()
+            async with asyncio.timeout(timeout) as deadline:  # unlike wait_for, no extra task per fetch
+                if not paged:
+                    return await fetch()
+                inside = True
+
+                def bump() -> None:
+                    if inside:  # a page's call may land after the fetch returned
+                        deadline.reschedule(min(loop.time() + timeout, last))
+
+                try:
+                    return await fetch(lambda: loop.call_soon_threadsafe(bump))
+                finally:
+                    inside = False
         except TimeoutError:
-            raise RequestTimeout(f"{describe_fetch(key)}: no answer within {self.settings.timeout:g}s") from None
+            if paged and loop.time() >= last - 0.01:
+                raise RequestTimeout(f"{describe_fetch(key)}: still paging after {timeout * PAGED_TIMEOUTS:g}s") from None
+            raise RequestTimeout(f"{describe_fetch(key)}: no answer within {timeout:g}s") from None
 
     async def kube_call(self, key: Any, call: Callable[["KubeGateway"], T]) -> T:
         if self.kube is None:
@@ -174,10 +193,24 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-        return await self.recorded(key, lambda: self.kube_call(
-            key,
-            lambda kube: kube.list(resource, namespace, label_selector=label_selector, field_selector=field_selector),
-        ))
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
+        fetch = self._list_fetch(resource, namespace, label_selector, field_selector)
+        return await self.recorded(key, lambda: self.once(key, fetch, paged=True))
+
+    def _list_fetch(self, resource: str, namespace: str | None, label_selector: str | None,
+                    field_selector: str | None) -> Callable[[Callable[[], Any]], Awaitable[list[dict[str, Any]]]]:
+        """A whole list, page by page in the Kubernetes thread; each page restarts the timeout (`_bounded`)."""
+        gateway = self.kube
+
+        def listed(kube: "KubeGateway", progressed: Callable[[], Any]) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            for page in kube.iter_pages(resource, namespace, label_selector=label_selector, field_selector=field_selector):
+                progressed()
+                items.extend(page)
+            return items
+
+        return lambda progressed: in_kube_thread(listed, gateway, progressed)
 
     async def kube_get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = ("get", resource, namespace, name)
@@ -238,16 +271,26 @@ class Facts:
         `projection`: the only fields `fold` reads of an item (castui.clients.projection), decoded ~7× faster."""
         from castui.clients.gc_pause import paused_collector
 
-        def folded(kube: "KubeGateway") -> T:
+        def folded(kube: "KubeGateway", progressed: Callable[[], Any]) -> T:
+            def pages() -> Iterable[list[dict[str, Any]]]:
+                for page in kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size,
+                                            projection=projection):
+                    progressed()  # each page restarts the timeout (Facts._bounded)
+                    yield page
+
             # each page's objects die with the page (reference counting); collector passes in between
             # would only rescan them, and everything else castui holds, again and again
             with paused_collector():
-                return fold(kube.iter_pages(resource, namespace, field_selector=field_selector, page_size=page_size,
-                                            projection=projection))
+                return fold(pages())
 
         key = ("fold", name, resource, namespace, field_selector)
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
+        gateway = self.kube
         # a recording keeps the list behind the fold (castui.bundle lists it), folded anew on replay
-        return await self.recorded(key, lambda: self.kube_call(key, folded), decode=lambda objects: fold([objects]))
+        return await self.recorded(key, lambda: self.once(key, lambda progressed: in_kube_thread(folded, gateway, progressed),
+                                                          paged=True),
+                                   decode=lambda objects: fold([objects]))
 
     async def events(self, *, namespace: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
         return await self.kube_list("events", namespace, field_selector=f"reason={reason}" if reason else None)
@@ -291,7 +334,11 @@ class Facts:
         if not secret:
             return None
         value = (secret.get("data") or {}).get(field)
-        return base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        key = base64.b64decode(value).decode("utf-8", "replace").strip() if value else None
+        from castui.report.redact import learn_secret
+
+        learn_secret(key, "agent-key")  # whatever its shape, no output made from now on shows it
+        return key
 
     async def lease(self, name: str) -> dict[str, Any] | None:
         """A Lease in the CAST AI namespace (the agent's leader election: `agent-leader-election-lock`)."""
@@ -314,14 +361,19 @@ class Facts:
             configmap = await self.kube_get("configmaps", self.ns, METADATA_CONFIGMAP)
             found = ((configmap or {}).get("data") or {}).get("CLUSTER_ID")
             if isinstance(found, str) and found.strip():
-                return found.strip()
+                from castui.clients.castai import checked_cluster_id
+
+                # text from the cluster: trimmed, and refused unless it is an id (never a path)
+                return checked_cluster_id(found, source=f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}'s CLUSTER_ID")
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP} has no CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"ConfigMap {self.ns}/{METADATA_CONFIGMAP}: {exc}")
         try:
             static = _container_env(await self.deployment(AGENT)).get("STATIC_CLUSTER_ID", "").strip()
             if static:
-                return static
+                from castui.clients.castai import checked_cluster_id
+
+                return checked_cluster_id(static, source=f"Deployment {self.ns}/{AGENT}'s STATIC_CLUSTER_ID")
         except CastuiError as exc:
             reasons.append(f"Deployment {self.ns}/{AGENT}: {exc}")
         kube_names = [n for n in (self.kube.context_name, self.kube.cluster_name) if n] if self.kube else []
@@ -369,6 +421,33 @@ class Facts:
                                    lambda: self.once(("workloads", cluster_id), lambda: self.castai.list_workloads(cluster_id)),
                                    _dump_all, _models(_castai_models().Workload))
 
+    async def evictor_ownership(self) -> str | None:
+        """`configOwnership` of the Evictor (`castai` | `self-managed`), None when the API has no answer for
+        this cluster (404: no Evictor configuration there)."""
+        cluster_id = await self.cluster_id()
+        return await self.recorded(("castai", "evictor-ownership", cluster_id),
+                                   lambda: self.once(("evictor-ownership", cluster_id), lambda: self._evictor_ownership_of(cluster_id)))
+
+    async def _evictor_ownership_of(self, cluster_id: str) -> str | None:
+        try:
+            return (await self.castai.get_evictor_ownership(cluster_id)).config_ownership
+        except NotFound:
+            return None
+
+    async def evictor_advanced_config(self) -> list[dict[str, Any]]:
+        """The Evictor's advanced rules (`evictionConfig`), [] when the API has none for this cluster (404)."""
+        cluster_id = await self.cluster_id()
+        return await self.recorded(("castai", "evictor-advanced-config", cluster_id),
+                                   lambda: self.once(("evictor-advanced-config", cluster_id),
+                                                     lambda: self._evictor_advanced_config_of(cluster_id)))
+
+    async def _evictor_advanced_config_of(self, cluster_id: str) -> list[dict[str, Any]]:
+        try:
+            config = await self.castai.get_evictor_advanced_config(cluster_id)
+        except NotFound:
+            return []
+        return [rule.model_dump(by_alias=True, exclude_none=True) for rule in config.eviction_config]
+
     async def workload_scaling_policies(self) -> list[dict[str, Any]]:
         cluster_id = await self.cluster_id()
         return await self.recorded(("castai", "workload-policies", cluster_id),
@@ -408,8 +487,21 @@ class Facts:
         from castui.clients.terraform import read_state
 
         return await self.recorded(("tfstate",), lambda: self.once(
-            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir))
+            ("tfstate",), lambda: asyncio.to_thread(read_state, Path(self.settings.terraform_dir), timeout=self.settings.timeout)
         ))
+
+
+#: memo keys (kind, cluster id) of the CAST AI reads of one cluster → the read behind it, as its accessor
+#: makes it; a re-run starts these at once under the id the last run learned (Facts.prefetch)
+CLUSTER_READS: dict[str, Callable[[Facts, str], Awaitable[Any]]] = {
+    "cluster": lambda facts, cluster_id: facts.castai.get_cluster(cluster_id),
+    "policies": lambda facts, cluster_id: facts.castai.get_policies(cluster_id),
+    "templates": lambda facts, cluster_id: facts.castai.list_node_templates(cluster_id),
+    "workloads": lambda facts, cluster_id: facts.castai.list_workloads(cluster_id),
+    "workload-policies": lambda facts, cluster_id: facts.castai.list_workload_scaling_policies(cluster_id),
+    "evictor-ownership": lambda facts, cluster_id: facts._evictor_ownership_of(cluster_id),
+    "evictor-advanced-config": lambda facts, cluster_id: facts._evictor_advanced_config_of(cluster_id),
+}
 
 
 def _retrieve(task: "asyncio.Future[Any]") -> None:
@@ -424,13 +516,25 @@ def _result(task: "asyncio.Future[Any] | None") -> Any:
     return task.result()
 
 
+def release_kube_threads() -> None:
+    """At a command's end: the pool's idle threads leave (a stuck read's stays, for `aio.end` to see);
+    the next call starts a fresh pool (an in-process caller, such as a test, runs many commands)."""
+    global _kube_pool
+    pool, _kube_pool = _kube_pool, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 async def in_kube_thread(call: Callable[..., T], *args: Any) -> T:
     """Run a blocking Kubernetes call on castui's own pool (see KUBE_THREADS)."""
     global _kube_pool
     if _kube_pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
+        from castui.aio import at_end
+
         _kube_pool = ThreadPoolExecutor(KUBE_THREADS, thread_name_prefix="castui-kube")
+        at_end(release_kube_threads)
     return await asyncio.get_running_loop().run_in_executor(_kube_pool, functools.partial(call, *args))
 
 
@@ -443,6 +547,8 @@ FETCHES = {
     "templates": "list node templates of cluster",
     "workloads": "list workload autoscaler workloads of cluster",
     "workload-policies": "list workload scaling policies of cluster",
+    "evictor-ownership": "read the Evictor configuration owner of cluster",
+    "evictor-advanced-config": "read the Evictor advanced configuration of cluster",
     "tokens": "list CAST AI API keys",
     "agent-key-status": "test the agent's API key",
     "helm-releases": "read the Helm releases",

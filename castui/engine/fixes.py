@@ -48,8 +48,9 @@ async def render_fix(template: FixTemplate, judgement: Judgement, facts: "Facts"
     api_call = None
     if template.policies_patch is not None:
         patch = template.policies_patch(values) if callable(template.policies_patch) else template.policies_patch
-        api_call = await _policies_call(dict(patch), facts)
-        commands.append(curl_for(facts.settings.api_url, api_call))
+        if patch:  # a callable answers None where the policies do not own the setting (a self-managed Evictor)
+            api_call = await _policies_call(dict(patch), facts)
+            commands.append(curl_for(facts.settings.api_url, api_call))
     note = fill(template.note, values) if template.note else None
     if template.guidance is not None and (guided := template.guidance(values)):
         note = f"{guided} {note}" if note else guided

@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from castui.config import Settings
 
 SCHEMA = "castui.fleet/v2"
-DEFAULT_PARALLEL = 8
+#: clusters checked at once. Each context is its own API server, so checking them together asks no
+#: server more than one diagnosis does, and the account-wide CAST AI reads are made once for all: 20
+#: checks a typical fleet in one wave (8 took three, each a chain of round trips: ×2.1 of one cluster at 50 ms)
+DEFAULT_PARALLEL = 20
 #: a fleet member's Kubernetes reads in flight at once. Alone, castui sends a cluster ~15 reads at
 #: once, each on a new TLS connection; in a fleet the other clusters keep the CPU busy anyway. Measured
 #: on twenty lab clusters (medians of five): 2 lanes ×2.27 of one cluster, 3 ×2.06, 4 ×1.93, 6 ×2.00

@@ -72,10 +72,9 @@ class RunningLab:
 
 def start_lab(scenario: str = DEFAULT_SCENARIO, *, port: int = 0, workdir: Path | None = None,
               cluster: "LabCluster | None" = None) -> RunningLab:
+    from castui.lab.clock import follows_real_time
     from castui.lab.scenarios import build
     from castui.lab.server import LabServer
-
-    from castui.lab.clock import follows_real_time
 
     lab = cluster or build(scenario)
     follows_real_time(lab.state)

@@ -25,6 +25,8 @@ _NODE_TEMPLATES = re.compile(r"^/v1/kubernetes/clusters/(?P<id>[^/]+)/node-templ
 _WORKLOADS = re.compile(r"^/v1/workload-autoscaling/clusters/(?P<id>[^/]+)/workloads$")
 _WORKLOAD_POLICIES = re.compile(r"^/v1/workload-autoscaling/clusters/(?P<id>[^/]+)/policies$")
 _TOKENS = re.compile(r"^/v1/auth/tokens$")
+_EVICTOR_OWNERSHIP = re.compile(r"^/workload-eviction/v1/clusters/(?P<id>[^/]+)/config$")
+_EVICTOR_ADVANCED = re.compile(r"^/v1/kubernetes/clusters/(?P<id>[^/]+)/evictor-advanced-config$")
 
 
 def route(state: LabState, req: LabRequest) -> LabResponse | None:
@@ -57,6 +59,8 @@ def _dispatch(path: str) -> tuple[Handler | None, re.Match[str] | None]:
         (_WORKLOADS, _workloads),
         (_WORKLOAD_POLICIES, _workload_policies),
         (_TOKENS, _tokens),
+        (_EVICTOR_OWNERSHIP, _evictor_ownership),
+        (_EVICTOR_ADVANCED, _evictor_advanced),
     ):
         match = pattern.match(path)
         if match is not None:
@@ -169,6 +173,21 @@ def _tokens(state: LabState, req: LabRequest, key: dict[str, Any], _: str | None
     if req.method != "GET":
         return _not_allowed()
     return LabResponse.of_json({"items": state.castai.auth_tokens})
+
+
+def _evictor_ownership(state: LabState, req: LabRequest, key: dict[str, Any], cluster_id: str | None) -> LabResponse:
+    """docs.cast.ai evictor-config-ownership: `{"configOwnership": "castai" | "self-managed"}`."""
+    if req.method != "GET":
+        return _not_allowed()
+    owner = state.castai.evictor_ownership.get(cluster_id or "")
+    return _message(404, "evictor config not found") if owner is None else LabResponse.of_json({"configOwnership": owner})
+
+
+def _evictor_advanced(state: LabState, req: LabRequest, key: dict[str, Any], cluster_id: str | None) -> LabResponse:
+    if req.method != "GET":
+        return _not_allowed()
+    rules = state.castai.evictor_advanced_config.get(cluster_id or "")
+    return _message(404, "advanced config not found") if rules is None else LabResponse.of_json({"evictionConfig": rules})
 
 
 # -- helpers --

@@ -166,12 +166,16 @@ def daemonset(name: str, ns: str, now: datetime, *, labels: dict[str, str], node
 
 
 def event(name: str, ns: str, now: datetime, *, reason: str, message: str, kind: str, obj: str, obj_ns: str | None = None,
-          type_: str = "Normal", count: int = 1, ago: timedelta = timedelta(minutes=5)) -> dict[str, Any]:
+          type_: str = "Normal", count: int = 1, ago: timedelta = timedelta(minutes=5), host: str | None = None,
+          reporting_component: str | None = None) -> dict[str, Any]:
+    """An Event; `host` makes it the kubelet's on that node (`Evicted`, `Killing`: kubernetes
+    pkg/kubelet/eviction/helpers.go), `reporting_component` e.g. CAST AI's `autoscaler.cast.ai`."""
+    source = {"component": "kubelet", "host": host} if host else {"component": reporting_component or "default-scheduler"}
     return {"apiVersion": "v1", "kind": "Event", "metadata": meta(name, ns, created=now - ago),
             "involvedObject": {"kind": kind, "name": obj, "namespace": obj_ns or ns, "apiVersion": "v1"},
             "reason": reason, "message": message, "type": type_, "count": count,
-            "firstTimestamp": iso(now - ago), "lastTimestamp": iso(now - ago),
-            "source": {"component": "castai-evictor" if reason == "Evicted" else "default-scheduler"}}
+            "firstTimestamp": iso(now - ago), "lastTimestamp": iso(now - ago), "source": source,
+            **({"reportingComponent": reporting_component} if reporting_component else {})}
 
 
 def secret(name: str, ns: str, now: datetime, data: dict[str, str], *, type_: str = "Opaque",
@@ -243,3 +247,33 @@ def cluster_role_binding(name: str, now: datetime, *, ns: str) -> dict[str, Any]
 def network_policy(name: str, ns: str, now: datetime, *, selector: dict[str, str], egress: list[dict[str, Any]]) -> dict[str, Any]:
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(name, ns, created=now - timedelta(days=1)),
             "spec": {"podSelector": {"matchLabels": selector}, "policyTypes": ["Egress"], "egress": egress}}
+
+
+def evictorconfig_crd(now: datetime) -> dict[str, Any]:
+    """The CRD the Evictor chart installs (castai/helm-charts charts/castai-evictor crds/): cluster-scoped."""
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": meta("evictorconfigs.autoscaling.cast.ai", created=now - timedelta(days=20)),
+            "spec": {"group": "autoscaling.cast.ai", "scope": "Cluster",
+                     "names": {"kind": "EvictorConfig", "listKind": "EvictorConfigList", "plural": "evictorconfigs",
+                               "singular": "evictorconfig"},
+                     "versions": [{"name": "v1alpha1", "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+def evictorconfig(now: datetime, *, management_mode: str = "castai", **config: Any) -> dict[str, Any]:
+    """The singleton `evictor-config` as castai/helm-charts charts/castai-evictor templates/evictorconfig.yaml
+    renders it with the chart's defaults (tests/evictorconfig_test.yaml); `config` overrides spec.config keys."""
+    defaults: dict[str, Any] = {
+        "aggressiveMode": False, "arm64Supported": True, "cycleInterval": "1m", "drainRollbackTimeout": "1m",
+        "drainTimeout": "10m", "dryRun": False, "emitNodeRelatedPodEvents": False, "forceDisableKarpenterMode": True,
+        "forceDisableLiveMigration": False, "forceDisablePodMutations": False, "forceDisableWOOP": False,
+        "ignorePodDisruptionBudgets": False, "maxTargetNodesPerCycle": 20, "minTargetNodesPerCycle": 5,
+        "nodeGracePeriodMinutes": 5, "podEvictionFailureBackOff": "5s", "pricingAwarenessEnabled": False,
+        "pricingModel": {"baseCPUCost": "7.0", "baseMemCost": "1.0", "spotDiscount": "0.5"}, "scopedMode": False,
+        "softTainting": False, "targetNodePercentage": 10, "windows": False,
+    }
+    labels = {"app.kubernetes.io/name": "castai-evictor", "app.kubernetes.io/instance": "castai-evictor",
+              "app.kubernetes.io/managed-by": "Helm"}
+    return {"apiVersion": "autoscaling.cast.ai/v1alpha1", "kind": "EvictorConfig",
+            "metadata": {**meta("evictor-config", labels=labels, created=now - timedelta(days=20)), "generation": 1},
+            "spec": {"managementMode": management_mode, "enabled": True, "config": {**defaults, **config}}}

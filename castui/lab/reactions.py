@@ -29,6 +29,7 @@ def install(lab: "LabCluster") -> None:
                 restart(lab, name)
         elif resource == "castai.policies":
             sync_spot_to_default_template(lab)
+            install_evictor_when_enabled(lab)
         elif resource == "clusterrolebindings" and name == "castai-agent" and obj is not None:
             heal_agent(lab)
         elif resource == "poddisruptionbudgets" and obj is not None:
@@ -40,7 +41,7 @@ def install(lab: "LabCluster") -> None:
 
 
 def restart(lab: "LabCluster", deployment: str) -> None:
-    from castui.lab.scenarios import AGENT_KEY, NS
+    from castui.lab.scenarios import AGENT_KEY
 
     if deployment == "castai-workload-autoscaler":
         for pod in lab.pods_of(deployment):
@@ -48,6 +49,9 @@ def restart(lab: "LabCluster", deployment: str) -> None:
             pod["status"]["containerStatuses"][0].update(ready=True, started=True, state={"running": {"startedAt": started}})
             for condition in pod["status"]["conditions"]:
                 condition["status"] = "True"
+        return
+    if deployment == "castai-cluster-controller":
+        restart_cluster_controller(lab)
         return
     if deployment != "castai-agent":
         return
@@ -61,6 +65,23 @@ def restart(lab: "LabCluster", deployment: str) -> None:
     if not healable:
         return  # the new pods crash exactly like the old ones
     heal_agent(lab)
+
+
+def restart_cluster_controller(lab: "LabCluster") -> None:
+    """New cluster-controller pods start clean; they reject actions again unless the release now
+    runs the newest chart (an action its version does not support is rejected again)."""
+    from castui.clients.helm import latest_releases
+    from castui.lab.scenarios import NEWEST, NS, log_line
+
+    secrets = [s for s in lab.state.items("secrets") if ((s.get("metadata") or {}).get("labels") or {}).get("owner") == "helm"]
+    charts = {r.chart: r.chart_version for r in latest_releases(secrets)}
+    if charts.get("castai-cluster-controller") != NEWEST["castai-cluster-controller"][0]:
+        return
+    for pod in lab.pods_of("castai-cluster-controller"):
+        container = pod["spec"]["containers"][0]["name"]
+        lab.state.logs[(NS, pod["metadata"]["name"], container, False)] = "\n".join([
+            log_line(lab.now, "info", "running castai-cluster-controller version " + NEWEST["castai-cluster-controller"][1]),
+            log_line(lab.now, "info", "polling actions")]) + "\n"
 
 
 def heal_agent(lab: "LabCluster") -> None:
@@ -106,6 +127,24 @@ def sync_spot_to_default_template(lab: "LabCluster") -> None:
         constraints["enableSpotDiversity"] = bool(spot["spotDiversityEnabled"])
     if "spotDiversityPriceIncreaseLimitPercent" in spot:
         constraints["spotDiversityPriceIncreaseLimitPercent"] = spot["spotDiversityPriceIncreaseLimitPercent"]
+
+
+def install_evictor_when_enabled(lab: "LabCluster") -> None:
+    """The Evictor policy installs the Evictor (terraform-provider-castai castai/sdk PoliciesV1Evictor.Enabled):
+    switched on where none runs, CAST AI deploys it with its EvictorConfig."""
+    from castui.lab.scenarios import EVICTOR_APP, NODES, NS
+
+    evictor = (lab.policies.get("nodeDownscaler") or {}).get("evictor") or {}
+    if evictor.get("enabled") is not True or lab.pods_of(EVICTOR_APP):
+        return
+    labels = {"app.kubernetes.io/name": EVICTOR_APP, "app.kubernetes.io/instance": EVICTOR_APP}
+    env = {"DRY_RUN": "false", "AGGRESSIVE_MODE": "false", "CYCLE_INTERVAL": "1m"}
+    lab.add("deployments", k8s.deployment(EVICTOR_APP, NS, lab.now, replicas=1, labels=labels, env=env, containers=[EVICTOR_APP]))
+    lab.add("pods", k8s.pod(f"{EVICTOR_APP}-6d9f7c8b5-r2d2x", NS, lab.now, node_name=NODES[1], containers=[EVICTOR_APP],
+                            labels={**labels, "pod-template-hash": "6d9f7c8b5"}, owner=("ReplicaSet", f"{EVICTOR_APP}-6d9f7c8b5"),
+                            started=lab.now))
+    if not lab.state.items("evictorconfigs"):
+        lab.add("evictorconfigs", k8s.evictorconfig(lab.now, management_mode="castai"))
 
 
 def recompute_pdb(pdb: dict[str, Any]) -> None:

@@ -302,12 +302,14 @@ def _release_json(secret: dict[str, Any]) -> dict[str, Any]:
 
 
 def _add_agent_logs(lab: LabCluster, spec: ScaleSpec) -> None:
-    healthy = lab.healthy_agent_logs()
-    head, upload = healthy[:5], healthy[-1]
+    """The leader's log grown to `spec.log_lines`: its start and lease lines, then a delta every 15 s."""
+    healthy = lab.healthy_agent_logs("leader")
+    first_delta = next((i for i, line in enumerate(healthy) if "delta upload finished" in line), len(healthy) - 1)
+    head, upload = healthy[:first_delta], healthy[-1]
     start = lab.now - timedelta(seconds=15 * spec.log_lines)
     lines = head + [re.sub(r'time="[^"]*"', f'time="{k8s.iso(start + timedelta(seconds=15 * i))}"', upload)
                     for i in range(max(0, spec.log_lines - len(head)))]
-    lab.agent_logs(lines[: spec.log_lines] if spec.log_lines >= len(head) else head)
+    lab.agent_logs(lines[: spec.log_lines] if spec.log_lines >= len(head) else head, role="leader")
 
 
 def _add_node_templates(lab: LabCluster, spec: ScaleSpec) -> None:

@@ -12,6 +12,11 @@ from castui.lab import start_lab
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.dir is not None and args.dir.exists() and (not args.dir.is_dir() or any(args.dir.iterdir())):
+        # the lab writes a kubeconfig and terraform/ there: never over files the user has
+        print(f"castui lab serve: {args.dir} is not an empty directory; the lab writes its kubeconfig and "
+              "terraform/ there: choose a new or empty one", file=sys.stderr)
+        return 2
     if args.fleet:
         from castui.lab.fleet import start_fleet
 
@@ -54,10 +59,10 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  export {key}={shlex.quote(value)}")
         print(f"  castui --helm-repo-url {running.url}/helm-charts --status-url {running.url}/status "
               f"--terraform-dir {shlex.quote(str(running.terraform_dir))}")
-    print("\nserving; press Ctrl-C to stop", flush=True)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before saying so: a stop right after it is clean too
     try:
+        print("\nserving; press Ctrl-C to stop", flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass

@@ -467,10 +467,25 @@ def _one_line(size: int) -> Iterator[bytes]:
     yield b"\n"
 
 
+def _trickle(req: LabRequest, fault: Fault) -> LabResponse:
+    """A stalled read: 200 and then one byte of JSON every `seconds` (default 1), never finishing."""
+    return LabResponse(200, None, "application/json", stream=_byte_by_byte(fault.seconds or 1.0))
+
+
+def _byte_by_byte(every: float) -> Iterator[bytes]:
+    import time
+
+    yield b'{"items": ['
+    while True:
+        time.sleep(every)  # the writer checks for a stop between chunks
+        yield b" "
+
+
 #: faults that answer without asking any route
 _STANDALONE_FAULTS = {
     "status": _status_fault,
     "non-utf8-log": _non_utf8_log,
     "huge-log": _huge_log,
     "long-line": _long_line,
+    "trickle": _trickle,
 }

@@ -32,6 +32,10 @@ class CastaiState:
     #: the workload autoscaler's scaling policies per cluster (`GET …/workload-autoscaling/clusters/{id}/policies`)
     workload_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     auth_tokens: list[dict[str, Any]] = field(default_factory=list)
+    #: cluster id → the Evictor's `configOwnership` (`castai` | `self-managed`); absent: 404
+    evictor_ownership: dict[str, str] = field(default_factory=dict)
+    #: cluster id → the Evictor's advanced rules (`evictionConfig`); absent: 404
+    evictor_advanced_config: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: what the in-cluster curl pod reports when it calls the API ("200", "000" for no answer)
     in_cluster_reachability: str = "200"
 
@@ -42,7 +46,7 @@ class Fault:
 
     `path` is a regular expression matched against the request path (without query).
     kinds: latency (seconds=…), hang, reset, truncated-json, invalid-json, status (status=…, retry_after=…),
-           non-utf8-log, huge-log (size=…), long-line (size=…).
+           non-utf8-log, huge-log (size=…), long-line (size=…), trickle (a byte every seconds=…, never ending).
     `times`: how many requests it applies to (None: all).
     """
 

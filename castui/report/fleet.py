@@ -54,7 +54,8 @@ def _by_id(cluster: FleetCluster) -> dict[str, SymptomResult]:
     return {s.id: s for s in cluster.diagnosis.symptoms}
 
 
-def _cell_symbol(result: SymptomResult | None) -> tuple[str, str]:
+def cell_symbol(result: SymptomResult | None) -> tuple[str, str]:
+    """A symptom's cell in the fleet matrix: its verdict's symbol, or `!` for a healthy one with a latent risk."""
     if result is None:
         return "·", "dim"
     if result.verdict is SymptomVerdict.HEALTHY and any(c.verdict is CauseVerdict.LATENT for c in result.causes):
@@ -78,7 +79,7 @@ def render_fleet_text(report: FleetReport, redactor: Redactor, *, color: bool = 
         results = _by_id(cluster)
         cells = []
         for symptom_id in report.symptoms:
-            cell, cell_style = _cell_symbol(results.get(symptom_id))
+            cell, cell_style = cell_symbol(results.get(symptom_id))
             cells.append(" " * (col - 1) + paint(cell, cell_style))
         out.append(f"{paint(symbol, style)} {name:<{width}}  " + "".join(cells) + "   " + paint(words, style))
     out.append("")

@@ -15,6 +15,7 @@ import binascii
 import gzip
 import json
 import re
+import string
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,18 +24,75 @@ from typing import Any
 import yaml
 
 REDACTED = "[REDACTED]"
+#: secrets castui read while running (the agent's key from its Secret): every redactor made
+#: afterwards knows them, whatever shape they have
+_LEARNED: dict[str, str] = {}
 
-#: (kind, pattern, group to keep before the secret)
-PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("header", re.compile(r"(?i)((?:x-api-key|authorization|x-castai-api-key)\s*[:=]\s*(?:bearer\s+|basic\s+)?)(?!\$\{)([^\s\"',;]+)")),
-    ("bearer-token", re.compile(r"(?i)(bearer\s+)([a-z0-9\-._~+/]{8,}=*)")),
-    ("url-password", re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)(@)")),
-    ("key-value", re.compile(r"(?i)((?:api[_-]?key|apikey|token|password|passwd|secret|client[_-]?secret)[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\]|\$\{)([^\s\"',;}{]{6,})")),
-    ("jwt", re.compile(r"()(eyJ[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,})")),
-    ("private-key", re.compile(r"()(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)")),
+
+def learn_secret(value: str | None, kind: str) -> None:
+    """Remember a secret castui has read, before anything it read can be shown."""
+    if value and len(value.strip()) >= 4:
+        _LEARNED.setdefault(value.strip(), kind)
+
+#: ASCII letters to lower case, nothing else: the copy keeps every position of the original
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+@dataclass(frozen=True)
+class SecretPattern:
+    """A credential shape. Group 1 is kept before the secret, group 3 (when there is one) after it.
+
+    `lower`: the pattern is written in lower case and runs, case-sensitively, on an ASCII-lowered
+    copy of the text (the same positions), which lets the regex engine skip to its first literal
+    instead of trying every position; `anchors`: lower-case strings without which it cannot match.
+    Each runs in linear time on any input: a repeated part starts only where it could not also
+    start one character earlier (a lookbehind placed after the first literal), and nothing scans
+    past the next start of the same shape (`benchmarks/run.py` measures a 1 MB adversarial line).
+    """
+
+    kind: str
+    regex: re.Pattern[str]
+    lower: bool = True
+    anchors: tuple[str, ...] = ()
+
+
+PATTERNS: list[SecretPattern] = [
+    # `X-API-Key: v`, `"X-Api-Key":["v"]` (Go's http.Header as JSON), `Authorization: Bearer v`
+    SecretPattern("header", re.compile(r"((?:x-api-key|authorization|x-castai-api-key)(?:\\?[\"'])?\s*[:=]\s*\[?\s*(?:\\?[\"'])?"
+                                       r"(?:bearer\s+|basic\s+)?)(?!\$\{|\$castai_|\[redacted\])([^\s\\\"',;\]]+)"),
+                  anchors=("x-api-key", "authorization", "x-castai-api-key")),
+    SecretPattern("cookie", re.compile(r"(cookie(?<![a-z0-9_]cookie)[\"']?\s*[:=]\s*\[?\s*[\"']?)"
+                                       r"(?!\[redacted\])([^\r\n\"'\]]+)"), anchors=("cookie",)),
+    SecretPattern("bearer-token", re.compile(r"(bearer(?<![a-z0-9]bearer)\s+)(?!\[redacted\])([a-z0-9\-._~+/]{8,}=*)"),
+                  anchors=("bearer",)),
+    SecretPattern("url-password", re.compile(r"(://[^/\s:@]+:)([^@\s/]+)(@)"), anchors=("://",)),
+    SecretPattern("slack-webhook", re.compile(r"(hooks\.slack\.com/(?:services|workflows|triggers)/)([a-z0-9/_-]+)"),
+                  anchors=("hooks.slack.com",)),
+    SecretPattern("aws-access-key", re.compile(r"()((?:AKIA|ASIA|ABIA|ACCA)(?<![A-Z0-9][\s\S]{4})[A-Z0-9]{16})(?![A-Z0-9])"),
+                  lower=False, anchors=("akia", "asia", "abia", "acca")),
+    SecretPattern("github-token", re.compile(r"()((?:gh[pousr]_|github_pat_)(?<![A-Za-z0-9_]gh._)(?<![A-Za-z0-9_]github_pat_)"
+                                             r"[A-Za-z0-9_]{22,})"), lower=False, anchors=("gh", "github_pat_")),
+    SecretPattern("slack-token", re.compile(r"()(xox[abposr]-(?<![A-Za-z0-9]xox.-)[A-Za-z0-9-]{10,})"), lower=False,
+                  anchors=("xox",)),
+    # `--password VALUE`, `--api-key=VALUE` (container args, command lines)
+    SecretPattern("flag-value", re.compile(r"(-(?<![\w-]-)-?(?:[a-z0-9]+-)*(?:password|passwd|token|secret|api-?key)(?:\s+|=))"
+                                           r"(?!\[redacted\]|\$\{|\$castai_|-)([^\s\"',;]+)"),
+                  anchors=("password", "passwd", "token", "secret", "apikey", "api-key")),
+    SecretPattern("key-value", re.compile(r"((?:api[_-]?key|apikey|token|password|passwd|secret[_-]?access[_-]?key|secret|"
+                                          r"client[_-]?secret)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)(?!\[redacted\]|\$\{|\$castai_)([^\s\\\"',;}{]{6,})"),
+                  anchors=("api_key", "api-key", "apikey", "token", "password", "passwd", "secret")),
+    SecretPattern("jwt", re.compile(r"()(eyJ(?<![a-zA-Z0-9_-]eyJ)[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,}\.[a-zA-Z0-9_-]{8,})"),
+                  lower=False, anchors=("eyj",)),
+    # a BEGIN without its END is not scanned past the next BEGIN
+    SecretPattern("private-key", re.compile(r"()(-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:[^-]++|-(?!----BEGIN |----END ))*+"
+                                            r"-----END [A-Z ]{0,40}PRIVATE KEY-----)"), lower=False, anchors=("private key-----",)),
     # CAST AI keys are 64 hex digits; image digests (`sha256:…`) are not secrets
-    ("key-shaped", re.compile(r"()(?<![0-9A-Za-z])(?<!sha256:)([0-9a-fA-F]{64})(?![0-9A-Za-z])")),
+    SecretPattern("key-shaped", re.compile(r"()(?<![0-9a-z])(?<!sha256:)([0-9a-f]{64})(?![0-9a-z])")),
 ]
+
+
+#: a command-line flag whose next argument is a secret (`--password`, `--api-key`, `-token`)
+SECRET_FLAG = re.compile(r"(?i)^--?(?:[a-z0-9]+-)*(?:password|passwd|token|secret|api-?key)$")
 SECRET_KEYS = re.compile(r"(?i)(api[_-]?key|apikey|token|password|passwd|secret|credential|private[_-]?key|client[_-]?secret|certificate-authority-data|client-key-data|client-certificate-data)")
 
 
@@ -94,9 +152,14 @@ class Redactor:
                 if secret in redacted:
                     found[self.kinds.get(secret, "api-key")] += redacted.count(secret)
                     redacted = redacted.replace(secret, REDACTED)
-        for kind, pattern in PATTERNS:
-            redacted, n = pattern.subn(lambda m: m.group(1) + REDACTED + (m.group(3) if m.lastindex and m.lastindex >= 3 else ""), redacted)
-            found[kind] += n
+        lowered = redacted.translate(_ASCII_LOWER)
+        for pattern in PATTERNS:
+            if pattern.anchors and not any(anchor in lowered for anchor in pattern.anchors):
+                continue
+            redacted, n = _substitute(pattern, redacted, lowered)
+            if n:
+                found[pattern.kind] += n
+                lowered = redacted.translate(_ASCII_LOWER)
         for pattern in self._extra:
             redacted, n = pattern.subn(REDACTED, redacted)
             found["custom"] += n
@@ -119,12 +182,27 @@ class Redactor:
                     (self._whole(v, "secret-value") if secret_pair and k == "value" else self.data(v, str(k)))
                     for k, v in value.items()}
         if isinstance(value, list):
-            return [self.data(v, key) for v in value]
+            out = [self.data(v, key) for v in value]
+            for i in range(1, len(out)):  # container args: ["--password", "VALUE"]
+                if isinstance(value[i - 1], str) and SECRET_FLAG.match(value[i - 1]) and isinstance(out[i], str):
+                    out[i] = self._whole(out[i], "flag-value") if not out[i].startswith("-") else out[i]
+            return out
         if isinstance(value, str):
             if key and SECRET_KEYS.search(key):
                 return self._whole(value, "secret-value")
+            if key == LAST_APPLIED and value.lstrip().startswith("{"):
+                return self._json_text(value)
             return self.text(value)
         return value
+
+    def _json_text(self, value: str) -> str:
+        """A JSON document kept as a string (kubectl's last-applied copy): its env values and
+        secret-looking fields redacted as data, then written back."""
+        try:
+            document = json.loads(value)
+        except ValueError:
+            return self.text(value)
+        return json.dumps(self.data(document), separators=(",", ":"))
 
     def lines(self, values: Iterable[str]) -> list[str]:
         return [self.text(v) for v in values]
@@ -195,6 +273,21 @@ class Redactor:
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()
 
 
+def _substitute(pattern: SecretPattern, text: str, lowered: str) -> tuple[str, int]:
+    """Each match (found in `lowered` or `text`, which share positions) becomes kept + REDACTED + tail."""
+    out: list[str] = []
+    last = count = 0
+    for match in pattern.regex.finditer(lowered if pattern.lower else text):
+        keep_end = match.end(1)
+        tail_start = match.start(3) if (match.lastindex or 0) >= 3 else match.end()
+        out += [text[last:keep_end], REDACTED]
+        last, count = tail_start, count + 1
+    if not count:
+        return text, 0
+    out.append(text[last:])
+    return "".join(out), count
+
+
 def kubeconfig_credentials(users: Iterable[Any]) -> list[str]:
     """Tokens, passwords and client keys of kubeconfig `user` entries (the caller reads the files:
     `castui.clients.kubeconfig.kubeconfig_users`), long enough not to redact ordinary words."""
@@ -229,6 +322,8 @@ def redactor_for(settings: Any, *more_secrets: str | None, kubeconfig_users: Ite
     secrets = [settings.api_key_value, *more_secrets] if settings is not None else list(more_secrets)
     patterns = list(getattr(settings, "redact_patterns", []) or [])
     redactor = Redactor(secrets=[s for s in secrets if s], extra_patterns=patterns)
+    for value, kind in list(_LEARNED.items()):
+        redactor.add_secret(value, kind)
     for credential in kubeconfig_credentials(kubeconfig_users):
         redactor.add_secret(credential, "kubeconfig-credential")
     return redactor

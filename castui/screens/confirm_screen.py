@@ -64,14 +64,17 @@ class ConfirmScreen(ModalScreen[bool]):
                         style="bold"))
                     yield Static(shown_text(json.dumps(list(r.argv), ensure_ascii=False)), id="confirm-argv")
                     if r.stdin:
-                        yield Static(shown_text("with this on standard input:\n" + r.stdin.rstrip("\n"), lines=True), id="confirm-stdin")
+                        yield Static(shown_text("with this on standard input:\n" + r.stdin.rstrip("\n"), lines=True),
+                                     id="confirm-stdin")
                 if r.api_call is not None:
-                    yield Static(Text.assemble(("This calls the CAST AI API: ", "bold"), printable(f"{r.api_call.method} {r.api_call.path}")))
+                    call = printable(f"{r.api_call.method} {r.api_call.path}")
+                    yield Static(Text.assemble(("This calls the CAST AI API: ", "bold"), call))
                     yield PolicyDiff(r.api_call, plain=plain, id="confirm-diff")
             yield Static(Text.assemble(("Changes the cluster: ", "bold"),
                                        "yes" if r.mutates and not r.dry_run else "no (server-side dry run)" if r.dry_run else "no"),
                          id="confirm-mutates")
-            yield Static(Text.assemble(("Target: ", "bold"), printable(f"context {r.context or '(current)'} · cluster {r.cluster or 'unknown'}")),
+            target = printable(f"context {r.context or '(current)'} · cluster {r.cluster or 'unknown'}")
+            yield Static(Text.assemble(("Target: ", "bold"), target),
                          id="confirm-target")
             if r.production:
                 yield Static(Text.assemble((" ⚠ PRODUCTION ", "bold reverse"),

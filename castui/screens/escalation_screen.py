@@ -22,8 +22,8 @@ from textual.worker import Worker, WorkerState
 
 from castui.bundle import collect_bundle
 from castui.diagnosis import CauseVerdict, Diagnosis, StatusPage, SymptomVerdict
-from castui.support import build_report
 from castui.sanitise import printable, shown_text
+from castui.support import build_report
 from castui.widgets.connection_header import ConnectionHeader
 
 #: how far back the bundle's logs and events go (the CLI's default)

@@ -16,13 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from castui.diagnosis import CauseVerdict, SymptomVerdict
 from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted, Fleet, FleetCluster, FleetEvent
 from castui.engine.runner import SymptomFinished
-from castui.report.fleet import cluster_state_short
-from castui.report.symbols import SYMPTOM
+from castui.report.fleet import cell_symbol, cluster_state_short
 from castui.sanitise import printable, shown_text
 from castui.tree import SYMPTOMS
 
@@ -33,6 +32,18 @@ WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
 #: room for the longest short state, "✗ 10 causes"; beside the cluster name, so 80 columns always show it
 STATE_WIDTH = 11
+
+
+SORTS: list[tuple[str, bool]] = [("cluster", False), ("cluster", True), (STATE_COLUMN, True), (STATE_COLUMN, False)]
+#: worst first when sorted descending: a problem above could-not-check above healthy above running/waiting
+SEVERITY = {"✗": 3, "?": 2, "✓": 1}
+
+
+def sort_key(cell: object) -> tuple[int, int, str]:
+    """Cells sort by what they say: the verdict symbol's severity, then a count ("7 causes"), then the text."""
+    text = str(cell).strip()
+    number = next((int(word) for word in text.split() if word.isdigit()), 0)
+    return SEVERITY.get(text[:1], 0), number, text
 
 
 class FleetProgress(Message):
@@ -56,6 +67,8 @@ class FleetScreen(Screen[None]):
         Binding("enter", "open", "Triage", id="fleet.open"),
         Binding("r", "rerun_row", "Re-run row", id="fleet.rerun-row"),
         Binding("R", "rerun_all", "Re-run all", id="fleet.rerun-all"),
+        Binding("slash", "filter", "Filter", id="fleet.filter"),
+        Binding("s", "sort", "Sort", id="fleet.sort"),
         Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
@@ -63,6 +76,9 @@ class FleetScreen(Screen[None]):
         super().__init__()
         self.fleet = fleet
         self.running: set[str] = set()
+        #: the `/` filter on context names, and the sort: (column key, descending)
+        self.query_text = ""
+        self.sorted_by: tuple[str, bool] | None = None
 
     @property
     def plain(self) -> bool:
@@ -70,6 +86,7 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-title")
+        yield Input(id="fleet-filter")
         yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="fleet-detail")
         yield Footer()
@@ -80,10 +97,68 @@ class FleetScreen(Screen[None]):
         table.add_column("state", key=STATE_COLUMN, width=STATE_WIDTH)
         for s in SYMPTOMS:
             table.add_column(short_label(s.id), key=s.id)
-        for context in self.fleet.contexts:
-            table.add_row(shown_text(context), Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
+        self.fill_rows()
+        field = self.query_one("#fleet-filter", Input)
+        field.placeholder = f"filter clusters by context (enter: go to the table, {self.app.key_for('fleet.back')}: clear)"  # type: ignore[attr-defined]
+        field.display = False
         self.query_one("#fleet-title", Static).update(self.title_text())
         self.run_all()
+
+    # --- rows: the filter and the sort ----------------------------------------------------------
+
+    def shown_contexts(self) -> list[str]:
+        query = self.query_text.lower().strip()
+        return [c for c in self.fleet.contexts if query in c.lower()]
+
+    def fill_rows(self) -> None:
+        """The rows the filter lets through, each drawn from what is known of its cluster, in the chosen order."""
+        table = self.table
+        highlighted = self.highlighted()
+        table.clear()
+        for context in self.shown_contexts():
+            result = self.fleet.results.get(context)
+            if result is not None and context not in self.running:
+                table.add_row(shown_text(context), *self.finished_cells(result), key=context)
+            elif context in self.running:
+                table.add_row(shown_text(context), Text("running", style="dim"), *[self.cell(*RUNNING) for _ in SYMPTOMS], key=context)
+            else:
+                table.add_row(shown_text(context), Text("waiting", style="dim"), *[self.cell(*WAITING) for _ in SYMPTOMS], key=context)
+        self.apply_sort()
+        if highlighted is not None and highlighted in self.shown_contexts():
+            table.move_cursor(row=table.get_row_index(highlighted))
+
+    def apply_sort(self) -> None:
+        table = self.table
+        for key, column in table.columns.items():
+            base = "cluster" if key.value == "cluster" else "state" if key.value == STATE_COLUMN else short_label(str(key.value))
+            arrow = ""
+            if self.sorted_by and self.sorted_by[0] == key.value:
+                arrow = " ▼" if self.sorted_by[1] else " ▲"
+            column.label = Text(base + arrow)
+        if self.sorted_by is not None and table.row_count:
+            column, descending = self.sorted_by
+            table.sort(column, key=lambda cell: sort_key(cell), reverse=descending)
+        table.refresh()
+
+    def action_sort(self) -> None:
+        """s cycles the order: cluster ▲, cluster ▼, state ▼ (the worst first), state ▲; the header shows which."""
+        current = self.sorted_by
+        self.sorted_by = SORTS[(SORTS.index(current) + 1) % len(SORTS)] if current in SORTS else SORTS[0]
+        self.apply_sort()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#fleet-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#fleet-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.fill_rows()
+
+    @on(Input.Submitted, "#fleet-filter")
+    def filter_done(self) -> None:
+        self.table.focus()
 
     @property
     def table(self) -> DataTable[Any]:
@@ -129,6 +204,9 @@ class FleetScreen(Screen[None]):
     @on(FleetProgress)
     def progress(self, message: FleetProgress) -> None:
         event, table = message.event, self.table
+        context_of = getattr(event, "context", None) or getattr(getattr(event, "result", None), "context", None)
+        if context_of is not None and context_of not in self.shown_contexts():
+            return  # filtered out: drawn from the results when the filter lets it through
         if isinstance(event, ClusterStarted):
             for s in SYMPTOMS:
                 table.update_cell(event.context, s.id, self.cell(*RUNNING))
@@ -136,8 +214,7 @@ class FleetScreen(Screen[None]):
             context: str | None = event.context
         elif isinstance(event, ClusterProgress) and isinstance(event.event, SymptomFinished):
             result = event.event.result
-            symbol, _, style = SYMPTOM[result.verdict]
-            table.update_cell(event.context, result.id, self.cell(symbol, style))
+            table.update_cell(event.context, result.id, self.cell(*cell_symbol(result)))
             context = None
         elif isinstance(event, ClusterFinished):
             self.finished(event.result)
@@ -147,15 +224,23 @@ class FleetScreen(Screen[None]):
         if context is not None and context == self.highlighted():
             self.show_detail()
 
+    def finished_cells(self, result: FleetCluster) -> list[Text]:
+        """The state, then one cell per symptom."""
+        by_id = {s.id: s for s in result.diagnosis.symptoms}
+        symbol, words, style = cluster_state_short(result)
+        cells = [Text(f"{symbol} {words}", style="" if self.plain else style)]
+        for s in SYMPTOMS:
+            cells.append(self.cell(*cell_symbol(by_id.get(s.id))))
+        return cells
+
     def finished(self, result: FleetCluster) -> None:
         table = self.table
-        by_id = {s.id: s for s in result.diagnosis.symptoms}
-        for s in SYMPTOMS:
-            found = by_id.get(s.id)
-            symbol, _, style = SYMPTOM[found.verdict] if found else ("·", "", "dim")
-            table.update_cell(result.context, s.id, self.cell(symbol, style))
-        symbol, words, style = cluster_state_short(result)
-        table.update_cell(result.context, STATE_COLUMN, Text(f"{symbol} {words}", style="" if self.plain else style))
+        state, *cells = self.finished_cells(result)
+        for s, cell in zip(SYMPTOMS, cells):
+            table.update_cell(result.context, s.id, cell)
+        table.update_cell(result.context, STATE_COLUMN, state)
+        if self.sorted_by is not None:
+            self.apply_sort()
 
     # --- the highlighted cluster ----------------------------------------------------------------
 
@@ -180,6 +265,9 @@ class FleetScreen(Screen[None]):
                 text.append(f"✗ {symptom_result.id}: {', '.join(confirmed)}\n", style="" if self.plain else "red")
             elif symptom_result.verdict is SymptomVerdict.PROBLEM:
                 text.append(f"✗ {symptom_result.id}: no cause confirmed\n", style="" if self.plain else "red")
+            latent = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.LATENT]
+            if latent:
+                text.append(f"! {symptom_result.id}: latent {', '.join(latent)}\n", style="" if self.plain else "dark_orange")
         if result.error:
             text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
@@ -216,7 +304,13 @@ class FleetScreen(Screen[None]):
         self.run_all()
 
     def action_close(self) -> None:
-        """escape never quits (pressing it to close a modal must not lose the fleet's results)."""
+        """escape clears the filter; it never quits (pressing it to close a modal must not lose the fleet's results)."""
+        field = self.query_one("#fleet-filter", Input)
+        if field.display:
+            field.value = ""
+            field.display = False
+            self.table.focus()
+            return
         self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:

@@ -1,6 +1,6 @@
-"""The symptom picker: the ten symptoms with how to recognise each, and "run every check".
+"""The symptom picker: every symptom with how to recognise each, and "run every check".
 
-Arrows or j/k and enter; digits pick directly (1–9, 0 for the tenth); `/` filters;
+Arrows or j/k and enter; digits pick the first ten directly (1–9, 0 for the tenth); `/` filters;
 `a` runs everything. After a run, each symptom shows its last verdict.
 """
 
@@ -23,9 +23,13 @@ from castui.widgets.verdict_badge import symptom_badge
 ALL = "all"
 
 
-def digit_of(position: int) -> str:
-    """1–9, then 0 for the tenth."""
-    return str((position + 1) % 10)
+#: the keys that pick a symptom directly, in order; symptoms past the tenth are picked by arrows or the filter
+DIGITS = "1234567890"
+
+
+def digit_of(position: int) -> str | None:
+    """1–9, then 0 for the tenth; None past it (a digit never picks two symptoms)."""
+    return DIGITS[position] if position < len(DIGITS) else None
 
 
 def prompt(key: str, title: Text, detail: str) -> Table:
@@ -42,7 +46,7 @@ def symptom_prompt(position: int, symptom: Symptom, last: object | None, plain: 
     if last is not None:
         title.append("  ")
         title.append_text(symptom_badge(last, plain=plain))  # type: ignore[arg-type]
-    return prompt(digit_of(position), title, symptom.recognise)
+    return prompt(digit_of(position) or " ", title, symptom.recognise)
 
 
 def matches(symptom: Symptom, query: str) -> bool:
@@ -61,8 +65,8 @@ class HomeScreen(Screen[None]):
         Binding("j", "cursor(1)", "Down", show=False, id="home.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="home.up"),
         Binding("escape", "close_filter", "Clear the filter", show=False, id="home.back"),
-        *[Binding(digit_of(i), f"pick({i})", f"Symptom {digit_of(i)}", show=False, id=f"home.pick-{digit_of(i)}")
-          for i in range(len(SYMPTOMS))],
+        *[Binding(digit, f"pick({i})", f"Symptom {digit}", show=False, id=f"home.pick-{digit}")
+          for i, digit in enumerate(DIGITS[: len(SYMPTOMS)])],
     ]
 
     def compose(self) -> ComposeResult:

@@ -31,7 +31,6 @@ from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.policy_diff import PolicyDiff
 from castui.widgets.verdict_badge import badge, cause_text
 
-
 #: how the confirmation shows the key file `--set-file` gets (made just before the command runs, removed after)
 KEY_FILE_SHOWN = Path("<0600 temporary file holding the key>")
 
@@ -72,7 +71,8 @@ class RemediationScreen(Screen[bool]):
             yield Static(id="fix-status")
             yield Static(id="fix-outcome")
         with VerticalScroll(id="fix-body"):
-            yield Static(Text.assemble(("Fix: ", "bold"), (printable(redact(fix.title)), "bold"), "   for ", cause_text(self.cause, plain=plain),
+            yield Static(Text.assemble(("Fix: ", "bold"), (printable(redact(fix.title)), "bold"), "   for ",
+                                       cause_text(self.cause, plain=plain),
                                        " ", (self.cause.id, "bold"), f" ({self.symptom.id})"), id="fix-title")
             why = redact(fix.explanation or self.cause.title)
             if fix.note:
@@ -299,7 +299,8 @@ class RemediationScreen(Screen[bool]):
             text.append_text(cause_text(after, plain=plain))
             text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))  # type: ignore[attr-defined]
             if after.verdict is CauseVerdict.CONFIRMED:
-                text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({self.key('triage.escalate')}).", style="bold")
+                escalate = self.key("triage.escalate")
+                text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({escalate}).", style="bold")
         for symptom in diagnosis.symptoms:
             text.append(f"\n{symptom.id}: ")
             text.append_text(badge(_symptom_entry(symptom), plain=plain))

@@ -7,6 +7,7 @@ ask for consent in a modal, inside the run.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -16,17 +17,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict, exit_code_for
 from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
 from castui.tree import SYMPTOMS, symptom
 from castui.tree.model import Check
-from castui.words import counted, plural
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.evidence_pane import EvidencePane
 from castui.widgets.triage_tree import TriageItem, TriageTree
+from castui.words import counted, plural
 
 
 class RunProgress(Message):
@@ -46,6 +47,8 @@ class TriageScreen(Screen[None]):
         Binding("v", "evidence", "Evidence", id="triage.evidence"),
         Binding("r", "rerun", "Re-run", id="triage.rerun"),
         Binding("e", "escalate", "Escalate", id="triage.escalate"),
+        Binding("S", "suppress", "Suppress", show=False, id="triage.suppress"),
+        Binding("slash", "filter", "Filter", show=False, id="triage.filter"),
         Binding("tab", "switch_pane", "Switch pane", show=False, id="triage.switch-pane"),
         Binding("escape", "back", "Back", id="triage.back"),
     ]
@@ -65,13 +68,41 @@ class TriageScreen(Screen[None]):
         plain = self.app.settings.plain  # type: ignore[attr-defined]
         yield ConnectionHeader()
         yield Static(id="triage-summary")
+        yield Input(id="triage-filter")
         with Horizontal(id="triage-body"):
             yield TriageTree(plain=plain, timings=self.app.timings, id="triage-tree")  # type: ignore[attr-defined]
             yield EvidencePane(plain=plain, id="evidence")
         yield Footer()
 
     def on_mount(self) -> None:
+        field = self.query_one("#triage-filter", Input)
+        field.placeholder = (f"filter symptoms, checks and causes (enter: go to the tree, "
+                             f"{self.key('triage.back')}: clear)")
+        field.display = False
         self.start_run()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#triage-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#triage-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.tree.set_filter(event.value)
+
+    @on(Input.Submitted, "#triage-filter")
+    def filter_done(self) -> None:
+        self.tree.focus()
+
+    def close_filter(self) -> bool:
+        field = self.query_one("#triage-filter", Input)
+        if not field.display:
+            return False
+        field.value = ""
+        field.display = False
+        self.tree.set_filter("")
+        self.tree.focus()
+        return True
 
     @property
     def evidence_full(self) -> bool:
@@ -184,8 +215,17 @@ class TriageScreen(Screen[None]):
         elif unknown:
             text.append("? nothing confirmed, but some checks could not run", style="bold")
             text.append("   see the ? items for why")
-        else:
-            text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        latent = [c for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT]
+        not_checked = [c for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
+        if not (confirmed or problems or unknown):
+            if not_checked:
+                text.append(f"? nothing confirmed, but {counted(len(not_checked), 'cause')} could not be checked", style="bold")
+            elif not latent:
+                text.append("✓ nothing wrong found: every cause ruled out", style="bold")
+        if latent:
+            names = ", ".join(c.id for c in latent[:3]) + (f" and {len(latent) - 3} more" if len(latent) > 3 else "")
+            text.append(("   " if text.plain else "") + f"! {counted(len(latent), 'latent risk')}: ", style="bold")
+            text.append(names)
         if len(diagnosis.symptoms) > 1:
             text.append(f"   ({counted(len(problems), 'problem')}, {len(unknown)} unknown, "
                         f"{len(diagnosis.symptoms) - len(problems) - len(unknown)} healthy)", style="dim")
@@ -280,12 +320,57 @@ class TriageScreen(Screen[None]):
         self.evidence_full = False
         self.start_run()
 
+    def action_suppress(self) -> None:
+        """Suppress the highlighted confirmed cause (reason, expiry), or lift its suppression."""
+        from datetime import date
+
+        from castui.screens.suppress_screen import SuppressScreen
+
+        picked = self.highlighted_cause()
+        if picked is None or picked[1].verdict is not CauseVerdict.CONFIRMED:
+            self.notify("Highlight a confirmed cause to suppress it.", severity="warning")
+            return
+        result, cause = picked
+        cluster = self.app.session.cluster_id  # type: ignore[attr-defined]
+        if cause.suppressed is not None and not cause.suppressed.expired:
+            self.store_suppression(result.id, cause.id, cluster, None)
+            return
+        self.app.push_screen(SuppressScreen(cause.id, cluster, today=date.today()),
+                             lambda asked: self.store_suppression(result.id, cause.id, cluster, asked) if asked else None)
+
+    @work(group="suppress", exit_on_error=False)
+    async def store_suppression(self, symptom_id: str, cause_id: str, cluster: str | None, asked: Any) -> None:
+        """Write (or, with nothing asked, remove) the suppression off the UI thread, then re-judge that symptom."""
+        from castui import suppressions
+
+        if asked is None:
+            await asyncio.to_thread(suppressions.remove, cause_id, cluster)
+            self.notify(f"{cause_id}: suppression removed", markup=False)
+        else:
+            record = suppressions.SuppressionRecord(cause=cause_id, cluster=cluster, reason=asked.reason, until=asked.until)
+            await asyncio.to_thread(suppressions.add, record)
+            self.notify(f"{cause_id} suppressed" + (f" until {asked.until}" if asked.until else ""), markup=False)
+        self.start_run([symptom_id])
+
+    @on(EvidencePane.CopyLine)
+    def copy_line(self, message: EvidencePane.CopyLine) -> None:
+        self.copy_evidence_line(message.text)
+
+    @work(group="copy", exit_on_error=False)
+    async def copy_evidence_line(self, line: str) -> None:
+        from castui.clipboard import copy_text
+
+        outcome = await copy_text(self.app, line)
+        self.notify(outcome.describe(), title="Line copied", markup=False)
+
     def action_escalate(self) -> None:
         from castui.screens.escalation_screen import EscalationScreen
 
         self.app.push_screen(EscalationScreen(self.diagnosis))
 
     def action_back(self) -> None:
+        if self.close_filter():
+            return
         if self.evidence_full:
             self.evidence_full = False
             self.tree.focus()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.logs import parse_lines
 from castui.tree.model import (
@@ -29,15 +30,13 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import Evidence, as_dict, as_dicts, log_evidence, name_of, parse_time
+from castui.tree.reading import as_dict, as_dicts, log_evidence, name_of, parse_time
 from castui.tree.releases import ReleaseRef, is_terraform_managed
 
 CLUSTER_CONTROLLER = "castai-cluster-controller"
 #: cluster-controller acks an action its version cannot handle with this error
 #: (castai/cluster-controller@5919ac5 internal/controller/controller.go handleAction)
 INVALID_ACTION = re.compile(r"invalid action, check action data or if cluster controller version supports this action type")
-#: the umbrella chart (castai/helm-charts charts/castai-umbrella/Chart.yaml `name: castai`)
-UMBRELLA_CHARTS = frozenset({"castai", "castai-umbrella"})
 
 
 async def gather_releases(facts: Facts) -> list[dict[str, Any]]:
@@ -98,6 +97,10 @@ def updated_by(release: Mapping[str, Any]) -> str | None:
         return "CAST AI"
     if release["chart"] == "castai-evictor" and release.get("managed"):
         return "CAST AI (managedByCASTAI)"
+    if release.get("terraform") and release["chart"] != "castai-agent":
+        # the EKS module's component releases have `ignore_changes = [version]`; its agent release has not
+        # (castai/terraform-castai-eks-cluster@d2436b0 main.tf)
+        return "CAST AI (Terraform ignores its version)"
     return None
 
 
@@ -165,7 +168,8 @@ def judge_outdated(obs: Observations) -> Judgement:
     if yours:
         # docs.cast.ai `helm`: the agent and spot-handler are not auto-updated; behind the newest is a risk, not a fault
         first = yours[0]
-        return latent("; ".join(f"{r['name']}: chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours),
+        return latent("; ".join(f"{r['name']} runs chart {r['chart']} {r['version']}, newest {index[r['chart']]}" for r in yours)
+                      + " (CAST AI does not update " + ("it" if len(yours) == 1 else "them") + ": upgrading is up to you)",
                       releases_table(releases, index), release=ref_of(first), release_name=first["name"],
                       newest=index[first["chart"]])
     if (why := obs.failed("controller-logs")) and any(r["chart"] == CLUSTER_CONTROLLER for r in behind):

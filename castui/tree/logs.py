@@ -11,6 +11,7 @@ is a warning logged on each of 3 retries, also before a success (k8s-agent
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class LogLine:
         return self.raw
 
 
+@functools.lru_cache(maxsize=8192)  # the same log is read by several judges of several symptoms
 def parse_line(raw: str) -> LogLine:
     """A logrus text line; anything else keeps its raw text and no fields."""
     values: dict[str, str] = {}

@@ -136,7 +136,7 @@ class FixTemplate:
     mutates: bool = True
     recheck: tuple[str, ...] = ()
     #: a JSON merge patch (RFC 7386) for the cluster's policies; castui can PUT it itself
-    policies_patch: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    policies_patch: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any] | None] | None = None
     #: fed to the (single) command's standard input, e.g. a manifest for `kubectl apply -f -`
     stdin: str | None = None
     note: str | None = None

@@ -221,8 +221,16 @@ def judge_scoped_mode(obs: Observations) -> Judgement:
 
 
 def _owner(pod: dict[str, Any]) -> str:
-    owners = as_dicts(as_dict(pod.get("metadata")).get("ownerReferences"))
-    return f"{as_str(owners[0].get('kind')).lower()}/{as_str(owners[0].get('name'))}" if owners else f"pod/{name_of(pod)}"
+    """Where the pod template lives: a Deployment's ReplicaSet is `<deployment>-<pod-template-hash>`."""
+    meta = as_dict(pod.get("metadata"))
+    owners = as_dicts(meta.get("ownerReferences"))
+    if not owners:
+        return f"pod/{name_of(pod)}"
+    kind, name = as_str(owners[0].get("kind")), as_str(owners[0].get("name"))
+    template_hash = as_str(as_dict(meta.get("labels")).get("pod-template-hash"))
+    if kind == "ReplicaSet" and template_hash and name.endswith("-" + template_hash):
+        return f"deployment/{name[: -len(template_hash) - 1]}"
+    return f"{kind.lower()}/{name}"
 
 
 # --- node templates (guide v2 §4 no-matching-node-template) ---------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from castui.diagnosis import Evidence
 from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
@@ -24,7 +25,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
-from castui.tree.reading import Evidence, as_dict, as_dicts
+from castui.tree.reading import as_dict, as_dicts
 
 
 async def gather_state(facts: Facts) -> dict[str, Any] | None:
@@ -70,7 +71,7 @@ def castai_resources(state: dict[str, Any]) -> list[str]:
 
 def differences(obs: Observations) -> tuple[list[tuple[str, Any, Any]], list[tuple[str, Any, Any]]]:
     """(drifted fields, fields that differ only because of the policy↔template sync), as (path, declared, live)."""
-    from castui.clients.terraform import drift, is_template_synced, TEMPLATE_SYNCED
+    from castui.clients.terraform import TEMPLATE_SYNCED, drift, is_template_synced
 
     state = obs["terraform-state"]
     found: list[tuple[str, Any, Any]] = []

@@ -15,8 +15,10 @@ from typing import Any
 
 import yaml
 
-from castui.engine.facts import AGENT, Facts
-from castui.tree.helm_mismatch import UMBRELLA_CHARTS, gather_releases
+from castui.diagnosis import Evidence
+from castui.engine.facts import Facts
+from castui.tree.agent_checks import AGENT_LOGS
+from castui.tree.helm_mismatch import gather_releases
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
     Cause,
@@ -32,7 +34,6 @@ from castui.tree.model import (
     unknown,
 )
 from castui.tree.reading import (
-    Evidence,
     as_dict,
     as_dicts,
     as_str,
@@ -43,6 +44,7 @@ from castui.tree.reading import (
     namespaced_name,
     pods_table,
 )
+from castui.tree.releases import UMBRELLA_CHARTS
 
 AUTOSCALER = "castai-workload-autoscaler"
 REAL_ANNOTATION = "workloads.cast.ai/configuration"
@@ -113,15 +115,6 @@ async def gather_metrics_api(facts: Facts) -> dict[str, Any] | None:
             "reason": as_str((available or {}).get("reason")), "message": as_str((available or {}).get("message"))}
 
 
-async def gather_agent_metrics_lines(facts: Facts) -> dict[str, list[str]]:
-    """Each agent replica's current log: every replica polls pod metrics."""
-    logs: dict[str, list[str]] = {}
-    for pod in await facts.pods_of(AGENT):
-        containers = [c.get("name") for c in as_dicts(as_dict(pod.get("spec")).get("containers"))]
-        logs[name_of(pod)] = (await facts.logs(name_of(pod), "agent" if "agent" in containers else None)).splitlines()
-    return logs
-
-
 CHECKS = (
     Check("autoscaler-deployment", "Deployment castai-workload-autoscaler", gather_deployment,
           lambda d: "not installed" if d is None else f"{d.get('readyReplicas') or 0} of {d.get('replicas')} ready"),
@@ -137,8 +130,7 @@ CHECKS = (
           lambda ws: f"{len(ws)} workloads"),
     Check("metrics-api", "APIService v1beta1.metrics.k8s.io (metrics-server)", gather_metrics_api,
           lambda s: "not registered" if s is None else "available" if s["available"] else "not available"),
-    Check("agent-metrics-logs", "Agent logs: pod metrics", gather_agent_metrics_lines,
-          lambda logs: f"{len(logs)} replicas read"),
+    AGENT_LOGS,  # every replica polls pod metrics (shared with symptoms 1 and 2: one read per replica)
 )
 
 
@@ -162,9 +154,9 @@ def in_question(obs: Observations) -> list[dict[str, Any]]:
         if key not in found and (api_configured(entry) or key in obs.facts.settings.workloads):
             found[key] = {"workload": key, "kind": as_str(entry.get("kind"), "Deployment"), "configuration": None,
                           "lookalikes": [], "on_pod_template": False, "deprecated": [], "named": True, "api": entry}
-    for key in obs.facts.settings.workloads:
+    for key in obs.facts.settings.workloads:  # named, yet neither in the cluster nor in the API: a typo?
         found.setdefault(key, {"workload": key, "kind": "Deployment", "configuration": None, "lookalikes": [],
-                               "on_pod_template": False, "deprecated": [], "named": True, "api": None})
+                               "on_pod_template": False, "deprecated": [], "named": True, "api": None, "unknown": True})
     return list(found.values())
 
 
@@ -175,6 +167,8 @@ def configured(workload: Mapping[str, Any]) -> bool:
 def problem(workload: Mapping[str, Any], threshold: float) -> str | None:
     """Why the workload is observed: no recommendation, not applied, low confidence, an error."""
     entry = workload.get("api")
+    if workload.get("unknown"):
+        return "no such Deployment or StatefulSet in the cluster, and not listed by the workloads API (check the name)"
     if entry is None:
         return "not listed by the workloads API"
     status = as_dict(entry.get("recommendationStatus"))
@@ -226,6 +220,10 @@ def threshold_of(obs: Observations, entry: Mapping[str, Any] | None) -> float:
     return default
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def observed_workloads(obs: Observations) -> list[tuple[dict[str, Any], str]]:
     return [(w, why) for w in in_question(obs) if (why := problem(w, threshold_of(obs, w.get("api"))))]
 
@@ -247,7 +245,7 @@ def observe(obs: Observations) -> Observation:
     asked = in_question(obs)
     if not asked:
         return Observation(False, "no workload is configured for the workload autoscaler")
-    return Observation(False, f"{len(asked)} workloads in question have applied, confident recommendations")
+    return Observation(False, f"{plural(len(asked), 'workload')} in question: applied, confident recommendations")
 
 
 # --- causes --------------------------------------------------------------------------------------
@@ -279,7 +277,8 @@ def judge_not_running(obs: Observations) -> Judgement:
     umbrella = next((r for r in releases if r.get("chart") in UMBRELLA_CHARTS), None)
     terraform = any(r.get("terraform") for r in releases)
     return confirmed(
-        f"the workload autoscaler is not installed, but {len(users)} workloads are configured for it: "
+        f"the workload autoscaler is not installed, yet {plural(len(users), 'workload')} "
+        f"{'is' if len(users) == 1 else 'are'} configured for it: "
         + ", ".join(w["workload"] for w in users[:5]),
         Evidence(kind="table", title="workloads configured for the workload autoscaler",
                  data=[["WORKLOAD", "CONFIGURED BY"], *([w["workload"], "annotation" if w.get("configuration") is not None
@@ -300,8 +299,10 @@ def not_running_guidance(values: Mapping[str, Any]) -> str | None:
             return "Its Deployment is scaled to 0: scale it back through the release that installed it (Helm or Terraform)."
         return None
     if values.get("umbrella"):
-        return (f"Install it through the umbrella release {values['umbrella']}: mode `workload-autoscaler` or `full` "
-                "(`--set tags.workload-autoscaler=true`).")
+        # castai/helm-charts@daa4628 charts/castai-umbrella: the modes are mutually exclusive tags
+        return (f"Install it through the umbrella release {values['umbrella']}: switch its mode to `workload-autoscaler` "
+                "or `full` (e.g. `--set tags.readonly=false --set tags.workload-autoscaler=true` in a pinned upgrade "
+                "with --reset-then-reuse-values).")
     if values.get("terraform"):
         return "Terraform installed CAST AI here: set `install_workload_autoscaler = true` in the module and run `terraform apply`."
     # docs.cast.ai workload-autoscaling-configuration; the EKS module passes castai.apiKeySecretRef and configMapRef
@@ -331,16 +332,18 @@ def judge_insufficient_metrics(obs: Observations) -> Judgement:
         return confirmed(", ".join(f"{w['workload']}: {why}" for w, why in low) + (f"; confident by {eta}" if eta else ""),
                          workloads_table("low-confidence recommendations", low), until=eta or "the confidence threshold is reached")
     if missing:
-        return unknown("no recommendation, so no confidence, for " + ", ".join(missing[:5]))
+        return unknown("no recommendation yet, so no confidence to judge, for " + ", ".join(missing[:5]))
     # pod age is no evidence (guide v2 §10): only the API's confidence counts
     return ruled_out("every workload in question has a confident recommendation")
 
 
 def metrics_trouble(obs: Observations) -> tuple[str, Evidence] | None:
     """metrics-server's APIService absent or not Available, or the agent persistently failing to read pod metrics."""
-    for pod, lines in as_dict(obs.get("agent-metrics-logs", {})).items():
+    for replica in as_dicts(as_dict(obs.get("agent-logs", {})).get("replicas")):
+        lines = [as_str(line) for line in replica.get("current") or []]
         hits = persistent(parse_lines(lines), POD_METRICS_FAILED, cycle=POD_METRICS_CYCLE)
         if hits:
+            pod = as_str(replica.get("pod"))
             return f"agent {pod} keeps failing to read pod metrics", log_evidence(f"{pod} (agent)", lines, hits)
     service = obs["metrics-api"]
     if service is None:

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Static
 
 from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, Evidence, SymptomResult
@@ -36,7 +37,15 @@ class EvidencePane(Vertical):
     BINDINGS = [
         Binding("right_square_bracket", "cycle(1)", "Next evidence", id="evidence.next"),
         Binding("left_square_bracket", "cycle(-1)", "Previous evidence", show=False, id="evidence.previous"),
+        Binding("c", "copy_line", "Copy line", id="evidence.copy-line"),
     ]
+
+    class CopyLine(Message):
+        """The user asked to copy one line of evidence (the screen copies it: clipboard I/O is not a widget's)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     def __init__(self, *, plain: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -65,6 +74,7 @@ class EvidencePane(Vertical):
             detail.append(f"\n~ {printable(redactor.text(note))}")
         if cause.fix is not None and cause.verdict is CauseVerdict.CONFIRMED:
             detail.append(f"\nFix: {printable(redactor.text(cause.fix.title))} (press {fix_key})", style="bold")
+            detail.append(f"   {key_of(self, 'triage.suppress', 'S')}: suppress", style="dim")
         self._set_detail(detail)
         self.show_evidence(list(cause.evidence), redactor)
 
@@ -151,6 +161,32 @@ class EvidencePane(Vertical):
         else:
             self.query_one("#ev-text", VerticalScroll).focus()
         return True
+
+    def current_line(self) -> str | None:
+        """The one line of evidence under the cursor, as shown (redacted): the log's cursor line, the table's
+        row, the JSON's marked path (or the tree's cursor), the text's first line."""
+        evidence = self.current
+        if evidence is None:
+            return None
+        if evidence.kind == "log":
+            view = self.query_one(LogPane).view
+            return view.shown_line(view.cursor) if view.line_count else None
+        if evidence.kind in ("events", "table"):
+            table = self.query_one(EvidenceTable)
+            if not table.row_count:
+                return None
+            return "  ".join(str(cell) for cell in table.get_row_at(table.cursor_row))
+        if evidence.kind == "json":
+            return self.query_one(JsonView).current_line()
+        lines = self.redact("\n".join(evidence.lines)).splitlines()
+        return lines[0] if lines else None
+
+    def action_copy_line(self) -> None:
+        line = self.current_line()
+        if line:
+            self.post_message(self.CopyLine(self.redact(line)))
+        else:
+            self.notify("No line to copy here.", markup=False)
 
     @property
     def redact(self) -> Callable[[str], str]:

@@ -17,6 +17,7 @@ from textual.widgets import ContentSwitcher, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from castui.sanitise import printable
+from castui.words import json_path_line
 
 
 def pretty_json(document: Any) -> tuple[list[str], dict[str, int]]:
@@ -152,6 +153,17 @@ class JsonView(Vertical):
     def _land(tree: Tree[str], node: TreeNode[str]) -> None:
         tree.move_cursor(node)
         tree.scroll_to_node(node, animate=False)
+
+    def current_line(self) -> str | None:
+        """`path = value` of the tree's cursor, or of the marked path; else the first line of the text."""
+        path = self._path
+        if self.showing_tree:
+            tree: Tree[str] = self.query_one("#json-tree", Tree)
+            path = tree.cursor_node.data if tree.cursor_node is not None and tree.cursor_node.data else path
+        if path and (found := json_path_line(self._document, path)):
+            return found
+        lines, _ = pretty_json(self._document)
+        return lines[0] if lines else None
 
     def focus_body(self) -> None:
         self.query_one(f"#{self.query_one(ContentSwitcher).current}").focus()

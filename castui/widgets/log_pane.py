@@ -1,11 +1,14 @@
-"""A log view with its search input and a status line (line n of N, matches)."""
+"""A log view with its search input and a status line (line n of N, matches), and the time window
+(`T`: the last 5, 15 or 60 minutes before the newest line)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,11 +31,40 @@ class FindInput(Input):
         pass
 
 
+#: `T` cycles these windows (minutes before the newest timestamp); None: every line
+WINDOWS: tuple[int | None, ...] = (None, 5, 15, 60)
+TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})")
+
+
+def in_window(lines: Sequence[str], minutes: int) -> list[int]:
+    """Indexes of the lines within `minutes` of the newest timestamp; a line without one goes with the line
+    before it (a stack trace stays with its message). No timestamp at all: every line."""
+    stamps: list[datetime | None] = []
+    last: datetime | None = None
+    for line in lines:
+        found = TIMESTAMP.search(line)
+        if found:
+            try:
+                last = datetime.fromisoformat(f"{found[1]}T{found[2]}")
+            except ValueError:
+                pass
+        stamps.append(last)
+    newest = max((t for t in stamps if t is not None), default=None)
+    if newest is None:
+        return list(range(len(lines)))
+    since = newest - timedelta(minutes=minutes)
+    return [i for i, t in enumerate(stamps) if t is None or t >= since]
+
+
 class LogPane(Vertical):
 
     def __init__(self, *, plain: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self._plain = plain
+        self._all: Sequence[str] = ()
+        self._marked: Sequence[int] = ()
+        self._redact: Callable[[str], str] = lambda line: line
+        self.window: int | None = None
 
     def compose(self) -> ComposeResult:
         yield LogView(plain=self._plain, id="log-lines")
@@ -45,7 +77,36 @@ class LogPane(Vertical):
         return self.query_one(LogView)
 
     def load(self, lines: Sequence[str], marked: Sequence[int], redact: Callable[[str], str]) -> None:
-        self.view.load(lines, marked, redact=redact)
+        self._all, self._marked, self._redact = lines, marked, redact
+        if self.window is None:
+            self.view.window = ""
+            self.view.load(lines, marked, redact=redact)
+        else:
+            self.narrow(self.window)
+
+    @on(LogView.SinceRequested)
+    def next_window(self) -> None:
+        self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
+        if self.window is None:
+            self.view.window = ""
+            self.view.load(self._all, self._marked, redact=self._redact)
+        else:
+            self.narrow(self.window)
+
+    @work(thread=True, exclusive=True, group="log-window")
+    def narrow(self, minutes: int) -> None:
+        """The lines of the window, found off the UI thread (a log can be a million lines)."""
+        kept = in_window(self._all, minutes)
+        self.app.call_from_thread(self._show_window, minutes, kept)
+
+    def _show_window(self, minutes: int, kept: list[int]) -> None:
+        if minutes != self.window:
+            return
+        position = {index: row for row, index in enumerate(kept)}
+        lines = [self._all[i] for i in kept]
+        marked = [position[i] for i in self._marked if i in position]
+        self.view.window = f"last {minutes} min: {len(kept)} of {len(self._all)} lines"
+        self.view.load(lines, marked, redact=self._redact, numbers=kept)
 
     @on(LogView.FindRequested)
     def open_find(self) -> None:

@@ -27,6 +27,8 @@ from textual.strip import Strip
 from castui.sanitise import printable
 from castui.widgets.keys import key_of
 
+#: wrapping lays out every line: beyond this many, search or the time window first
+WRAP_LIMIT = 200_000
 ERROR = re.compile(
     r"(?i)(level=(error|fatal)|\b(error|fatal|panic|failed|failure|refused|denied|forbidden|unauthorized)\b|status_code=[45]\d\d)"
 )
@@ -57,6 +59,9 @@ class LogView(ScrollView, can_focus=True):
         Binding("n", "next_match(1)", "Next match", id="log.next"),
         Binding("N", "next_match(-1)", "Previous match", show=False, id="log.previous"),
         Binding("m", "next_marked", "Next marked", id="log.next-marked"),
+        Binding("w", "toggle_wrap", "Wrap", id="log.wrap"),
+        Binding("F", "toggle_follow", "Follow", show=False, id="log.follow"),
+        Binding("T", "since", "Time window", show=False, id="log.since"),
     ]
 
     COMPONENT_CLASSES = {"logview--gutter", "logview--cursor", "logview--marked", "logview--match"}
@@ -65,6 +70,9 @@ class LogView(ScrollView, can_focus=True):
 
     class FindRequested(Message):
         """The user pressed `/`: the pane around the view shows its search input."""
+
+    class SinceRequested(Message):
+        """The user pressed `T`: the pane narrows the lines to a time window (it owns the full log)."""
 
     class StatusChanged(Message):
         def __init__(self, status: str) -> None:
@@ -83,22 +91,34 @@ class LogView(ScrollView, can_focus=True):
         self.query_text = ""
         self.matches: list[int] = []
         self._gutter = 2
+        #: long lines wrap instead of scrolling sideways: rows are (line, start column) then
+        self.wrap = False
+        self._rows: list[tuple[int, int]] = []
+        self._first_row: list[int] = []
+        #: follow: the cursor stays on the newest line, also when the log is read again
+        self.follow = False
+        #: the numbers shown in the gutter when the lines are a part of the log (a time window)
+        self._numbers: Sequence[int] | None = None
+        #: a word for the status line about what the pane narrowed (e.g. "last 15 min")
+        self.window = ""
 
     # --- loading --------------------------------------------------------------------------------
 
-    def load(self, lines: Sequence[str], marked: Iterable[int] = (), *, redact: Callable[[str], str] | None = None) -> None:
-        """Show `lines` (kept by reference, never copied); the cursor goes to the first marked line."""
+    def load(self, lines: Sequence[str], marked: Iterable[int] = (), *, redact: Callable[[str], str] | None = None,
+             numbers: Sequence[int] | None = None) -> None:
+        """Show `lines` (kept by reference, never copied); the cursor goes to the first marked line (the last one
+        when following). `numbers`: the original line numbers (0-based) when `lines` are a part of the log."""
         self._lines = lines
+        self._numbers = numbers
         self._marked = sorted(i for i in set(marked) if 0 <= i < len(lines))
         self._marked_set = set(self._marked)
         if redact is not None:
             self._redact = redact
         self._shown.clear()
         self.query_text, self.matches = "", []
-        self._gutter = len(str(len(lines))) + 3
-        width = max(map(len, lines), default=0) + self._gutter
-        self.virtual_size = Size(width, len(lines))
-        self.cursor = self._marked[0] if self._marked else 0
+        self._gutter = len(str((numbers[-1] + 1) if numbers else len(lines))) + 3
+        self._layout()
+        self.cursor = (len(lines) - 1 if self.follow and lines else self._marked[0] if self._marked else 0)
         self.scroll_to(x=0, y=0, animate=False, immediate=True)
         # the new virtual size is laid out on the next refresh; only then can we scroll to the cursor
         self.call_after_refresh(self._reveal, self.cursor)
@@ -108,7 +128,66 @@ class LogView(ScrollView, can_focus=True):
     def _reveal(self, index: int) -> None:
         """Scroll so line `index` shows, with a little context above it when there is room."""
         context = min(2, max(0, self.size.height // 3))
-        self.scroll_to(y=max(0, index - context), animate=False, immediate=True)
+        self.scroll_to(y=max(0, self.row_of(index) - context), animate=False, immediate=True)
+
+    # --- wrapping -------------------------------------------------------------------------------
+
+    def _text_width(self) -> int:
+        return max(10, self.size.width - self._gutter)
+
+    def _layout(self) -> None:
+        """The virtual size: one row per line, or (wrapped) as many rows as each line needs at this width."""
+        lines = self._lines
+        if not self.wrap:
+            self._rows, self._first_row = [], []
+            width = max(map(len, lines), default=0) + self._gutter
+            self.virtual_size = Size(width, len(lines))
+            return
+        width = self._text_width()
+        rows: list[tuple[int, int]] = []
+        first: list[int] = []
+        for index, line in enumerate(lines):
+            first.append(len(rows))
+            length = len(clean(self._redact(line)))
+            rows.extend((index, start) for start in range(0, max(length, 1), width))
+        self._rows, self._first_row = rows, first
+        self.virtual_size = Size(self.size.width, len(rows))
+
+    def row_of(self, index: int) -> int:
+        """The first row of line `index` on screen (the line itself when not wrapping)."""
+        return self._first_row[index] if self.wrap and 0 <= index < len(self._first_row) else index
+
+    def rows_of(self, index: int) -> int:
+        if not self.wrap or not 0 <= index < len(self._first_row):
+            return 1
+        end = self._first_row[index + 1] if index + 1 < len(self._first_row) else len(self._rows)
+        return end - self._first_row[index]
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self._layout()
+            self.refresh()
+
+    def action_toggle_wrap(self) -> None:
+        if not self.wrap and len(self._lines) > WRAP_LIMIT:
+            self.notify(f"{len(self._lines):,} lines are too many to wrap; search (/) or the time window (T) narrows them.",
+                        markup=False)
+            return
+        self.wrap = not self.wrap
+        self._layout()
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self.call_after_refresh(self._reveal, self.cursor)
+        self.refresh()
+        self._post_status()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        if self.follow and self._lines:
+            self.go_to(len(self._lines) - 1)
+        self._post_status()
+
+    def action_since(self) -> None:
+        self.post_message(self.SinceRequested())
 
     @property
     def line_count(self) -> int:
@@ -127,29 +206,43 @@ class LogView(ScrollView, can_focus=True):
         return text
 
     def visible_text(self) -> list[str]:
-        """The text of the lines in view, as drawn (for tests and the screen reader in us all)."""
+        """The text of the rows in view, as drawn (for tests and the screen reader in us all)."""
         top = round(self.scroll_offset.y)
+        if self.wrap:
+            width = self._text_width()
+            return [self.shown_line(i)[start:start + width] for i, start in self._rows[top:top + self.size.height]]
         return [self.shown_line(i) for i in range(top, min(top + self.size.height, len(self._lines)))]
 
     # --- drawing --------------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = y + scroll_y
         width = self.size.width
         base = self.rich_style
+        if self.wrap:
+            row = y + scroll_y
+            if row >= len(self._rows):
+                return Strip.blank(width, base)
+            index, start = self._rows[row]
+            text = self._line_text(index, start, self._text_width())
+            strip = Strip(list(text.render(self.app.console)), text.cell_len)
+            return strip.crop_extend(0, width, base).simplify()
+        index = y + scroll_y
         if index >= len(self._lines):
             return Strip.blank(width, base)
         text = self._line_text(index)
         strip = Strip(list(text.render(self.app.console)), text.cell_len)
         return strip.crop_extend(scroll_x, scroll_x + width, base).simplify()
 
-    def _line_text(self, index: int) -> Text:
+    def _line_text(self, index: int, start: int = 0, width: int | None = None) -> Text:
         content = self.shown_line(index)
+        if width is not None:
+            content = content[start:start + width]
         marked = index in self._marked_set
         gutter_style = self.get_component_rich_style("logview--gutter", partial=True)
-        number = str(index + 1).rjust(self._gutter - 3)
-        marker = "▶" if marked else " "
+        shown_number = (self._numbers[index] if self._numbers is not None and index < len(self._numbers) else index) + 1
+        number = (str(shown_number) if start == 0 else "").rjust(self._gutter - 3)
+        marker = ("▶" if marked else " ") if start == 0 else "↪"
         text = Text.assemble((number, gutter_style), " ", (marker, "bold"), " ")
         line = Text(content)
         if marked:
@@ -187,10 +280,12 @@ class LogView(ScrollView, can_focus=True):
         self.cursor = max(0, min(index, len(self._lines) - 1))
         top = round(self.scroll_offset.y)
         height = max(1, self.size.height)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        first = self.row_of(self.cursor)
+        last = first + self.rows_of(self.cursor) - 1
+        if first < top:
+            self.scroll_to(y=first, animate=False, immediate=True)
+        elif last >= top + height:
+            self.scroll_to(y=max(first, last - height + 1) if last - first < height else first, animate=False, immediate=True)
 
     def action_move(self, delta: int) -> None:
         self.go_to(self.cursor + delta)
@@ -264,7 +359,11 @@ class LogView(ScrollView, can_focus=True):
     def status(self) -> str:
         if not self._lines:
             return "no lines"
-        parts = [f"line {self.cursor + 1} of {len(self._lines)}"]
+        number = self._numbers[self.cursor] + 1 if self._numbers is not None and self.cursor < len(self._numbers) else self.cursor + 1
+        parts = [f"line {number} ({self.window})" if self.window else f"line {number} of {len(self._lines)}"]
+        toggles = [word for word, on in (("wrap", self.wrap), ("follow", self.follow)) if on]
+        if toggles:
+            parts.append(" + ".join(toggles))
         if self._marked:
             parts.append(f"{len(self._marked)} marked ▶ ({key_of(self, 'log.next-marked', 'm')}: next)")
         if self.query_text:

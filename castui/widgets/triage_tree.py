@@ -57,6 +57,8 @@ class TriageTree(Tree[TriageItem]):
         self.results: dict[str, SymptomResult] = {}
         #: the item the cursor was on when a re-run began: it goes back there
         self._wanted: TriageItem | None = None
+        #: the `/` filter, lower case ("" shows everything)
+        self._filter = ""
 
     def on_mount(self) -> None:
         self._spin = self.set_interval(0.1, self._advance_spinner, pause=True)
@@ -129,6 +131,15 @@ class TriageTree(Tree[TriageItem]):
         if cursor is not None and cursor in self._by_item:
             self.call_after_refresh(self.move_cursor, self._by_item[cursor])
 
+    def set_filter(self, query: str) -> None:
+        """`/`: only the symptoms, checks and causes whose id, title or finding contain `query`."""
+        self._filter = query.lower().strip()
+        if self.results and not self._in_flight and len(self.results) == len(self._symptoms or self.results):
+            self.finish(list(self.results.values()))
+
+    def _matches(self, *fields: str | None) -> bool:
+        return any(self._filter in (field or "").lower() for field in fields)
+
     def finish(self, results: list[SymptomResult]) -> None:
         """Rebuild from the final results: problems first; healthy symptoms folded when there are several."""
         cursor = self.cursor_node.data if self.cursor_node else None
@@ -140,16 +151,25 @@ class TriageTree(Tree[TriageItem]):
         self._spin.pause()
         for result in ordered:
             self.results[result.id] = result
-            fold = several and result.verdict is SymptomVerdict.HEALTHY
+            whole = not self._filter or self._matches(result.id, result.title, result.summary)
+            shown_checks = [c for c in result.checks if whole or self._matches(c.id, c.title, c.summary, c.reason)]
+            shown_causes = [c for c in result.causes if whole or self._matches(c.id, c.title, c.reason)]
+            for check in result.checks:
+                self.checks[(result.id, check.id)] = check
+            if not (whole or shown_checks or shown_causes):
+                continue
+            # a healthy symptom folds only when every cause is ruled out: a latent risk or a cause castui
+            # could not check stays in view, never hidden under a green line
+            fold = several and result.verdict is SymptomVerdict.HEALTHY and not self._filter and all(
+                c.verdict is CauseVerdict.RULED_OUT for c in result.causes)
             node = self._add(self.root, TriageItem("symptom", result.id), self._symptom_label(result), expand=not fold)
             # with several symptoms the causes matter most: checks fold away (enter/space opens them)
             checks = self._add(node, TriageItem("checks", result.id), Text(f"Checks ({len(result.checks)})", style="bold"),
-                               expand=not several)
-            for check in result.checks:
-                self.checks[(result.id, check.id)] = check
+                               expand=not several or bool(self._filter and shown_checks and not whole))
+            for check in shown_checks:
                 self._add(checks, TriageItem("check", result.id, check.id), self._check_label(result.id, check.id, check), leaf=True)
             causes = self._add(node, TriageItem("causes", result.id), Text("Causes", style="bold"), expand=True)
-            for cause in result.causes:
+            for cause in shown_causes:
                 self._add(causes, TriageItem("cause", result.id, cause.id), self._cause_label(cause), leaf=True)
         # a re-run goes back to the place the user chose; the first run lands on what is wrong
         target = (self._by_item.get(self._wanted) if self._wanted else None) or self.first_confirmed() or (
@@ -221,7 +241,13 @@ class TriageTree(Tree[TriageItem]):
 
     def _symptom_label(self, result: SymptomResult) -> Text:
         confirmed = sum(1 for c in result.causes if c.verdict is CauseVerdict.CONFIRMED)
+        latent = sum(1 for c in result.causes if c.verdict is CauseVerdict.LATENT)
+        unknown = sum(1 for c in result.causes if c.verdict is CauseVerdict.UNKNOWN)
         tail = f"  {confirmed} confirmed" if confirmed else ""
+        if latent:
+            tail += f"  ! {latent} latent risk{'s' if latent > 1 else ''}"
+        if unknown and result.verdict is SymptomVerdict.HEALTHY:
+            tail += f"  ? {unknown} could not check"
         if result.verdict is SymptomVerdict.PROBLEM and not confirmed:
             tail = f"  no cause confirmed: escalate ({key_of(self, 'triage.escalate', 'e')})"
         return Text.assemble(symptom_badge(result, plain=self._plain), "  ", (result.id, "bold"), f"  {result.title}", (tail, "bold"))

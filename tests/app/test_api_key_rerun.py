@@ -51,3 +51,31 @@ async def test_a_right_key_turns_api_key_invalid_into_ruled_out_without_r(make_a
             assert "helm-mismatch" in kept, "a symptom that only reads the cluster kept its results"
             await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data == chosen,
                            "the cursor back where it was")
+
+
+async def test_back_from_a_fix_the_tree_keeps_the_cursor(make_app) -> None:
+    from castui.screens.confirm_screen import ConfirmScreen
+    from castui.screens.remediation_screen import RemediationScreen
+
+    with lab_on_fixed_clock("heartbeat-failing") as lab:
+        app = make_app(lab)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("2")
+            triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+            await finish_triage(pilot)
+            tree = triage.query_one(TriageTree)
+            await wait_for(pilot, lambda: triage.highlighted_cause() is not None, "the cursor on the confirmed cause")
+            chosen = tree.cursor_node.data
+            await pilot.press("f")
+            fix = await wait_for_screen(pilot, RemediationScreen)
+            await pilot.press("x")
+            await wait_for_screen(pilot, ConfirmScreen)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "After the fix" in text_of(fix.query_one("#fix-outcome", Static)), "the re-check",
+                           timeout=30)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: triage.runs == 2, "the re-run after the fix")
+            after, _ = await finish_triage(pilot)
+            assert not after.confirmed()
+            await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data == chosen,
+                           "the cursor on the same cause, now ruled out")

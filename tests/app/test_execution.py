@@ -51,7 +51,7 @@ async def test_escape_cancels_a_hanging_command(make_app) -> None:
             await wait_for_screen(pilot, ConfirmScreen)
             await pilot.press("y")
             status = fix.query_one("#fix-status", Static)
-            await wait_for(pilot, lambda: "escape cancels" in text_of(status), "the command to start")
+            await wait_for(pilot, lambda: "esc cancels" in text_of(status), "the command to start")
             await pilot.press("escape")
             await wait_for(pilot, lambda: "cancelled" in text_of(status), "the cancellation", timeout=10)
             assert app.screen is fix and not fix.running

@@ -85,7 +85,7 @@ def test_escape_sequences_from_outside_never_act_on_the_terminal(hostile_lab: ob
         send("a")
         wait_for_text("Allow it for this run?")
         send("n")
-        wait_for_text("cause(s) confirmed")
+        wait_until(lambda text: re.search(r"\d+ causes? confirmed|cause\(s\) confirmed", text) is not None, "the run to finish")
         walk_tree()
         send("Home")
         send("e")

@@ -57,12 +57,12 @@ async def test_home_digits_filter_help_and_palette(lab: RunningLab, make_app) ->
     async with app.run_test(size=(80, 24)) as pilot:
         home = await wait_for_screen(pilot, HomeScreen)
         options = home.query_one(OptionList)
-        assert options.option_count == 11, "every check, then the ten symptoms"
+        assert options.option_count == 1 + len(SYMPTOMS), "every check, then each symptom"
 
         await pilot.press("slash", *"evict")
         assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["evictor-aggressive"]
         await pilot.press("escape")
-        assert options.option_count == 11 and not home.query_one(Input).display
+        assert options.option_count == 1 + len(SYMPTOMS) and not home.query_one(Input).display
 
         await pilot.press("question_mark")
         help_screen = await wait_for_screen(pilot, HelpScreen)

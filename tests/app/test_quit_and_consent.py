@@ -85,3 +85,19 @@ async def test_no_probe_consent_without_a_cluster(lab: RunningLab, make_app, tmp
         diagnosis, asked = await finish_triage(pilot)
         assert asked == []
         assert any(c.reason for c in diagnosis.symptoms[0].checks), "the cluster checks say why they could not run"
+
+
+async def test_ctrl_q_asks_too_when_there_are_results(lab: RunningLab, make_app) -> None:
+    app = make_app(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+        await finish_triage(pilot)
+        await pilot.press("ctrl+q")
+        await wait_for_screen(pilot, QuitScreen)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is triage, "back on the triage screen")
+        await pilot.press("ctrl+q")
+        await wait_for_screen(pilot, QuitScreen)
+        await pilot.press("ctrl+q")  # twice: quit
+        await wait_for(pilot, lambda: app.return_code == 0, "the app to quit")

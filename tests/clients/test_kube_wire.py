@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import ssl
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
-
-import shutil
 
 import pytest
 import yaml
@@ -156,3 +155,20 @@ def _other_ca() -> str:
             end = "-----END CERTIFICATE-----"
             return text[: text.index(end) + len(end)] + "\n"
     pytest.skip("no system CA bundle to take an unrelated CA from")
+
+
+def test_a_whole_cold_diagnosis_with_a_token_never_imports_kubernetes(tmp_path: Path) -> None:
+    """`castui diagnose` end to end (credential priming, every check): nothing of the `kubernetes` package."""
+    from castui.lab import start_lab
+
+    with start_lab("demo", workdir=tmp_path) as lab:
+        flags = ["--kubeconfig", str(lab.kubeconfig), "--api-url", lab.url, "--helm-repo-url", f"{lab.url}/helm-charts",
+                 "--status-url", f"{lab.url}/status", "--terraform-dir", str(lab.terraform_dir)]
+        code = ("import sys\nfrom castui.cli import main\nrc = main(sys.argv[1:])\n"
+                "print('KUBERNETES', 'kubernetes' in sys.modules, file=sys.stderr)\nsys.exit(rc)")
+        done = subprocess.run([sys.executable, "-c", code, "diagnose", "--format", "json", *flags], capture_output=True,
+                              text=True, cwd=ROOT, timeout=300, env={**os.environ, "CASTAI_API_KEY": lab.api_key or "",
+                                                                    "XDG_STATE_HOME": str(tmp_path / "state"),
+                                                                    "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert done.returncode in (0, 1, 3), done.stderr[-2000:]
+    assert "KUBERNETES False" in done.stderr

@@ -12,15 +12,17 @@ from castui.diagnosis import CauseVerdict
 from castui.engine.execute import apply_api_call
 from castui.engine.session import Session
 from castui.lab import start_lab
-from castui.lab.scenarios import CLUSTER_ID
+from castui.lab.scenarios import CLUSTER_ID, SCENARIOS
 from tests.core.helpers import lab_settings, verdicts
 
 API_FIXES = {
     "unschedulable-pods-disabled": ("no-scale-up", "unschedulable-pods-disabled", "unschedulablePods.enabled"),
     "cluster-cpu-limit-reached": ("no-scale-up", "cluster-cpu-limit-reached", "clusterLimits.cpu.maxCores"),
     "node-downscaler-disabled": ("no-scale-down", "node-downscaler-disabled", "nodeDownscaler.enabled"),
-    "empty-nodes-delay-high": ("no-scale-down", "empty-nodes-delay-high", "nodeDownscaler.emptyNodes.delaySeconds"),
+    "evictor-disabled": ("no-scale-down", "evictor-disabled", "nodeDownscaler.evictor.enabled"),
+    "evictor-dry-run": ("no-scale-down", "evictor-dry-run", "nodeDownscaler.evictor.dryRun"),
     "evictor-aggressive-mode": ("evictor-aggressive", "evictor-aggressive-mode", "nodeDownscaler.evictor.aggressiveMode"),
+    "evictor-cycle-short": ("evictor-aggressive", "evictor-cycle-short", "nodeDownscaler.evictor.cycleInterval"),
     "scale-up-autoscaler-disabled": ("no-scale-up", "autoscaler-disabled", "enabled"),
 }
 
@@ -38,8 +40,8 @@ async def fix_and_recheck(lab, symptom_id: str, cause_id: str, **flags):
 @pytest.mark.parametrize("scenario", sorted(API_FIXES))
 def test_api_fix_changes_the_policies_and_the_recheck_passes(scenario: str) -> None:
     symptom_id, cause_id, path = API_FIXES[scenario]
-    with start_lab(scenario) as lab:
-        fix, result, after = asyncio.run(fix_and_recheck(lab, symptom_id, cause_id))
+    with start_lab(scenario) as lab:  # the scenario's user names its nodes (the Evictor's causes need one)
+        fix, result, after = asyncio.run(fix_and_recheck(lab, symptom_id, cause_id, nodes=list(SCENARIOS[scenario].nodes)))
     assert result.ok, result.error
     assert path in fix.api_call.changes
     assert verdicts(after)[(symptom_id, cause_id)] is CauseVerdict.RULED_OUT

@@ -54,7 +54,8 @@ def test_one_symptom_only_and_markdown() -> None:
     assert result.returncode == 1
     assert result.stdout.startswith("# castui diagnosis")
     assert "`heartbeat-failing`" in result.stdout and "```sh" in result.stdout
-    assert "kubectl rollout restart deployment/castai-agent -n castai-agent" in result.stdout
+    assert "kubectl --context castui-lab --kubeconfig " in result.stdout  # pinned to the diagnosed cluster
+    assert " rollout restart deployment/castai-agent -n castai-agent" in result.stdout
     assert "no-scale-up" not in result.stdout
 
 
@@ -65,7 +66,7 @@ def test_text_output_puts_problems_first_and_shows_the_fix() -> None:
     first_symptom = next(line for line in lines if line.startswith(("✗", "?", "✓")))
     assert first_symptom.startswith("✗ PROBLEM: no-scale-up")
     assert "✗ confirmed: unschedulable-pods-disabled" in result.stdout
-    assert '"X-API-Key: ${CASTAI_API_KEY}"' in result.stdout
+    assert '"X-API-Key: $CASTAI_API_KEY"' in result.stdout  # read by the fix's own shell, never pasted in
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 
 

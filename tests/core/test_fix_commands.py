@@ -23,8 +23,7 @@ KUBECTL_FIXES = {
     "heartbeat-failing": ("agent-disconnected", "heartbeat-failing"),
     "invalid-api-key-rotated": ("agent-disconnected", "invalid-api-key"),
     "agent-not-running": ("agent-disconnected", "agent-not-running"),
-    "pdb-blocking-eviction": ("no-scale-down", "pdb-blocking-eviction"),
-    "system-pods-blocking-drain": ("no-scale-down", "system-pods-blocking-drain"),
+    "node-removal-disabled": ("no-scale-down", "node-removal-disabled"),
     "missing-annotation": ("workload-autoscaler", "missing-annotation"),
     "workload-autoscaler-not-running": ("workload-autoscaler", "workload-autoscaler-not-running"),
 }
@@ -77,6 +76,32 @@ def test_read_only_kubectl_fixes_run_cleanly(kubectl_on_path: str) -> None:
     assert any("default-deny-egress" in line for _, line in result.output)
 
 
+#: scenario → (symptom, cause) whose fix is guidance plus a read-only kubectl (guide v2 §5, §7)
+READ_ONLY_FIXES = {
+    "pdb-blocking-eviction": ("no-scale-down", "pdb-blocking-eviction"),
+    "system-pods-blocking-drain": ("no-scale-down", "system-pods-blocking-drain"),
+    "cluster-controller-not-running": ("no-scale-down", "cluster-controller-not-running"),
+    "scoped-mode-excludes-node": ("no-scale-down", "scoped-mode-excludes"),
+    "eviction-storm": ("evictor-aggressive", "eviction-storm"),
+    "node-pressure-evictions": ("evictor-aggressive", "node-pressure-evictions"),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(READ_ONLY_FIXES))
+def test_read_only_kubectl_of_guidance_fixes_runs_against_the_lab(scenario: str, kubectl_on_path: str) -> None:
+    from castui.lab.scenarios import SCENARIOS
+
+    symptom_id, cause_id = READ_ONLY_FIXES[scenario]
+    with start_lab(scenario) as lab:
+        settings = lab_settings(lab)
+        fix = fix_of(diagnose(lab, [symptom_id], nodes=list(SCENARIOS[scenario].nodes)), symptom_id, cause_id)
+        assert not fix.mutates and fix.commands
+        for argv in fix.commands:
+            result = asyncio.run(run_command(settings, fix, argv, target="castui-lab"))
+            assert result.exit_code == 0, (result.command, result.error, result.output)
+            assert result.output, result.command
+
+
 def test_a_restart_does_not_hide_a_root_cause_that_is_still_there() -> None:
     """network-blocked: restarting the agent is not enough while the NetworkPolicy stays."""
     with start_lab("network-blocked") as lab:
@@ -92,4 +117,5 @@ def test_a_rotated_key_is_fixed_by_a_restart_not_a_new_release() -> None:
     """The Secret already holds a good key: the fix restarts the pods instead of upgrading the release."""
     with start_lab("invalid-api-key-rotated") as lab:
         fix = fix_of(diagnose(lab, ["agent-disconnected"]), "agent-disconnected", "invalid-api-key")
-    assert fix.commands == [["kubectl", "rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]]
+    assert len(fix.commands) == 1 and fix.commands[0][0] == "kubectl"
+    assert fix.commands[0][-5:] == ["rollout", "restart", "deployment/castai-agent", "-n", "castai-agent"]

@@ -72,3 +72,52 @@ def test_a_terraform_installed_release_gets_the_terraform_change_not_a_helm_comm
     assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None
     assert cause.fix.commands == []
     assert cause.fix.note and "agent_values" in cause.fix.note and "terraform apply" in cause.fix.note
+
+
+@pytest.mark.parametrize("scenario, symptom_id, cause_id", [
+    ("evictor-aggressive-self-managed", "evictor-aggressive", "evictor-aggressive-mode"),
+])
+def test_a_self_managed_evictors_helm_fix_runs_and_the_cause_goes_away(scenario: str, symptom_id: str, cause_id: str,
+                                                                      helm_record: Path) -> None:
+    """Guide v2 §7: a self-managed Evictor is changed through its release (the policies do not own it)."""
+    with start_lab(scenario) as lab:
+        settings = lab_settings(lab)
+        cause = next(c for s in diagnose(lab, [symptom_id]).symptoms for c in s.causes if c.id == cause_id)
+        assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None and cause.fix.api_call is None
+        [helm] = cause.fix.commands
+        result = asyncio.run(run_command(settings, cause.fix, helm, target=lab.cluster.context))
+        assert result.exit_code == 0, (result.error, result.output)
+        after = diagnose(lab, cause.fix.recheck)
+    ran = json.loads(helm_record.read_text().splitlines()[0])
+    upgrade = ran.index("upgrade")
+    assert ran[upgrade:upgrade + 3] == ["upgrade", "castai-evictor", "castai-helm/castai-evictor"]
+    assert ran[ran.index("--version") + 1] == "0.35.143" and "--reset-then-reuse-values" in ran
+    assert verdicts(after)[(symptom_id, cause_id)] is CauseVerdict.RULED_OUT
+
+
+#: scenario → the helm-mismatch cause whose fix (run through the stand-in) must make it go away
+COMPONENT_FIXES = {"chart-outdated": "chart-outdated", "release-not-deployed": "release-not-deployed"}
+
+
+@pytest.mark.parametrize("scenario", sorted(COMPONENT_FIXES))
+def test_a_helm_mismatch_fix_runs_and_the_cause_goes_away(scenario: str, helm_record: Path) -> None:
+    cause_id = COMPONENT_FIXES[scenario]
+    with start_lab(scenario) as lab:
+        settings = lab_settings(lab)
+        cause = next(c for s in diagnose(lab, ["helm-mismatch"]).symptoms for c in s.causes if c.id == cause_id)
+        assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None
+        for argv in cause.fix.commands:
+            result = asyncio.run(run_command(settings, cause.fix, argv, target=lab.cluster.context))
+            assert result.exit_code == 0, (argv, result.error, result.output)
+        after = diagnose(lab, cause.fix.recheck)
+    ran = [json.loads(line) for line in helm_record.read_text().splitlines()]
+    if scenario == "chart-outdated":  # to the newest chart, keeping values and the new chart's defaults
+        upgrade = next(argv for argv in ran if "upgrade" in argv)
+        assert upgrade[upgrade.index("upgrade"):upgrade.index("upgrade") + 3] == [
+            "upgrade", "cluster-controller", "castai-helm/castai-cluster-controller"]
+        assert upgrade[upgrade.index("--version") + 1] == "0.92.14" and "--reset-then-reuse-values" in upgrade
+        assert "--reuse-values" not in upgrade
+    else:  # history first (read-only), then the rollback to the last deployed revision, named
+        assert [argv[argv.index("-n") - 3:argv.index("-n")] for argv in ran][-1] == ["rollback", "castai-evictor", "3"]
+    assert all(argv[argv.index("--kube-context") + 1] == "castui-lab" for argv in ran if "repo" not in argv)
+    assert verdicts(after)[("helm-mismatch", cause_id)] is CauseVerdict.RULED_OUT

@@ -106,3 +106,24 @@ def test_a_rerun_follows_a_cluster_id_that_changed(slow_lab: tuple[RunningLab, A
     before, after = asyncio.run(run())
     assert (before, after) == (old_id, new_id)
     assert lab.cluster.state.request_log.count(("GET", f"/v1/kubernetes/clusters/{new_id}/policies")) == 1
+
+
+def test_a_big_list_answering_page_after_page_is_not_a_timeout(tmp_path: Any) -> None:
+    """Seven pages at 0.4 s each with a 1 s timeout: each page restarts it, so the list is read whole
+    (the 10 s per-check timeout used to cover a 100,000-pod list's twenty pages together)."""
+    from castui.lab import objects as k8s
+
+    with start_lab("healthy", workdir=tmp_path) as lab:
+        node = lab.cluster.state.items("nodes")[0]["metadata"]["name"]
+        for i in range(60):
+            lab.cluster.add("pods", k8s.pod(f"web-{i:02d}", "shop", lab.cluster.now, node_name=node, owner=("ReplicaSet", "web")))
+        total = len(lab.cluster.state.items("pods"))
+        lab.server.state.faults.append(Fault("latency", path=r"^/api/v1/pods$", seconds=0.4))
+
+        async def run() -> int:
+            async with Session(lab_settings(lab, timeout=1.0)) as session:
+                facts = session.new_facts()
+                return await facts.kube_fold("count", "pods", lambda pages: sum(len(p) for p in pages), page_size=10)
+
+        assert asyncio.run(run()) == total
+        assert lab.server.state.request_log.count(("GET", "/api/v1/pods")) == -(-total // 10)

@@ -24,13 +24,14 @@ def confirmed_fix(diagnosis: Diagnosis, symptom_id: str, cause_id: str) -> Fix:
 @pytest.mark.parametrize(("scenario", "cause_id", "in_title", "in_output"), [
     ("no-matching-node-template", "no-matching-node-template", "template gpu-a100", "gpu-a100"),
     ("node-template-taint-not-tolerated", "no-matching-node-template", "template batch", "batch"),
-    ("scoped-mode-excludes", "scoped-mode-excludes", "replicaset/checkout-7f6d8c9b5", None),  # it has no tolerations
+    ("scoped-mode-excludes", "scoped-mode-excludes", "deployment/checkout", None),  # it has no tolerations
 ])
 def test_pod_level_fixes_name_the_pod_and_their_command_runs(scenario: str, cause_id: str, in_title: str,
                                                              in_output: str | None) -> None:
     with start_lab(scenario) as lab:
         fix = confirmed_fix(diagnose(lab, ["no-scale-up"]), "no-scale-up", cause_id)
-        assert not fix.mutates and fix.commands[0][:3] == ["kubectl", "get", "pod"]
+        argv = fix.commands[0]
+        assert not fix.mutates and argv[0] == "kubectl" and argv[argv.index("get") + 1] == "pod"  # a read, pinned context and all
         result = asyncio.run(run_command(lab_settings(lab), fix, fix.commands[0], target="castui-lab"))
     assert result.exit_code == 0, (result.command, result.error, result.output)
     assert in_title in fix.title

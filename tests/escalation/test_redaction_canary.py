@@ -32,8 +32,18 @@ URL_PASSWORD = "canary-url-pass-4e3d2c1b"
 HEADER_KEY = "canary-header-key-9f8e7d6c"
 BEARER = "canary-bearer-1a2b3c4d5e6f"
 KEY_SHAPED = "ab12" * 16
-CANARIES = (USER_KEY, KUBE_TOKEN, AGENT_KEY, URL_PASSWORD, HEADER_KEY, BEARER, KEY_SHAPED)
-PLANTED_IN_LOGS = {"api-key", "kubeconfig-credential", "url-password", "header", "bearer-token", "key-shaped"}
+AWS_ACCESS_KEY = "AKIACANARY0123456789"
+AWS_SECRET = "canaryAwsSecret/0123456789abcdefghij"
+HEADER_JSON = "canary-json-header-5d4c3b2a"
+COOKIE = "canary-cookie-6e5d4c3b"
+GITHUB_TOKEN = "ghp_" + "Canary0GithubToken1234567890abcdef12"
+SLACK_PATH = "T0CANARY/B0CANARY/canarySlackHookSecret"
+ARG_PASSWORD = "canary-arg-password-8a7b"
+LAST_APPLIED_VALUE = "canary-last-applied-env-9c8d"
+CANARIES = (USER_KEY, KUBE_TOKEN, AGENT_KEY, URL_PASSWORD, HEADER_KEY, BEARER, KEY_SHAPED, AWS_ACCESS_KEY, AWS_SECRET,
+            HEADER_JSON, COOKIE, GITHUB_TOKEN, SLACK_PATH, ARG_PASSWORD, LAST_APPLIED_VALUE)
+PLANTED_IN_LOGS = {"api-key", "kubeconfig-credential", "url-password", "header", "bearer-token", "key-shaped",
+                   "aws-access-key", "key-value", "cookie", "github-token", "slack-webhook", "agent-key"}
 
 
 def planted_lab() -> LabCluster:
@@ -50,11 +60,20 @@ def planted_lab() -> LabCluster:
         log_line(now, "debug", f"request headers: X-API-Key: {HEADER_KEY}"),
         log_line(now, "debug", f"token refreshed: bearer {BEARER}"),
         log_line(now, "debug", f"agent instance {KEY_SHAPED}"),
+        log_line(now, "debug", f"aws {AWS_ACCESS_KEY} aws_secret_access_key={AWS_SECRET}"),
+        log_line(now, "debug", 'request headers {"X-Api-Key":["' + HEADER_JSON + '"]}'),
+        log_line(now, "debug", f"Cookie: session={COOKIE}"),
+        log_line(now, "debug", f"cloned with {GITHUB_TOKEN}"),
+        log_line(now, "debug", f"notify https://hooks.slack.com/services/{SLACK_PATH}"),
+        log_line(now, "debug", f"registering with key {AGENT_KEY}"),  # the agent's own key, not 64 hex digits
     ])
     lab.remove("secrets", NS, "castai-agent")
     lab.add("secrets", k8s.secret("castai-agent", NS, now, {"API_KEY": AGENT_KEY}))
     agent = lab.get("deployments", NS, "castai-agent")
     agent["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "API_KEY", "value": AGENT_KEY})
+    agent["spec"]["template"]["spec"]["containers"][0]["args"] = ["--password", ARG_PASSWORD, "--verbose"]
+    agent["metadata"].setdefault("annotations", {})["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(
+        {"spec": {"template": {"spec": {"containers": [{"name": "agent", "env": [{"name": "DB_PASSWORD", "value": LAST_APPLIED_VALUE}]}]}}}})
     lab.get("configmaps", NS, "castai-agent-metadata")["data"]["PROXY"] = f"https://castai:{URL_PASSWORD}@proxy.internal"
     lab.add("events", k8s.event("castai-agent.canary", NS, now, reason="Failed", kind="Pod", obj="castai-agent-7d9f8c6b5-x2k9p",
                                 type_="Warning", message=f"probe failed: Authorization: Bearer {KUBE_TOKEN}", ago=timedelta(minutes=1)))

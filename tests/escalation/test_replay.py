@@ -150,7 +150,8 @@ async def test_the_app_on_a_replay_triages_read_only(tmp_path: Path) -> None:
             assert "heartbeat-failing" in confirmed(diagnosis)
 
 
-#: run in a fresh interpreter: castui's CLI under an audit hook that logs (and refuses) every network socket use
+#: run in a fresh interpreter: castui's CLI under an audit hook that logs (and refuses) every network socket use,
+#: then which castui.lab modules were loaded
 _AUDITED_REPLAY = """
 import json, sys
 events = []
@@ -167,7 +168,8 @@ for bundle in sys.argv[1:]:
     with contextlib.redirect_stdout(text):
         code = main(["diagnose", "--bundle", bundle, "--format", "json"])
     out[bundle] = {"code": code, "diagnosis": json.loads(text.getvalue())}
-print(json.dumps({"events": events, "runs": out}))
+lab = sorted(m for m in sys.modules if m == "castui.lab" or m.startswith("castui.lab."))
+print(json.dumps({"events": events, "lab": lab, "runs": out}))
 """
 
 
@@ -186,7 +188,7 @@ def test_replay_opens_no_socket_and_gives_every_scenarios_live_verdicts(tmp_path
 
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
-    assert report["events"] == []
+    assert report["events"] == [] and report["lab"] == []  # no network, and the lab never loaded
     for path, diagnosis in live.items():
         replayed = report["runs"][path]
         assert verdicts(replayed["diagnosis"]) == verdicts(diagnosis), path

@@ -41,7 +41,7 @@ def test_the_report_after_a_fix_was_tried(tmp_path: Path) -> None:
     assert "`unschedulable-pods-disabled` confirmed (symptom `no-scale-up`)" in findings
     assert "  - `" in findings  # key evidence lines under the cause
     tried = section(markdown, "## Fixes tried")
-    assert "`PUT /v1/kubernetes/clusters/${CASTAI_CLUSTER_ID}/policies`: exit code 0" in tried
+    assert f"`PUT /v1/kubernetes/clusters/{CLUSTER_ID}/policies`: exit code 0" in tried  # the literal id
     assert "re-check after `PUT" in tried and "no-scale-up" in tried
     assert "kubectl delete node x" not in markdown  # another cluster's history stays out
     assert "All Systems Operational" in section(markdown, "## CAST AI status page")

@@ -28,8 +28,10 @@ VOLATILE = {"duration_ms", "generated_at"}
 
 def shared_flags(fleet: RunningFleet, tmp_path: Path) -> list[str]:
     overrides = fleet.settings_overrides()
-    empty = tmp_path / "no-terraform"
+    # a Terraform directory that manages no CAST AI resources: drift is ruled out, not unknown (no state at all)
+    empty = tmp_path / "no-castai-terraform"
     empty.mkdir(exist_ok=True)
+    (empty / "terraform.tfstate").write_text('{"version": 4, "terraform_version": "1.11.4", "serial": 1, "resources": []}')
     return ["--helm-repo-url", overrides["helm_repo_url"], "--status-url", overrides["status_url"],
             "--terraform-dir", str(empty)]
 

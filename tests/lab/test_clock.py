@@ -1,6 +1,6 @@
 """A lab left running keeps its story: an hour on its clock (moved at once, not waited for), castui
-judging at that hour sees the same verdicts as at the start. A frozen lab would not: its healthy
-agent's snapshot would be an hour old."""
+judging at that hour sees the same verdicts as at the start. A frozen lab would not: its eviction
+storm would be an hour old."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 from castui.engine.session import Session
 from castui.lab import KUBE_TOKEN, RunningLab, start_lab
 from castui.lab.scale import build_scaled, parse_scale, warm
-
 from tests.core.helpers import lab_settings
 
 HOUR = 3600.0
@@ -51,30 +50,36 @@ def test_an_hour_later_the_verdicts_are_the_same(lab: RunningLab) -> None:
     assert verdicts_at(lab, clock.now()) == at_start
 
 
-@pytest.mark.parametrize("lab", ["healthy"], indirect=True)
+@pytest.mark.parametrize("lab", ["eviction-storm"], indirect=True)
 def test_a_frozen_lab_would_drift(lab: RunningLab) -> None:
-    """Without its clock the same hour turns the healthy cluster's snapshot stale: the test above can fail."""
+    """Without its clock the same hour ages the storm's evictions out of the last hour: the test above can fail."""
     clock = lab.cluster.state.clock
+    at_start = verdicts_at(lab, clock.now())
     lab.cluster.state.clock = None
     clock.advance(HOUR)
     later = verdicts_at(lab, clock.now())
-    assert later[("agent-disconnected", "heartbeat-failing")] == "confirmed"
+    assert at_start[("evictor-aggressive", "eviction-storm")] == "confirmed"
+    assert later[("evictor-aggressive", "eviction-storm")] == "ruled_out"
 
 
-def test_pre_encoded_lists_move_with_the_clock(tmp_path: Path) -> None:
-    """A big store's kept JSON moves too: the list castui reads says the same ages as the objects."""
+def test_a_big_generated_store_keeps_its_times_and_the_small_ones_move(tmp_path: Path) -> None:
+    """6,000 generated events (kept as encoded JSON) stay as built, in the objects and the answers alike;
+    the agent's snapshot time, which verdicts read as recent, moves with the clock."""
     with start_lab("scaled", cluster=build_scaled(parse_scale("nodes=5,pods=100,events=6000,pod_size=small")),
                    workdir=tmp_path) as lab:
         warm(lab.cluster)
         state = lab.cluster.state
+        snapshot = state.castai.clusters[0]["agentSnapshotReceivedAt"]
         with httpx.Client(base_url=lab.url, headers={"Authorization": f"Bearer {KUBE_TOKEN}"}) as client:
             before = client.get("/api/v1/events", params={"limit": 5}).json()["items"]
             state.clock.advance(HOUR)
             after = client.get("/api/v1/events", params={"limit": 5}).json()["items"]
-        for old, new in zip(before, after, strict=True):
-            moved = datetime.fromisoformat(new["lastTimestamp"]) - datetime.fromisoformat(old["lastTimestamp"])
-            assert abs(moved.total_seconds() - HOUR) < 120
-            assert new["lastTimestamp"] == state.find("events", new["metadata"]["namespace"], new["metadata"]["name"])["lastTimestamp"]
+        assert after == before
+        for event in after:
+            stored = state.find("events", event["metadata"]["namespace"], event["metadata"]["name"])
+            assert stored is not None and event["lastTimestamp"] == stored["lastTimestamp"]
+        moved = datetime.fromisoformat(state.castai.clusters[0]["agentSnapshotReceivedAt"]) - datetime.fromisoformat(snapshot)
+        assert abs(moved.total_seconds() - HOUR) < 120
 
 
 def test_a_lab_built_on_a_fixed_past_clock_stays_frozen(tmp_path: Path) -> None:

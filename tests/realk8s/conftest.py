@@ -38,6 +38,7 @@ READER_RULES = [
     {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings", "roles", "rolebindings"],
      "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["autoscaling.cast.ai"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apiregistration.k8s.io"], "resources": ["apiservices"], "verbs": ["get", "list", "watch"]},
 ]
 
 

@@ -33,7 +33,7 @@ from castui.lab.state import RESOURCES, LabState, ResourceType
 ORDER = [
     "namespaces", "customresourcedefinitions", "nodes", "clusterroles", "clusterrolebindings", "roles", "rolebindings",
     "serviceaccounts", "configmaps", "secrets", "services", "networkpolicies", "deployments", "statefulsets",
-    "daemonsets", "replicasets", "pods", "poddisruptionbudgets", "evictorconfigs", "leases", "events",
+    "daemonsets", "replicasets", "pods", "poddisruptionbudgets", "evictorconfigs", "leases", "events", "apiservices",
 ]
 WITH_STATUS = {"nodes", "pods", "deployments", "replicasets", "daemonsets", "statefulsets", "poddisruptionbudgets"}
 PDB_V1BETA1 = ResourceType("policy", "v1beta1", "poddisruptionbudgets", "PodDisruptionBudget", True)
@@ -139,6 +139,11 @@ def adapt(original: dict[str, Any], rt: ResourceType, uids: dict[tuple[str, str 
         if server_uid:
             ref["uid"] = server_uid
     status = body.pop("status", None) if rt.plural in WITH_STATUS else None
+    if rt.plural == "apiservices":
+        # no metrics-server runs behind it here: a local APIService is one the aggregator itself marks Available
+        body.pop("status", None)
+        for key in ("service", "insecureSkipTLSVerify", "caBundle"):
+            body.get("spec", {}).pop(key, None)
     if rt.plural == "nodes" and status is not None:
         status.setdefault("daemonEndpoints", {})["kubeletEndpoint"] = {"Port": kubelet_port}
         addresses = [a for a in status.get("addresses") or [] if a.get("type") != "InternalIP"]

@@ -19,9 +19,9 @@ import pytest
 from castui.diagnosis import CauseVerdict, CheckStatus, Diagnosis
 from castui.lab import RunningLab
 from castui.lab.scenarios import SCENARIOS
-from castui.tree.agent_checks import LOG_TAIL
 from castui.report.redact import Redactor
 from castui.report.text import render_text
+from castui.tree.agent_checks import LOG_TAIL
 from tests.core.helpers import confirmed_ids, diagnose
 from tests.realk8s.conftest import CONTEXT, RealCluster
 
@@ -91,7 +91,7 @@ def test_agent_logs_reach_castui_through_the_apiserver_and_the_kubelet(real_clus
     key = next(c for s in diagnosis.symptoms if s.id == "agent-crashloop" for c in s.causes if c.id == "invalid-api-key")
     assert key.verdict is CauseVerdict.CONFIRMED
     assert "status_code=401" in key.reason
-    asked = [(path, query) for path, query in real_cluster.kubelet.requests if path.startswith("/containerLogs/castai-agent/")]
+    asked = [(path, query) for path, query in real_cluster.kubelet.requests if path.startswith("/containerLogs/castai-agent/castai-agent-")]
     assert any(query.get("previous") == ["true"] for _, query in asked)
     assert all(query.get("tailLines") == [str(LOG_TAIL)] for _, query in asked)
 

@@ -55,6 +55,11 @@ def test_charts_cast_ai_upgrades_itself_are_ruled_out_when_behind() -> None:
     assert verdict(judge_outdated, managed) is CauseVerdict.RULED_OUT
 
 
+def test_terraform_component_releases_are_ruled_out_but_a_terraform_agent_is_latent() -> None:
+    assert verdict(judge_outdated, [release("castai-spot-handler", "castai-evictor", "0.35.1", terraform=True)]) is CauseVerdict.RULED_OUT
+    assert verdict(judge_outdated, [release("castai-agent", "castai-agent", "0.150.0", terraform=True)]) is CauseVerdict.LATENT
+
+
 def test_the_umbrella_release_is_compared_as_one_chart() -> None:
     assert verdict(judge_outdated, [release("castai", "castai", "0.43.170")]) is CauseVerdict.RULED_OUT
     assert verdict(judge_outdated, [release("castai", "castai", "0.40.1")]) is CauseVerdict.LATENT

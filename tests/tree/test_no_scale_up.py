@@ -198,3 +198,13 @@ def test_an_architecture_required_through_affinity_is_compared_too() -> None:
     affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]}]}}}
     assert verdict(judge_no_template, seen(pod(affinity=affinity))) is RULED_OUT
+
+
+def test_the_scoped_mode_fix_names_the_deployment_whose_pod_template_needs_the_toleration() -> None:
+    owned = pod("checkout-7f6d8c9b5-p2x4c")
+    owned["metadata"] |= {"labels": {"pod-template-hash": "7f6d8c9b5"},
+                          "ownerReferences": [{"kind": "ReplicaSet", "name": "checkout-7f6d8c9b5"}]}
+    judgement = judge_scoped_mode(observations(seen(owned, policies={"isScopedMode": True})))
+    assert judgement.fix_args["owner"] == "deployment/checkout"
+    bare = judge_scoped_mode(observations(seen(pod("debug"), policies={"isScopedMode": True})))
+    assert bare.fix_args["owner"] == "pod/debug"

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from castui.clients.errors import MalformedResponse
 from castui.clients.terraform import read_state
 from castui.diagnosis import CauseVerdict
 from castui.tree.model import CouldNotCheck
@@ -113,9 +112,36 @@ def test_read_state_without_castai_resources_says_so(tmp_path: Path) -> None:
     assert found is not None and found["castai_resources"] == []
 
 
-def test_a_remote_backend_is_not_mistaken_for_no_state(tmp_path: Path) -> None:
-    (tmp_path / ".terraform").mkdir()
-    (tmp_path / ".terraform" / "terraform.tfstate").write_text('{"backend": {"type": "s3"}}')
-    with pytest.raises(MalformedResponse, match="remote Terraform backend") as raised:
-        read_state(tmp_path)
-    assert "terraform" in (raised.value.hint or "") and "state pull" in (raised.value.hint or "")
+def remote_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """A directory with a remote backend configured, and a stand-in `terraform` first on PATH."""
+    import os
+
+    work = tmp_path / "infra"
+    (work / ".terraform").mkdir(parents=True)
+    (work / ".terraform" / "terraform.tfstate").write_text('{"version": 3, "backend": {"type": "s3"}}')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text("#!/bin/sh\n" + script)
+    (bin_dir / "terraform").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return work
+
+
+def test_a_remote_backend_is_read_with_terraform_state_pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    state = {"version": 4, "resources": [{"mode": "managed", "type": "castai_autoscaler", "name": "this", "instances": [
+        {"attributes": {"cluster_id": "c", "autoscaler_settings": [{"enabled": True}]}}]}]}
+    work = remote_backend(tmp_path, monkeypatch, f'[ "$1" = "-chdir={tmp_path / "infra"}" ] && [ "$2 $3" = "state pull" ] '
+                                                 f"&& cat <<'EOF'\n{json.dumps(state)}\nEOF\n")
+    found = read_state(work)
+    assert found is not None and found["declared"] == {"enabled": True} and "state pull" in found["state_file"]
+
+
+def test_a_remote_backend_that_cannot_be_pulled_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from castui.clients.errors import CastuiError
+
+    work = remote_backend(tmp_path, monkeypatch, 'echo "Error: AccessDenied: no credentials" >&2; exit 1\n')
+    with pytest.raises(CastuiError, match="AccessDenied") as raised:
+        read_state(work)
+    assert "state pull" in str(raised.value)

@@ -35,7 +35,7 @@ def api(name: str = "web", **fields: Any) -> dict[str, Any]:
 def recorded(**overrides: Any) -> dict[str, Any]:
     values = {"autoscaler-deployment": DEPLOYMENT, "autoscaler-pods": [READY_POD], "helm-releases": [],
               "recommendations": [api()], "scaling-policies": [], "workload-annotations": [annotated()],
-              "metrics-api": METRICS_OK, "agent-metrics-logs": {}}
+              "metrics-api": METRICS_OK, "agent-logs": {"replicas": []}}
     return {**values, **{k.replace("_", "-"): v for k, v in overrides.items()}}
 
 
@@ -81,6 +81,11 @@ def test_a_500_from_the_workloads_api_is_unknown_never_confident() -> None:
     assert verdict(wa.judge_workload_error, recorded(), failures=failed) is CauseVerdict.UNKNOWN
 
 
+def test_a_named_workload_that_exists_nowhere_says_so() -> None:
+    summary = wa.observe(obs(recorded(), workloads=["shop/wbe"])).summary
+    assert "shop/wbe" in summary and "check the name" in summary
+
+
 # --- workload-autoscaler-not-running ---
 
 
@@ -106,10 +111,12 @@ def test_not_installed_while_configured_asks_to_install_never_to_restart() -> No
 
 
 def test_terraform_and_umbrella_installs_get_their_own_install_guidance() -> None:
-    terraform = recorded(autoscaler_deployment=None, autoscaler_pods=[], helm_releases=[{"name": "castai-agent", "chart": "castai-agent", "terraform": True}])
+    terraform = recorded(autoscaler_deployment=None, autoscaler_pods=[],
+                         helm_releases=[{"name": "castai-agent", "chart": "castai-agent", "terraform": True}])
     args = {**wa.judge_not_running(obs(terraform)).fix_args, "ns": "castai-agent"}
     assert "install_workload_autoscaler" in (wa.not_running_guidance(args) or "")
-    umbrella = recorded(autoscaler_deployment=None, autoscaler_pods=[], helm_releases=[{"name": "castai", "chart": "castai", "terraform": False}])
+    umbrella = recorded(autoscaler_deployment=None, autoscaler_pods=[],
+                        helm_releases=[{"name": "castai", "chart": "castai", "terraform": False}])
     args = {**wa.judge_not_running(obs(umbrella)).fix_args, "ns": "castai-agent"}
     assert "tags.workload-autoscaler=true" in (wa.not_running_guidance(args) or "")
 
@@ -160,10 +167,10 @@ def test_no_metrics_api_with_a_starving_workload_is_confirmed() -> None:
 def test_the_agents_persistent_pod_metrics_failure_counts() -> None:
     line = ('time="2026-12-02T11:{m:02d}:00Z" level=info msg="Failed getting pod metrics, check metrics server health: '
             'the server is currently unable to handle the request (get pods.metrics.k8s.io)"')
-    persistent = {"castai-agent-1": [line.format(m=m) for m in (50, 51, 53)]}
-    once = {"castai-agent-1": [line.format(m=50)]}
-    assert verdict(wa.judge_metrics_server, starving(agent_metrics_logs=persistent)) is CauseVerdict.CONFIRMED
-    assert verdict(wa.judge_metrics_server, starving(agent_metrics_logs=once)) is CauseVerdict.RULED_OUT
+    persistent = {"replicas": [{"pod": "castai-agent-1", "current": [line.format(m=m) for m in (50, 51, 53)], "previous": []}]}
+    once = {"replicas": [{"pod": "castai-agent-1", "current": [line.format(m=50)], "previous": []}]}
+    assert verdict(wa.judge_metrics_server, starving(agent_logs=persistent)) is CauseVerdict.CONFIRMED
+    assert verdict(wa.judge_metrics_server, starving(agent_logs=once)) is CauseVerdict.RULED_OUT
 
 
 def test_no_metrics_api_without_a_starving_workload_is_latent_and_unused_is_ruled_out() -> None:

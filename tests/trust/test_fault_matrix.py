@@ -54,15 +54,16 @@ class Target:
     what: str  # how castui's message names the read
 
 
-NODES = Target(r"^/api/v1/nodes$", frozenset({"agent-crashloop/node-clouds", "no-scale-down/empty-nodes", "no-scale-up/cluster-cpu"}),
+NODES = Target(r"^/api/v1/nodes$", frozenset({"agent-crashloop/node-clouds", "no-scale-down/nodes", "no-scale-down/named-nodes",
+                                              "no-scale-up/cluster-cpu"}),
                "list nodes")
-EVENTS = Target(r"^/api/v1/events$", frozenset({"evictor-aggressive/evictions"}), "list events in all namespaces")
+EVENTS = Target(r"^/api/v1/events$", frozenset({"evictor-aggressive/evictions", "evictor-aggressive/castai-events",
+                                               "no-scale-down/pod-stops"}), "list events in all namespaces")
 NETWORK_POLICIES = Target(r"/namespaces/castai-agent/networkpolicies$",
                           frozenset({"agent-crashloop/network-policies", "agent-disconnected/network-policies"}),
                           "list networkpolicies in castai-agent")
 AGENT_LOGS = Target(r"^/api/v1/namespaces/castai-agent/pods/castai-agent-[^/]+/log$",
-                    frozenset({"agent-crashloop/agent-logs", "agent-disconnected/agent-logs",
-                               "workload-autoscaler/agent-metrics-logs"}), "read the log of pod castai-agent/")
+                    frozenset({"agent-crashloop/agent-logs", "agent-disconnected/agent-logs"}), "read the log of pod castai-agent/")
 TEMPLATES = Target(r"/node-templates$", frozenset({"no-scale-up/node-templates", "spot-fallback/node-templates"}),
                    f"list node templates of cluster {CLUSTER_ID}")
 WORKLOADS = Target(r"/workloads$", frozenset({"workload-autoscaler/recommendations"}),

@@ -19,7 +19,7 @@ import pytest
 from castui.diagnosis import Diagnosis, Fix
 from castui.lab import objects as k8s
 from castui.lab import start_lab
-from castui.lab.scenarios import NODES, LabCluster, build, empty_node
+from castui.lab.scenarios import LabCluster, build, empty_node
 from castui.report.markdown import render_markdown
 from castui.report.redact import Redactor
 from castui.report.text import printable, render_text
@@ -39,22 +39,27 @@ HOSTILE = {
     "key-reference": "${CASTAI_API_KEY}",
 }
 #: where a hostile name lands in a fix command, by the cause that builds it
-USES = {"release-not-deployed": "release", "pdb-blocking-eviction": "pdb name and namespace", "system-pods-blocking-drain": "pod name"}
+#: (guide v2: the PDB and the pods the Evictor won't move are looked at with a read-only kubectl, the node's mark removed)
+USES = {"release-not-deployed": "release", "pdb-blocking-eviction": "pdb name",
+        "system-pods-blocking-drain": "pod name", "node-removal-disabled": "node name"}
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 BUILT_AT = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def hostile_cluster(value: str) -> LabCluster:
-    """A healthy lab where three things are broken and each carries the hostile name."""
+    """A healthy lab where a few things are broken and each carries the hostile name."""
     lab = build("healthy", now=BUILT_AT)
     now = lab.now
     lab.cluster["name"] = value  # the CAST AI API's name for the cluster
     lab.release(value, "castai-agent", status="failed", config={"provider": "eks"})  # a failed release
     lab.add("namespaces", k8s.namespace(value, now))
-    lab.add("pods", k8s.pod(value, value, now, node_name=NODES[0], labels={"app": "hostile"},
+    # a cordoned node CAST AI must keep (removal-disabled), held by a PDB at 0 and a bare pod
+    node = empty_node(lab, name=value, labels={"autoscaling.cast.ai/removal-disabled": "true"}, cordoned=True)
+    # (in namespace shop: the lab cannot list a namespace whose name needs quoting in a URL path)
+    lab.add("pods", k8s.pod(value, "shop", now, node_name=node, labels={"app": "hostile"},
                             owner=("ReplicaSet", "hostile-5d4c3b2a1")))
-    lab.add("poddisruptionbudgets", k8s.pdb(value, value, now, selector={"app": "hostile"}, allowed=0, healthy=1, min_available=1))
-    empty_node(lab, extra_pod=k8s.pod(value, "kube-system", now, node_name="ip-10-0-2-21.ec2.internal", labels={"run": "x"}))
+    lab.add("poddisruptionbudgets", k8s.pdb(value, "shop", now, selector={"app": "hostile"}, allowed=0, healthy=1, min_available=1))
+    lab.add("pods", k8s.pod(value, "kube-system", now, node_name=node, labels={"run": "x"}))
     return lab
 
 

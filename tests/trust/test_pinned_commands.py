@@ -65,7 +65,7 @@ def test_every_printed_command_pastes_into_bash_as_castuis_own_argv(every_fix: d
     recorders(bin_dir, out)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "CASTAI_API_KEY": KEY,
            "CASTAI_CLUSTER_ID": "id-from-env", "HOSTILE": "expanded"}
-    checked = 0
+    seen: set[str] = set()
     for scenario, (kubeconfig, fixes) in every_fix.items():
         for cause, fix in fixes:
             for argv, line in zip(fix.commands, fix.shell_lines()):
@@ -86,8 +86,8 @@ def test_every_printed_command_pastes_into_bash_as_castuis_own_argv(every_fix: d
                 assert not any("${CASTAI_CLUSTER_ID}" in a for a in argv)
                 if argv[0] == "sh":
                     assert argv[4].endswith(f"/v1/kubernetes/clusters/{CLUSTER_ID}/policies")
-                checked += 1
-    assert checked > len(SCENARIOS)
+                seen.add(argv[0])
+    assert {"kubectl", "helm", "sh"} <= seen  # every kind of command castui prints went through bash
 
 
 def test_a_context_switched_elsewhere_does_not_move_the_fix(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_a_context_switched_elsewhere_does_not_move_the_fix(tmp_path: Path) -> N
     bin_dir.mkdir()
     out.mkdir()
     recorders(bin_dir, out)
-    with start_lab("pdb-blocking-eviction") as lab:
+    with start_lab("heartbeat-failing") as lab:
         kubeconfig = tmp_path / "kubeconfig"
         doc = yaml.safe_load(lab.kubeconfig.read_text())
         doc["clusters"].append({"name": "staging", "cluster": {"server": "https://127.0.0.1:1"}})
@@ -108,8 +108,8 @@ def test_a_context_switched_elsewhere_does_not_move_the_fix(tmp_path: Path) -> N
 
         async def run() -> Any:
             async with Session(settings) as session:
-                diagnosis = await session.diagnose(["no-scale-down"])
-                fix = next(c.fix for s in diagnosis.symptoms for c in s.causes if c.id == "pdb-blocking-eviction")
+                diagnosis = await session.diagnose(["agent-disconnected"])
+                fix = next(c.fix for s in diagnosis.symptoms for c in s.causes if c.id == "heartbeat-failing")
                 assert fix is not None
                 doc["current-context"] = "staging"  # another shell: `kubectl config use-context staging`
                 kubeconfig.write_text(yaml.safe_dump(doc))
@@ -123,7 +123,7 @@ def test_a_context_switched_elsewhere_does_not_move_the_fix(tmp_path: Path) -> N
     assert result.ok, result.error
     ran = (out / "argv").read_bytes().decode().split("\0")[:-1]
     assert ran[:5] == ["kubectl", "--context", "castui-lab", "--kubeconfig", str(kubeconfig)]
-    assert fix.shell_lines()[0].startswith(f"kubectl --context castui-lab --kubeconfig {kubeconfig} patch pdb web")
+    assert fix.shell_lines()[0].startswith(f"kubectl --context castui-lab --kubeconfig {kubeconfig} rollout restart")
 
 
 @pytest.mark.parametrize("kind", ["command", "api"])
@@ -132,7 +132,7 @@ def test_a_context_now_pointing_at_another_server_is_refused(tmp_path: Path, kin
     bin_dir.mkdir()
     out.mkdir()
     recorders(bin_dir, out)
-    scenario, symptom, cause_id = (("pdb-blocking-eviction", "no-scale-down", "pdb-blocking-eviction") if kind == "command"
+    scenario, symptom, cause_id = (("heartbeat-failing", "agent-disconnected", "heartbeat-failing") if kind == "command"
                                    else ("unschedulable-pods-disabled", "no-scale-up", "unschedulable-pods-disabled"))
     with start_lab(scenario) as lab:
         kubeconfig = tmp_path / "kubeconfig"

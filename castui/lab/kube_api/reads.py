@@ -48,7 +48,7 @@ def _list(state: LabState, req: LabRequest, target: Target) -> LabResponse:
     meta: Obj = {"resourceVersion": str(rv)}
     page = list_page(state, target.store, namespace=target.namespace if target.rt.namespaced else None,
                      match=match if selective else None, after=_decode_continue(token) if token else None,
-                     limit=_int_arg(req, "limit"))
+                     limit=_int_arg(req, "limit"), selector=(req.arg("labelSelector"), req.arg("fieldSelector"), target.name))
     items = page.items
     if page.last is not None:
         meta["continue"] = _encode_continue(rv, page.last)

@@ -25,18 +25,17 @@ from castui.lab.scenarios.base import (
 )
 from castui.lab.scenarios.components import *
 from castui.lab.scenarios.scale_down import *
-from castui.lab.scenarios.scale_down import eviction_storm
+from castui.lab.scenarios.scale_down import demo_faults
 from castui.lab.scenarios.scale_up import *
 
 
 @scenario("demo", "several problems at once: a cluster after a bad week",
           "unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "eviction-storm",
-          "evictor-cycle-short", "chart-outdated", "missing-annotation")
+          "cluster-controller-drains", "evictor-cycle-short", "chart-outdated", "missing-annotation")
 def _demo(lab: LabCluster) -> None:
-    for name in ("unschedulable-pods-disabled", "pdb-blocking-eviction", "evictor-aggressive-mode", "chart-outdated",
-                 "agent-chart-behind", "missing-annotation"):
+    for name in ("unschedulable-pods-disabled", "chart-outdated", "agent-chart-behind", "missing-annotation"):
         SCENARIOS[name].apply(lab)
-    eviction_storm(lab, 31)
+    demo_faults(lab)  # symptoms 5 and 7: a cordoned node a PDB holds, a storm of drains, an aggressive Evictor
 
 
 def build(name: str, now: datetime | None = None) -> LabCluster:

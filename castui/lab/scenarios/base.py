@@ -236,9 +236,7 @@ def build_healthy(now: datetime) -> LabCluster:
     add("poddisruptionbudgets", k8s.pdb("web", "shop", now, selector=web, allowed=1, healthy=3, max_unavailable=1))
     add("events", k8s.event("web-66b8f5d7c9-r4k8v.scheduled", "shop", now, reason="Scheduled", kind="Pod", obj="web-66b8f5d7c9-r4k8v",
                             message=f"Successfully assigned shop/web-66b8f5d7c9-r4k8v to {NODES[0]}", ago=timedelta(hours=3)))
-    for i in range(2):
-        add("events", k8s.event(f"batch-{i}.evicted", "shop", now, reason="Evicted", kind="Pod", obj=f"batch-{i}", type_="Warning",
-                                message="Pod evicted by castai-evictor to pack nodes", ago=timedelta(minutes=20 + 10 * i)))
+    scale_down_components(lab)
 
     # --- the CAST AI API ---------------------------------------------------------------------
     lab.state.castai = CastaiState(
@@ -277,6 +275,7 @@ def build_healthy(now: datetime) -> LabCluster:
         }]},
         auth_tokens=[{"id": k8s.uid("token", "user"), "name": "castui-lab", "active": True, "readonly": False,
                       "tokenPrefix": USER_KEY[:12], "createdAt": k8s.iso(now - timedelta(days=10)), "expiresAt": None}],
+        evictor_ownership={CLUSTER_ID: "castai"}, evictor_advanced_config={CLUSTER_ID: []},
     )
     lab.state.helm_index = {"apiVersion": "v1", "generated": k8s.iso(now), "entries": {
         chart: [{"name": chart, "version": version, "appVersion": app, "apiVersion": "v2", "created": k8s.iso(now - timedelta(days=2)),
@@ -290,6 +289,78 @@ def build_healthy(now: datetime) -> LabCluster:
         "incidents": {"page": {"id": "lab"}, "incidents": []},
     }
     return lab
+
+
+# --- cluster-controller and the Evictor, as their charts render them --------------------------------
+
+CC_APP, CC_CONTAINERS = "castai-cluster-controller", ["cluster-controller", "monitor"]
+EVICTOR_APP = "castai-evictor"
+
+
+def cluster_controller_pods(lab: LabCluster, *, state: str = "running", reason: str | None = None, restarts: int = 0) -> list[str]:
+    """Replace cluster-controller's pods with two in the given condition, containers as the chart names
+    them (castai/helm-charts charts/castai-cluster-controller templates/deployment.yaml); their names."""
+    for old in lab.pods_of(CC_APP):
+        for container in ("app", *CC_CONTAINERS):
+            lab.state.logs.pop((NS, old["metadata"]["name"], container, False), None)
+    lab.state.objects["pods"] = [p for p in lab.state.items("pods") if p not in lab.pods_of(CC_APP)]
+    labels = {"app.kubernetes.io/name": CC_APP, "app.kubernetes.io/instance": "cluster-controller", "pod-template-hash": "5c8d7f9b4"}
+    names = []
+    for i in range(2):
+        name = f"{CC_APP}-5c8d7f9b4-{'ab'[i]}{i}x7z"
+        lab.add("pods", k8s.pod(name, NS, lab.now, node_name=NODES[(i + 1) % 3], labels=labels, containers=list(CC_CONTAINERS),
+                                image="us-docker.pkg.dev/castai-hub/library/cluster-controller:v0.63.6",
+                                owner=("ReplicaSet", f"{CC_APP}-5c8d7f9b4"), started=lab.now - timedelta(days=3),
+                                state=state, reason=reason, restarts=restarts))
+        names.append(name)
+    return names
+
+
+def cluster_controller_logs(lab: LabCluster, lines: list[str], *, replica: int = 0) -> None:
+    """The `cluster-controller` container's log of one replica (the leader polls and acts; the other waits)."""
+    name = sorted(p["metadata"]["name"] for p in lab.pods_of(CC_APP))[replica]
+    lab.state.logs[(NS, name, "cluster-controller", False)] = "\n".join(lines) + "\n"
+
+
+def cluster_controller_polls(lab: LabCluster, *, minutes: int = 3, failing: str | None = None) -> list[str]:
+    """Action polls every 15 s as castai/cluster-controller internal/controller/controller.go logs them:
+    `polling actions`, then `no actions returned in …`, or with `failing` the error on each of 3 retries."""
+    start = lab.now - timedelta(minutes=minutes)
+    lines = [log_line(start, "info", "running castai-cluster-controller version v0.63.6", version="v0.63.6")]
+    for i in range(minutes * 4):
+        moment = start + timedelta(seconds=15 * i)
+        lines.append(log_line(moment, "info", "polling actions"))
+        if failing is None:
+            lines.append(log_line(moment, "info", "no actions returned in 41.2ms"))
+            continue
+        for retry in range(3):
+            lines.append(log_line(moment + timedelta(seconds=5 * retry), "error",
+                                  f"polling actions: get action request failed: iteration: {retry + 1} {failing}"))
+    return lines
+
+
+def scale_down_components(lab: LabCluster) -> None:
+    """cluster-controller with its logrus logs; the Evictor's container, env and EvictorConfig as its chart
+    renders them (castai/helm-charts charts/castai-evictor templates/deployment.yaml, evictorconfig.yaml)."""
+    cluster_controller_pods(lab)
+    cluster_controller_logs(lab, cluster_controller_polls(lab), replica=0)
+    cluster_controller_logs(lab, [log_line(lab.now - timedelta(days=3), "info", "waiting to become the leader",
+                                           lock="cluster-controller")], replica=1)
+    evictor = lab.get("deployments", NS, EVICTOR_APP)
+    container = evictor["spec"]["template"]["spec"]["containers"][0]
+    container["name"] = EVICTOR_APP
+    container["env"] = [{"name": k, "value": v} for k, v in (
+        ("IN_CLUSTER", "true"), ("LEADER_ELECTION_ENABLED", "true"), ("DRY_RUN", "false"), ("AGGRESSIVE_MODE", "false"),
+        ("SCOPED_MODE", "false"), ("NODE_GRACE_PERIOD_MINUTES", "5"), ("CYCLE_INTERVAL", "1m"))]
+    for pod in lab.pods_of(EVICTOR_APP):
+        pod["spec"]["containers"][0]["name"] = EVICTOR_APP
+        for status in pod["status"].get("containerStatuses") or []:
+            status["name"] = EVICTOR_APP
+        logs = lab.state.logs.pop((NS, pod["metadata"]["name"], "app", False), None)
+        if logs is not None:
+            lab.state.logs[(NS, pod["metadata"]["name"], EVICTOR_APP, False)] = logs
+    lab.add("customresourcedefinitions", k8s.evictorconfig_crd(lab.now))
+    lab.add("evictorconfigs", k8s.evictorconfig(lab.now, management_mode="castai"))
 
 
 def metrics_api_service(now: datetime, *, available: bool = True, reason: str = "Passed") -> dict[str, Any]:

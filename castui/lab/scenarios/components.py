@@ -116,6 +116,15 @@ def _failed_release(lab: LabCluster) -> None:
     release_revision(lab, "castai-evictor", "castai-evictor", 3, "deployed", version="0.35.120", values=values)
 
 
+@scenario("terraform-release-not-deployed", "the Terraform module's castai-agent release failed its last upgrade",
+          "release-not-deployed")
+def _terraform_release(lab: LabCluster) -> None:
+    # the EKS/GKE modules pass the cluster id as additionalEnv.STATIC_CLUSTER_ID (terraform-castai-eks-cluster main.tf)
+    lab.release("castai-agent", "castai-agent", status="failed", revision=5, deployed_ago=timedelta(hours=1),
+                config={"apiKey": AGENT_KEY, "provider": "eks", "additionalEnv": {"STATIC_CLUSTER_ID": CLUSTER_ID}})
+    release_revision(lab, "castai-agent", "castai-agent", 4, "deployed")
+
+
 # --- 10. workload-autoscaler --------------------------------------------------------------------
 
 

@@ -21,8 +21,10 @@ def pending_pod(lab: LabCluster, name: str, *, cpu: str = "500m", node_selector:
                 tolerations: list[dict[str, Any]] | None = None, waiting: timedelta = timedelta(minutes=40),
                 app: str = "checkout") -> dict[str, Any]:
     """An unschedulable pod of a ReplicaSet, Pending for `waiting`, with its FailedScheduling event."""
-    pod = lab.add("pods", k8s.pod(name, "shop", lab.now, node_name=None, labels={"app": app}, cpu=cpu, node_selector=node_selector,
-                                  tolerations=tolerations, owner=("ReplicaSet", name.rsplit("-", 1)[0]),
+    replicaset = name.rsplit("-", 1)[0]
+    labels = {"app": app, "pod-template-hash": replicaset.rsplit("-", 1)[-1]}
+    pod = lab.add("pods", k8s.pod(name, "shop", lab.now, node_name=None, labels=labels, cpu=cpu, node_selector=node_selector,
+                                  tolerations=tolerations, owner=("ReplicaSet", replicaset),
                                   started=lab.now - waiting))
     pod["status"]["conditions"][0]["message"] = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available."
     lab.add("events", k8s.event(f"{name}.failedscheduling", "shop", lab.now, reason="FailedScheduling", kind="Pod", obj=name,

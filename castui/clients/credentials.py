@@ -398,12 +398,10 @@ def _runs_a_plugin(files: list[Path], context: str) -> bool:
     from castui.clients.kubeconfig import merged_kubeconfig
 
     merged = merged_kubeconfig(files)
-    contexts: dict[str, tuple[Path, dict[str, Any]]] = merged["contexts"]
-    users: dict[str, tuple[Path, dict[str, Any]]] = merged["users"]
-    found = contexts.get(context)
-    user_name = ((found[1] if found else {}).get("context") or {}).get("user")
-    entry = users.get(user_name) if isinstance(user_name, str) else None
-    user = (entry[1] if entry else {}).get("user") or {}
+    found: tuple[Any, dict[str, Any]] = merged["contexts"].get(context) or (None, {})
+    user_name = (found[1].get("context") or {}).get("user")
+    entry: tuple[Any, dict[str, Any]] = merged["users"].get(user_name) or (None, {})
+    user = entry[1].get("user") or {}
     return isinstance(user, dict) and isinstance(user.get("exec"), dict)
 
 

@@ -407,7 +407,7 @@ class KubeGateway:
                 wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
             if wire is not None:
                 wire.user_agent = f"castui/{__version__}"
-                _warn_insecure(wire, self._server)
+                _warn_insecure(wire.verify_ssl, self._server)
                 return wire  # type: ignore[return-value]  # the part of ApiClient the gateway calls
         client, config = client_library()
 
@@ -438,7 +438,7 @@ class KubeGateway:
                 # re-read the environment on every request (its token refresh sets the host again)
                 configuration.proxy = _remote_dns(_cluster_of(node).get("proxy-url") or proxy_for(self._server))
                 configuration.no_proxy = None
-                _warn_insecure(configuration, self._server)
+                _warn_insecure(configuration.verify_ssl, self._server)
         except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
             source = "the in-cluster service account" if self._in_cluster else f"kubeconfig context {self._context!r}"
             raise ConfigurationError(f"cannot use {source}: {exc}") from None
@@ -466,9 +466,9 @@ def _cluster_of(node: Any) -> dict[str, Any]:
 _warned_insecure: set[str] = set()
 
 
-def _warn_insecure(configuration: Any, server: str) -> None:
+def _warn_insecure(verified: bool, server: str) -> None:
     """insecure-skip-tls-verify: said once per server, not as urllib3's warning on every request."""
-    if configuration.verify_ssl:
+    if verified:
         return
     import warnings
 

@@ -193,17 +193,14 @@ class Facts:
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
         key = ("list", resource, namespace, label_selector, field_selector)
-
-        def fetch() -> Awaitable[list[dict[str, Any]]]:
-            if self.kube is None:  # asked only of a live source: a recording needs no gateway
-                raise self.kube_error or CastuiError("no Kubernetes connection")
-            return self.once(key, self._list_fetch(resource, namespace, label_selector, field_selector), paged=True)
-
-        return await self.recorded(key, fetch)
+        return await self.recorded(key, lambda: self.once(
+            key, self._list_fetch(resource, namespace, label_selector, field_selector), paged=True))
 
     def _list_fetch(self, resource: str, namespace: str | None, label_selector: str | None,
                     field_selector: str | None) -> Callable[[Callable[[], Any]], Awaitable[list[dict[str, Any]]]]:
         """A whole list, page by page in the Kubernetes thread; each page restarts the timeout (`_bounded`)."""
+        if self.kube is None:
+            raise self.kube_error or CastuiError("no Kubernetes connection")
         gateway = self.kube
 
         def listed(kube: "KubeGateway", progressed: Callable[[], Any]) -> list[dict[str, Any]]:

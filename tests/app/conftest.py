@@ -40,8 +40,38 @@ def _quiet_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
+#: snapshot labs write their kubeconfig in the first free slot of these directories: the fix commands
+#: name it (`kubectl --kubeconfig …`), so it must be the same path on every run, like the port
+SNAPSHOT_DIRS = Path("/tmp/castui-snapshot-labs")
+_held_slots: dict[str, int] = {}
+
+
+def snapshot_workdir(scenario: str) -> Path:
+    """`/tmp/castui-snapshot-labs/<scenario>-<n>`, the first slot no other test process holds (the lock
+    lasts as long as this process: a parallel run takes the next slot instead of sharing files)."""
+    import fcntl
+    import os
+
+    SNAPSHOT_DIRS.mkdir(parents=True, exist_ok=True)
+    for n in range(20):
+        slot = SNAPSHOT_DIRS / f"{scenario}-{n}"
+        key = str(slot)
+        if key in _held_slots:
+            return slot
+        fd = os.open(str(slot) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _held_slots[key] = fd
+        slot.mkdir(exist_ok=True)
+        return slot
+    raise RuntimeError(f"no free snapshot directory under {SNAPSHOT_DIRS}")
+
+
 def lab_on_fixed_clock(scenario: str, *, port: int = 0) -> RunningLab:
-    return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port)
+    return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port, workdir=snapshot_workdir(scenario))
 
 
 def free_snapshot_port() -> int:

@@ -298,7 +298,7 @@ def test_an_untrusted_server_names_the_x509_reason(lab: LabServer, tmp_path: Pat
 
 
 def test_insecure_skip_tls_verify_warns_once(lab: LabServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capfd: pytest.CaptureFixture[str]) -> None:
+                                             capfd: pytest.CaptureFixture[str], recwarn: pytest.WarningsRecorder) -> None:
     k = write_kubeconfig(tmp_path / "k", {"server": lab.https_url, "insecure-skip-tls-verify": True}, {"token": ADMIN_TOKEN})
     kubectl = run_kubectl(k, tmp_path)
     capfd.readouterr()
@@ -309,6 +309,7 @@ def test_insecure_skip_tls_verify_warns_once(lab: LabServer, tmp_path: Path, mon
     err = capfd.readouterr().err
     same(kubectl, run_castui(k, monkeypatch), ok=True)
     assert err.count("are not verified") == 1 and "InsecureRequestWarning" not in err
+    assert not [w for w in recwarn if "Insecure" in type(w.message).__name__]  # not one per request either
 
 
 # -- proxies ---------------------------------------------------------------------------------------

@@ -132,6 +132,34 @@ def test_config_show_says_only_whether_a_key_is_set() -> None:
     assert_no_secret("config show", result.stdout + result.stderr)
 
 
+def test_config_show_hides_a_password_inside_the_api_url() -> None:
+    result = castui("config", "show", env={"CASTAI_API_URL": "https://castui:url-canary-pass-77@api.example.com"})
+    assert "api.example.com" in result.stdout and "url-canary-pass-77" not in result.stdout + result.stderr
+
+
+def test_a_credential_plugins_stderr_is_redacted_and_inert(tmp_path: Path) -> None:
+    """A plugin that fails and prints a token (and an escape sequence) on stderr: whatever castui
+    shows of it, on stdout or stderr, holds neither."""
+    import yaml
+
+    plugin = tmp_path / "leaky-plugin"
+    plugin.write_text("#!/bin/sh\necho 'exec: Authorization: Bearer plugin-canary-token-314159 "
+                      "aws_secret_access_key=plugin-aws-canary \033]52;c;SElK\007' >&2\nexit 1\n")
+    plugin.chmod(0o755)
+    with start_lab("healthy") as lab:
+        doc = yaml.safe_load(lab.kubeconfig.read_text())
+        doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin),
+                                            "interactiveMode": "Never"}}
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(yaml.safe_dump(doc))
+        result = castui("diagnose", "-s", "agent-crashloop", *lab_flags(lab, kubeconfig=str(kubeconfig)),
+                        env={"CASTAI_API_KEY": CANARY_KEY})
+    shown = result.stdout + result.stderr
+    assert "could not check" in result.stdout  # the failure is reported...
+    assert "plugin-canary-token-314159" not in shown and "plugin-aws-canary" not in shown  # ...without its secrets
+    assert "\x1b]52" not in shown and "\x07" not in shown
+
+
 # --- exceptions and logs ----------------------------------------------------------------------------
 
 

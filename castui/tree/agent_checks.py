@@ -81,6 +81,10 @@ async def gather_agent_logs(facts: Facts) -> dict[str, Any]:
         return holder, None if lease else f"no Lease {LEASE}"
 
     (holder, lease_note), *replicas = await asyncio.gather(lease_holder(), *(_replica_logs(facts, p) for p in pods))
+    unread = [r for r in replicas if r["current_error"] is not None]
+    if replicas and len(unread) == len(replicas):
+        # not one replica's log could be read: the judges must say "could not check", never "no errors in the logs"
+        raise unread[0]["current_error"]
     leader = _leader(replicas, holder)
     for replica in replicas:
         replica["leader"] = replica["pod"] == leader
@@ -103,11 +107,12 @@ async def _replica_logs(facts: Facts, pod: dict[str, Any]) -> dict[str, Any]:
     named_agent = any(s.get("name") == "agent" for s in [*container_statuses(pod), *spec_containers])
     container = "agent" if named_agent else None
     replica: dict[str, Any] = {"pod": name_of(pod), "crashlooping": is_crashlooping(pod), "restarts": restarts(pod),
-                               "current": [], "previous": [], "errors": []}
+                               "current": [], "previous": [], "errors": [], "current_error": None}
     try:
         replica["current"] = (await facts.logs(name_of(pod), container, tail=LOG_TAIL)).splitlines()
     except Exception as error:  # noqa: BLE001 - one unreadable replica must not hide the others
         replica["errors"].append(f"current log: {error}")
+        replica["current_error"] = error
     if restarts(pod):
         try:
             replica["previous"] = (await facts.logs(name_of(pod), container, previous=True, tail=LOG_TAIL)).splitlines()
@@ -122,6 +127,10 @@ def _leader(replicas: list[dict[str, Any]], holder: str | None) -> str | None:
         for replica in replicas:
             if any(f"own_identity={holder}" in line for line in replica["current"]):
                 return str(replica["pod"])
+    # only the leader sends deltas (controller.go): one replica uploading them is the leader
+    sending = [r for r in replicas if any(DELTA_SENT.search(line) for line in r["current"])]
+    if len(sending) == 1:
+        return str(sending[0]["pod"])
     candidates = [r for r in replicas if not any(FOLLOWER.search(line) for line in r["current"])]
     return str(candidates[0]["pod"]) if len(candidates) == 1 else None
 

@@ -63,7 +63,8 @@ NETWORK_POLICIES = Target(r"/namespaces/castai-agent/networkpolicies$",
                           frozenset({"agent-crashloop/network-policies", "agent-disconnected/network-policies"}),
                           "list networkpolicies in castai-agent")
 AGENT_LOGS = Target(r"^/api/v1/namespaces/castai-agent/pods/castai-agent-[^/]+/log$",
-                    frozenset({"agent-crashloop/agent-logs", "agent-disconnected/agent-logs"}), "read the log of pod castai-agent/")
+                    frozenset({"agent-crashloop/agent-logs", "agent-disconnected/agent-logs", "workload-autoscaler/agent-logs"}),
+                    "read the log of pod castai-agent/")
 TEMPLATES = Target(r"/node-templates$", frozenset({"no-scale-up/node-templates", "spot-fallback/node-templates"}),
                    f"list node templates of cluster {CLUSTER_ID}")
 WORKLOADS = Target(r"/workloads$", frozenset({"workload-autoscaler/recommendations"}),

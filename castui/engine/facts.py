@@ -37,7 +37,8 @@ AGENT = "castai-agent"
 AGENT_SELECTOR = "app.kubernetes.io/name=castai-agent"
 METADATA_CONFIGMAP = "castai-agent-metadata"
 #: failures that never reached a server (nothing to replay)
-UNRECORDED = frozenset({"api-key-missing", "read-only"})
+#: (a missing API key is recorded: a replay must reproduce that castui had none at capture)
+UNRECORDED = frozenset({"read-only"})
 #: objects per page of a folded list: fewer round trips (each pays the latency), still bounded memory
 FOLD_PAGE_SIZE = 5000
 #: a paged list (Facts.kube_fold) gets the timeout afresh with each page, at most this many timeouts in all

@@ -44,9 +44,9 @@ async def make_bundle(lab: Any, output: Path, *, since: timedelta = timedelta(ho
         return await collect_bundle(session, output, since=since)
 
 
-async def diagnose(lab: Any, **flags: Any) -> Diagnosis:
+async def diagnose(lab: Any, symptoms: list[str] | None = None, **flags: Any) -> Diagnosis:
     async with open_session(settings_for(lab, **flags), lab) as session:
-        return await session.diagnose()
+        return await session.diagnose(symptoms)
 
 
 def verdicts(diagnosis: Diagnosis | dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:

@@ -20,23 +20,26 @@ from castui.lab.scenarios import CLUSTER_ID, SCENARIOS
 from castui.replay import start_replay
 from castui.support import open_session
 
-from .conftest import bundle_files, confirmed, make_bundle, settings_for, verdicts
+from .conftest import bundle_files, confirmed, diagnose, make_bundle, settings_for, verdicts
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_diagnose_bundle_gives_the_live_verdicts(scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the scenario's user names symptoms or nodes: the bundle reads those nodes, the replay names the same
+    wanted = SCENARIOS[scenario]
     with start_lab(scenario) as lab:
-        result = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz"))
-    live = result.diagnosis
-    assert confirmed(live) == SCENARIOS[scenario].confirms  # the live run itself is right
+        result = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz", nodes=list(wanted.nodes)))
+        live = asyncio.run(diagnose(lab, list(wanted.named) or None, nodes=list(wanted.nodes)))
+    assert confirmed(live) == wanted.confirms  # the live run itself is right
 
-    code = cli.main(["diagnose", "--bundle", str(result.path), "--format", "json"])
+    code = cli.main(["diagnose", "--bundle", str(result.path), *wanted.diagnose_args(), "--format", "json"])
 
     replayed = json.loads(capsys.readouterr().out)
     assert verdicts(replayed) == verdicts(live)
     assert code == live.exit_code
     assert replayed["target"]["bundle"] == str(result.path)
-    assert replayed["target"]["captured_at"] == replayed["generated_at"] == live.generated_at.isoformat().replace("+00:00", "Z")
+    captured = result.diagnosis.generated_at.isoformat().replace("+00:00", "Z")
+    assert replayed["target"]["captured_at"] == replayed["generated_at"] == captured
 
 
 def test_a_forbidden_read_replays_as_forbidden(tmp_path: Path) -> None:
@@ -53,8 +56,9 @@ def test_a_forbidden_read_replays_as_forbidden(tmp_path: Path) -> None:
 
 
 def test_a_replay_judges_at_the_capture_time_its_manifest_names(tmp_path: Path) -> None:
-    """A healthy agent's last snapshot was 40 s old at capture; a day later it would be stale."""
-    with start_lab("healthy") as lab:
+    """Pods Pending for 3 minutes at capture are scaling in progress (a latent risk); judged a day later they
+    would have waited past CAST AI's 15 minutes and the policy that is off would be confirmed."""
+    with start_lab("trap-pending-in-progress") as lab:
         path = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz")).path
     later = tmp_path / "later.tar.gz"
     _rewrite(path, later, lambda manifest: {**manifest, "captured_at": _shift(manifest["captured_at"], days=1)})
@@ -64,8 +68,8 @@ def test_a_replay_judges_at_the_capture_time_its_manifest_names(tmp_path: Path) 
     with start_replay(later) as replay:
         a_day_later = asyncio.run(_diagnose(replay))
 
-    assert "heartbeat-failing" not in confirmed(as_captured)
-    assert "heartbeat-failing" in confirmed(a_day_later)
+    assert "unschedulable-pods-disabled" not in confirmed(as_captured)
+    assert "unschedulable-pods-disabled" in confirmed(a_day_later)
 
 
 async def _diagnose(replay):  # type: ignore[no-untyped-def]

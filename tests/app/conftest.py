@@ -40,8 +40,16 @@ def _quiet_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
-def lab_on_fixed_clock(scenario: str, *, port: int = 0) -> RunningLab:
-    return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port)
+#: snapshot labs keep their files here: the kubeconfig path reaches the screen (commands pin it)
+SNAPSHOT_WORKDIR = Path("/tmp/castui-snapshot-labs")
+
+
+def lab_on_fixed_clock(scenario: str, *, port: int = 0, fixed_workdir: bool = False) -> RunningLab:
+    """`fixed_workdir`: the lab's files at a path that is the same on every run and machine (for snapshots)."""
+    workdir = SNAPSHOT_WORKDIR / scenario if fixed_workdir else None
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port, workdir=workdir)
 
 
 def free_snapshot_port() -> int:

@@ -70,7 +70,7 @@ def snapshot_workdir(scenario: str) -> Path:
     raise RuntimeError(f"no free snapshot directory under {SNAPSHOT_DIRS}")
 
 
-def lab_on_fixed_clock(scenario: str, *, port: int = 0) -> RunningLab:
+def lab_on_fixed_clock(scenario: str, *, port: int = 0, fixed_workdir: bool = True) -> RunningLab:
     return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port, workdir=snapshot_workdir(scenario))
 
 

@@ -16,8 +16,9 @@ from tests.app.conftest import finish_triage, footer_keys, lab_on_fixed_clock, t
 
 async def open_fix(pilot, key: str) -> RemediationScreen:  # noqa: ANN001
     await pilot.press(key)
-    await wait_for_screen(pilot, TriageScreen, on_top=False)
+    triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
     await finish_triage(pilot)
+    await wait_for(pilot, lambda: triage.highlighted_cause() is not None, "the cursor on the confirmed cause")
     await pilot.press("f")
     return await wait_for_screen(pilot, RemediationScreen)
 

@@ -24,8 +24,9 @@ KINDS = [
 
 async def run_the_fix(pilot: Pilot[Any], symptom_key: str) -> RemediationScreen:
     await pilot.press(symptom_key)
-    await wait_for_screen(pilot, TriageScreen, on_top=False)
+    triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
     await finish_triage(pilot)
+    await wait_for(pilot, lambda: triage.highlighted_cause() is not None, "the cursor on the confirmed cause")
     await pilot.press("f")
     fix = await wait_for_screen(pilot, RemediationScreen)
     await pilot.press("x")

@@ -57,14 +57,14 @@ Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
 @pytest.fixture(scope="module")
 def heartbeat() -> Iterator[RunningLab]:
-    with lab_on_fixed_clock("heartbeat-failing") as lab:
+    with lab_on_fixed_clock("heartbeat-failing", fixed_workdir=True) as lab:
         yield lab
 
 
 @pytest.fixture(scope="module")
 def policies() -> Iterator[RunningLab]:
     # the API fix's curl shows the API URL: a fixed port keeps it the same on every run
-    with lab_on_fixed_clock("unschedulable-pods-disabled", port=free_snapshot_port()) as lab:
+    with lab_on_fixed_clock("unschedulable-pods-disabled", port=free_snapshot_port(), fixed_workdir=True) as lab:
         yield lab
 
 
@@ -82,7 +82,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningReplay]:
     with pytest.MonkeyPatch.context() as env:  # no suppressions or audit log of the machine in the bundle
         env.setenv("XDG_STATE_HOME", str(directory / "state"))
         env.setenv("XDG_CONFIG_HOME", str(directory / "config"))
-        with lab_on_fixed_clock("heartbeat-failing") as lab:
+        with lab_on_fixed_clock("heartbeat-failing", fixed_workdir=True) as lab:
             bundle = asyncio.run(bundle_on_fixed_clock(lab, directory))
     with contextlib.chdir(directory):
         running = start_replay(Path(bundle.name))

@@ -20,6 +20,7 @@ A part that cannot be read (Forbidden, timeout, no API key) is listed in the man
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import json
 import os
@@ -462,6 +463,9 @@ def _replayable_tokens(tokens: list[Any], redactor: "Redactor", api_key: str | N
 def write_tar(output: Path, root: str, files: dict[str, bytes], *, mtime: datetime, overwrite: bool = True) -> int:
     """Write the .tar.gz next to its final name, readable by its owner only, and move it into place
     (without `overwrite`, only if nothing is there by then: FileExistsError otherwise)."""
+    if output.parent.exists() and not output.parent.is_dir():
+        # mkdir would say FileExistsError, which reads as "the bundle appeared meanwhile"
+        raise NotADirectoryError(errno.ENOTDIR, "its directory is a file", str(output.parent))
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

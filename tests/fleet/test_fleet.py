@@ -125,7 +125,7 @@ def test_text_and_markdown_show_the_matrix(fleet_env: RunningFleet, tmp_path: Pa
     assert code == 1
     rows = {line.split()[1]: line for line in text.splitlines() if line[:2] in ("✓ ", "✗ ", "? ")}
     assert set(rows) == {"lab-healthy", "lab-demo", "lab-invalid-api-key"}
-    assert "all clear" in rows["lab-healthy"] and "7 confirmed" in rows["lab-demo"]
+    assert "all clear" in rows["lab-healthy"] and f"{len(ALL_SCENARIOS['demo'].confirms)} confirmed" in rows["lab-demo"]
     assert "1 agent-crashloop" in text and "10 workload-autoscaler" in text
     assert "✗ agent-crashloop: invalid-api-key" in text
     assert "pdb-blocking-eviction" in text and "CAST AI status page: All Systems Operational" in text

@@ -79,25 +79,28 @@ def test_read_only_with_active_checks_asked_for_still_creates_nothing(lab: Runni
 
 
 async def test_a_kubectl_fix_runs_server_side_dry_run_first_and_that_changes_nothing(standins: Path) -> None:
-    with start_lab("rbac-missing") as lab:
+    with start_lab("missing-annotation") as lab:
         settings = lab_settings(lab)
         async with Session(settings, lab=lab.scenario) as session:
-            diagnosis = await session.diagnose(["agent-crashloop"])
-        cause = next(c for s in diagnosis.symptoms for c in s.causes if c.id == "rbac-missing")
+            diagnosis = await session.diagnose(["workload-autoscaler"])
+        cause = next(c for s in diagnosis.symptoms for c in s.causes if c.id == "missing-annotation")
         assert cause.verdict is CauseVerdict.CONFIRMED and cause.fix is not None
         argv = cause.fix.commands[0]
-        assert argv[:2] == ["kubectl", "apply"] and supports_server_dry_run(argv)
+        assert argv[0] == "kubectl" and "annotate" in argv and supports_server_dry_run(argv)
         state = lab.server.state
+
+        def annotations() -> dict[str, str]:
+            return (state.find("deployments", "shop", "api") or {}).get("metadata", {}).get("annotations") or {}
 
         tried = await run_command(settings, cause.fix, argv, target="lab", dry_run=True)
         assert tried.ok, tried.output
         assert tried.command.endswith("--dry-run=server")
         assert "(server dry run)" in " ".join(line for _, line in tried.output)
-        assert state.find("clusterrolebindings", None, "castai-agent") is None
+        assert "workloads.cast.ai/configuration" not in annotations()
 
         applied = await run_command(settings, cause.fix, argv, target="lab")
         assert applied.ok, applied.output
-        assert state.find("clusterrolebindings", None, "castai-agent") is not None
+        assert "workloads.cast.ai/configuration" in annotations()
 
 
 # --- cancelling ------------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def render_fleet_text(report: FleetReport, redactor: Redactor, *, color: bool = 
         for cluster in with_causes:
             out.append(f"  {cluster.context}")
             for symptom_id, causes in cluster.confirmed_by_symptom().items():
-                out.append(paint(f"    ✗ {symptom_id}: {', '.join(causes)}", "red"))
+                words = [f"{cause}," for cause in causes[:-1]] + causes[-1:]
+                out += [paint(line, "red") for line in _wrapped(f"    ✗ {symptom_id}: ", words, width=100)]
     latent = [(cluster, s.id, c.id) for cluster in report.clusters for s in cluster.diagnosis.symptoms for c in s.causes
               if c.verdict is CauseVerdict.LATENT]
     if latent:

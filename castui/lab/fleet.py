@@ -107,6 +107,9 @@ class RunningFleet:
             "api_url": self.api_url,
             "helm_repo_url": f"{self.api_url}/helm-charts",
             "status_url": f"{self.api_url}/status",
+            # one Terraform directory for every member: it manages none of their CAST AI resources (each member's
+            # own state is in <workdir>/<context>/terraform), so drift is ruled out rather than unknown for want of a state
+            "terraform_dir": str(self.workdir / "terraform"),
         }
 
     def environment(self) -> dict[str, str]:
@@ -155,6 +158,11 @@ def start_fleet(
             for state in [api.state, *(lab.cluster.state for lab in labs)]:
                 state.faults.append(Fault("latency", seconds=latency))
         kubeconfig = write_fleet_kubeconfig(workdir / "kubeconfig", [(lab.context, lab.server.https_url) for lab in labs])
+        shared_terraform = workdir / "terraform"
+        shared_terraform.mkdir(parents=True, exist_ok=True)
+        (shared_terraform / "terraform.tfstate").write_text(
+            json.dumps({"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "castui-lab-fleet", "outputs": {},
+                        "resources": []}, indent=2))
     except BaseException:
         for server in [*(lab.server for lab in labs), *([api] if api else [])]:
             server.stop()

@@ -70,8 +70,11 @@ def snapshot_workdir(scenario: str) -> Path:
     raise RuntimeError(f"no free snapshot directory under {SNAPSHOT_DIRS}")
 
 
-def lab_on_fixed_clock(scenario: str, *, port: int = 0, fixed_workdir: bool = True) -> RunningLab:
-    return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port, workdir=snapshot_workdir(scenario))
+def lab_on_fixed_clock(scenario: str, *, port: int = 0, fixed_workdir: bool = False) -> RunningLab:
+    """`fixed_workdir`: the lab's files at the same path on every run (snapshots show the kubeconfig's path);
+    otherwise a temporary one, so two labs of one scenario never share a kubeconfig."""
+    workdir = snapshot_workdir(scenario) if fixed_workdir else None
+    return start_lab(scenario, cluster=build(scenario, now=FIXED), port=port, workdir=workdir)
 
 
 def free_snapshot_port() -> int:

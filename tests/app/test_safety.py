@@ -37,8 +37,9 @@ def lab() -> Iterator[RunningLab]:
 
 async def open_fix(pilot) -> RemediationScreen:  # noqa: ANN001
     await pilot.press("2")
-    await wait_for_screen(pilot, TriageScreen, on_top=False)
+    triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
     await finish_triage(pilot)
+    await wait_for(pilot, lambda: triage.highlighted_cause() is not None, "the cursor on the confirmed cause")
     await pilot.press("f")
     return await wait_for_screen(pilot, RemediationScreen)
 

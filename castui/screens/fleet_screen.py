@@ -169,7 +169,7 @@ class FleetScreen(Screen[None]):
     def title_text(self) -> Text:
         legend = "  ".join(f"{short_label(s.id)}={s.id}" for s in SYMPTOMS)
         return Text.assemble((f"castui fleet: {len(self.fleet.contexts)} clusters", "bold"),
-                             ("   ✓ healthy  ✗ problem  ? could not check  … running\n", "dim"), (legend, "dim"))
+                             ("   ✓ healthy  ✗ problem  ! latent risk  ? could not check  … running\n", "dim"), (legend, "dim"))
 
     def highlighted(self) -> str | None:
         table = self.table

@@ -431,26 +431,12 @@ def test_the_app_runs_an_interactive_plugin_on_the_terminal_before_taking_the_sc
     k = write_kubeconfig(tmp_path / "k", {"server": lab.https_url, "certificate-authority-data": CA_DATA},
                          {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": plugin,
                                    "interactiveMode": "IfAvailable"}})
-    sock = str(tmp_path / "tmux.sock")
-    castui_bin = str(Path(sys.executable).parent / "castui")
-    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", "-e", f"KUBECONFIG={k}",
-                    f"{castui_bin} --api-url {lab.url}"], check=True, timeout=10)
+    from tests.app.test_tmux import castui_in_tmux, tmux, wait_for_text
 
-    def pane() -> str:
-        return subprocess.run(["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True, timeout=10).stdout
-
-    def wait_for(text: str) -> str:
-        deadline = time.monotonic() + 40
-        while text not in (shown := pane()):  # the pane is the only output there is: polled, with a deadline
-            assert time.monotonic() < deadline, f"no {text!r} on:\n{shown}"
-            time.sleep(0.2)
-        return shown
-
-    try:
-        before = wait_for("MFA code for prod:")
+    # waits wake on the app's own terminal output (tmux pipe-pane into a FIFO), never on a timer
+    with castui_in_tmux(tmp_path, "--api-url", lab.url, env={"KUBECONFIG": str(k)}):
+        before = wait_for_text("MFA code for prod:", timeout=40)
         assert "context" not in before  # the app has not taken the screen yet: the prompt is alone
-        subprocess.run(["tmux", "-S", sock, "send-keys", "424242", "Enter"], check=True, timeout=10)
-        header = wait_for("cluster ✓")  # the app came up, and the cluster answers with the plugin's token
+        tmux("send-keys", "-t", "castui", "424242", "Enter")
+        header = wait_for_text("cluster ✓", timeout=40)  # the app came up, and the cluster answers with the plugin's token
         assert "MFA code" not in header
-    finally:
-        subprocess.run(["tmux", "-S", sock, "kill-server"], timeout=10)

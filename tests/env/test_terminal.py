@@ -172,25 +172,12 @@ def test_the_app_in_an_ascii_terminal_shows_ascii_symbols_not_escapes(tmp_path: 
 
     if shutil.which("tmux") is None:
         pytest.skip("no tmux")
-    sock = str(tmp_path / "tmux.sock")
-    castui_bin = str(Path(sys.executable).parent / "castui")
-    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40",
-                    f"PYTHONIOENCODING=ascii {castui_bin} --lab healthy"], check=True, timeout=10)
-    try:
-        def pane() -> str:
-            return subprocess.run(["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True,
-                                  timeout=10).stdout
+    from tests.app.test_tmux import castui_in_tmux, tmux, wait_for_text
 
-        deadline = time.monotonic() + 40
-        while "Run every check" not in pane():  # the pane is the app's only output: polled, with a deadline
-            assert time.monotonic() < deadline, pane()
-            time.sleep(0.2)
-        subprocess.run(["tmux", "-S", sock, "send-keys", "a"], check=True, timeout=10)
-        while "+ HEALTHY" not in pane():  # the verdict's ASCII symbol and word
-            assert time.monotonic() < deadline, pane()
-            time.sleep(0.2)
-        screen = pane()
+    # waits wake on the app's own terminal output (tmux pipe-pane into a FIFO), never on a timer
+    with castui_in_tmux(tmp_path, "--lab", "healthy", env={"PYTHONIOENCODING": "ascii"}):
+        wait_for_text("Run every check", timeout=40)
+        tmux("send-keys", "-t", "castui", "a")
+        screen = wait_for_text("+ HEALTHY", timeout=40)  # the verdict's ASCII symbol and word
         assert "cluster + answers" in screen  # the header's state symbols, too
         assert "\\u" not in screen and "\\x" not in screen
-    finally:
-        subprocess.run(["tmux", "-S", sock, "kill-server"], timeout=10)

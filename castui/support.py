@@ -157,7 +157,10 @@ def _findings(doc: _Document, diagnosis: Diagnosis) -> None:
     unknown = [(s, c) for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.UNKNOWN]
     for symptom, cause in unknown:
         doc.item(f"{code(cause.id)} could not be checked (symptom {code(symptom.id)}): {doc.words(cause.reason)}")
-    if not (confirmed or unexplained or unknown):
+    latent = [(s, c) for s in diagnosis.symptoms for c in s.causes if c.verdict is CauseVerdict.LATENT]
+    for symptom, cause in latent:
+        doc.item(f"{code(cause.id)} latent risk, its symptom not observed (symptom {code(symptom.id)}): {doc.words(cause.reason)}")
+    if not (confirmed or unexplained or unknown or latent):
         doc.item("castui found nothing wrong: every cause it knows was ruled out")
     doc.lines += ["", f"Exit code {diagnosis.exit_code}; {len(diagnosis.symptoms)} symptoms checked."]
 

@@ -103,3 +103,16 @@ def test_the_bundle_suggests_a_report_command_that_uses_it(tmp_path: Path, capsy
     assert cli.main(suggestion.split()[1:]) == 0
     out = capsys.readouterr().out
     assert f"**Replayed from:** {bundle}" in out and "`chart-outdated` confirmed" in out
+
+
+
+def test_the_report_names_a_latent_risk_and_never_calls_it_nothing_wrong() -> None:
+    with start_lab("agent-chart-behind") as lab:
+        async def report() -> str:
+            async with open_session(settings_for(lab), lab) as session:
+                return build_report(session, await session.diagnose(), None)
+
+        markdown = asyncio.run(report())
+    findings = section(markdown, "## Findings")
+    assert "`chart-outdated` latent risk, its symptom not observed (symptom `helm-mismatch`)" in findings
+    assert "found nothing wrong" not in findings

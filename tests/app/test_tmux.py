@@ -132,7 +132,9 @@ def test_from_symptom_to_fix_in_a_real_terminal(session: None) -> None:
     send("2")
     wait_for_text("Allow it for this run?")
     send("n")
-    wait_for_text("cause confirmed", "✗ confirmed  heartbeat-failing")  # the summary can draw before the tree row
+    # the summary can draw before the tree row, and the cursor lands on the cause after a refresh: the evidence
+    # pane's "(press f)" shows it is there, so f opens this cause's fix
+    wait_for_text("cause confirmed", "✗ confirmed  heartbeat-failing", "Fix: Restart the agent (press f)")
 
     send("f")
     wait_for_text("Fix: Restart the agent", PINNED)

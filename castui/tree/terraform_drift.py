@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
     Check,
@@ -25,18 +24,19 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import as_dict, as_dicts
 
 
-async def gather_state(facts: Facts) -> dict[str, Any] | None:
+async def gather_state(facts: Reader) -> dict[str, Any] | None:
     return await facts.terraform_state()
 
 
-async def gather_policies(facts: Facts) -> dict[str, Any]:
+async def gather_policies(facts: Reader) -> dict[str, Any]:
     return (await facts.policies_with_raw())[1]
 
 
-async def gather_templates(facts: Facts) -> list[dict[str, Any]] | None:
+async def gather_templates(facts: Reader) -> list[dict[str, Any]] | None:
     """The live node templates, read only when the state declares some (None: nothing to compare)."""
     state = await facts.terraform_state()
     if not state or not state.get("node_templates"):

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from castui.config import Settings
-from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult
+from castui.diagnosis import CauseResult, Diagnosis, SymptomResult
 from castui.engine.execute import (
     ExecutionResult,
     FixEvent,
@@ -265,7 +265,7 @@ class RemediationScreen(CastuiScreen[bool]):
                                             (self.cause.id, "bold"), " is judged from what it shows."))
         elif outcome.recheck is not None:
             self.app.remember(outcome.recheck)
-            self.show_outcome(self.before_after(outcome.recheck, outcome.after))
+            self.show_outcome(self.before_after(outcome, outcome.recheck))
 
     def show_refusal(self, why: str) -> None:
         self.status(Text(f"✗ castui will not run this: {why}. Copy it ({self.key('fix.copy')}) instead.", style="bold"))
@@ -285,15 +285,17 @@ class RemediationScreen(CastuiScreen[bool]):
         outcome.display = text is not None
         outcome.update(text or "")
 
-    def before_after(self, diagnosis: Diagnosis, after: CauseResult | None) -> Text:
+    def before_after(self, outcome: FixOutcome, diagnosis: Diagnosis) -> Text:
+        """The cause before → after (the session's re-check), and each re-checked symptom's verdict."""
         plain = self.settings.plain
+        after = outcome.after
         text = Text.assemble(("After the fix: ", "bold"), (self.cause.id, "bold"), "  ", cause_text(self.cause, plain=plain), " → ")
         if after is None:
             text.append("not re-checked")
         else:
             text.append_text(cause_text(after, plain=plain))
             text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))
-            if after.verdict is CauseVerdict.CONFIRMED:
+            if outcome.status is FixStatus.STILL_CONFIRMED:
                 escalate = self.key("triage.escalate")
                 text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({escalate}).", style="bold")
         for symptom in diagnosis.symptoms:

@@ -144,9 +144,16 @@ class Session:
 
     def plan_fix(self, fix: Fix, *, command: int = 0, dry_run: bool = False) -> "FixPlan":
         """What `execute` would run (for the confirmation), or why it will not run it."""
+        from dataclasses import replace
+
         from castui.engine.execute import plan_fix
 
-        return plan_fix(self.settings, fix, command=command, dry_run=dry_run)
+        plan = plan_fix(self.settings, fix, command=command, dry_run=dry_run)
+        if not self.source.live:
+            # even a read-only command would read whatever cluster its context names now, not the recording
+            return replace(plan, refused="this is a replayed bundle: nothing runs against a recording; "
+                                         "copy the command and run it on the cluster")
+        return plan
 
     async def execute(
         self,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from castui import __version__
 from castui.clients.errors import CastuiError
-from castui.diagnosis import Diagnosis, StatusPage, SymptomResult, Target, exit_code_for
+from castui.diagnosis import CauseResult, Diagnosis, Fix, StatusPage, SymptomResult, Target, exit_code_for
 from castui.engine.facts import Facts
 from castui.engine.runner import CheckStarted, Consent, RunEvent, run_symptoms
 from castui.engine.source import LIVE, Source
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from castui.clients.castai import CastaiClient
     from castui.clients.kube import KubeGateway
     from castui.config import Settings
-    from castui.engine.execute import ExecutionResult
+    from castui.engine.execute import ExecutionResult, FixEvent, FixOutcome, FixPlan
 
 
 class Session:
@@ -139,6 +139,70 @@ class Session:
               symptoms={s.id: s.verdict.value for s in diagnosis.symptoms},
               still_confirmed=[c.id for _, c in diagnosis.confirmed()])
         return diagnosis
+
+    # --- running a fix ------------------------------------------------------------------------
+
+    def plan_fix(self, fix: Fix, *, command: int = 0, dry_run: bool = False) -> "FixPlan":
+        """What `execute` would run (for the confirmation), or why it will not run it."""
+        from dataclasses import replace
+
+        from castui.engine.execute import plan_fix
+
+        plan = plan_fix(self.settings, fix, command=command, dry_run=dry_run)
+        if not self.source.live:
+            # even a read-only command would read whatever cluster its context names now, not the recording
+            return replace(plan, refused="this is a replayed bundle: nothing runs against a recording; "
+                                         "copy the command and run it on the cluster")
+        return plan
+
+    async def execute(
+        self,
+        fix: Fix,
+        *,
+        command: int = 0,
+        dry_run: bool = False,
+        cause: CauseResult | None = None,
+        on_event: Callable[["FixEvent"], Any] | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> "FixOutcome":
+        """Run a fix (its API call, else its `command`-th command; `dry_run`: kubectl's server-side dry
+        run) on the diagnosed target, stream its output as `FixOutput` events, keep it in `executions`
+        (and the audit log; a `FixRan` event), and when it changed something re-check the fix's symptoms (a
+        `FixRechecking` event first) to say whether `cause` is fixed. Nothing is confirmed here: ask the
+        user before calling this. Raises ReadOnlyMode when the fix mutates and the session is read-only."""
+        from castui.engine.execute import (
+            FixOutcome,
+            FixOutput,
+            FixRan,
+            FixRechecking,
+            FixStatus,
+            apply_api_call,
+            rechecked,
+            run_command,
+            settled,
+        )
+
+        emit: Callable[[FixEvent], Any] = on_event or (lambda event: None)
+        before = cause.verdict if cause is not None else None
+        plan = self.plan_fix(fix, command=command, dry_run=dry_run)
+        if plan.refused is not None:
+            return FixOutcome(FixStatus.REFUSED, refused=plan.refused, before=before)
+        if plan.argv is None:
+            run = await apply_api_call(self, fix, target=self.audit_target())
+            for stream, line in run.output:
+                emit(FixOutput(stream, line))
+        else:
+            run = await run_command(self.settings, fix, list(plan.argv), target=self.audit_target(),
+                                    on_output=lambda stream, line: emit(FixOutput(stream, line)),
+                                    dry_run=dry_run, cancel=cancel, session=self)
+        self.executions.append(run)
+        emit(FixRan(run))
+        outcome = settled(fix, run, before)
+        if outcome is not None:
+            return outcome
+        emit(FixRechecking(tuple(fix.recheck)))
+        diagnosis = await self.recheck(fix.recheck, after=run)
+        return rechecked(run, cause.id if cause is not None else None, before, diagnosis)
 
     def new_facts(self) -> Facts:
         assert self._http is not None, "Session.open() first"

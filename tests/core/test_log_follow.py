@@ -3,7 +3,15 @@ lines after it are new; nothing is shown twice, a line still being written waits
 
 from __future__ import annotations
 
-from castui.engine.log_follow import OVERLAP, LogTail, complete_lines, fresh_lines
+import asyncio
+
+import pytest
+
+from castui.clients.errors import CastuiError
+from castui.engine.log_follow import FOLLOW_TAIL, OVERLAP, LogTail, complete_lines, fresh_lines
+from castui.engine.session import Session
+from castui.lab import start_lab
+from tests.core.helpers import diagnose, lab_settings
 
 
 def log(first: int, last: int) -> list[str]:
@@ -46,3 +54,28 @@ def test_the_tail_remembers_only_what_placing_a_read_needs() -> None:
     for end in range(510, 610, 10):
         assert tail.advance(text(log(end - 500, end))) == (log(end - 10, end), False)
     assert tail.recent == log(600 - OVERLAP, 600)
+
+
+def test_the_session_reads_a_followed_log_now_and_refuses_what_cannot_grow() -> None:
+    """Against the lab over HTTP: each read asks the cluster again (a line written meanwhile is in the next);
+    an exited container's log (or one castui cannot place) is refused with the reason; a pod that is gone says which."""
+    with start_lab("heartbeat-failing") as lab:
+        diagnosis = diagnose(lab, ["agent-disconnected"])
+        current = next(e.source for _, c in diagnosis.confirmed() for e in c.evidence if e.kind == "log" and e.source)
+        previous = current.model_copy(update={"previous": True})
+
+        async def run() -> None:
+            async with Session(lab_settings(lab), lab=lab.scenario) as session:
+                first = complete_lines(await session.read_log(current, tail=FOLLOW_TAIL))
+                lab.append_log(current.pod, "written meanwhile", container="agent")
+                again = complete_lines(await session.read_log(current, tail=FOLLOW_TAIL))
+                assert again == [*first, "written meanwhile"]
+                assert session.follow_unavailable(current) is None
+                assert session.follow_unavailable(previous) == "this is the previous container's log: that container has exited"
+                assert session.follow_unavailable(None) == "castui does not know which pod this log came from"
+                with pytest.raises(CastuiError, match="previous container"):
+                    await session.read_log(previous, tail=10)
+                with pytest.raises(CastuiError, match="castai-agent/gone"):
+                    await session.read_log(current.model_copy(update={"pod": "gone"}), tail=10)
+
+        asyncio.run(run())

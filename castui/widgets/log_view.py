@@ -149,8 +149,12 @@ class LogView(ScrollView, can_focus=True):
         if self.query_text:
             needle = self.query_text.lower()
             self.matches += [i for i in range(max(0, len(lines) - new), len(lines)) if needle in lines[i].lower()]
-        self._gutter = len(str((numbers[-1] + 1) if numbers else len(lines))) + 3
-        self._layout()
+        gutter = len(str((numbers[-1] + 1) if numbers else len(lines))) + 3
+        if gutter != self._gutter:  # wrapped rows depend on the text's width
+            self._gutter = gutter
+            self._layout()
+        else:
+            self._layout_grown(new, dropped)
         if self.follow and lines:
             self.cursor = len(lines) - 1
             self.call_after_refresh(self.go_to, len(lines) - 1)  # scrolled once the new size is laid out
@@ -187,6 +191,26 @@ class LogView(ScrollView, can_focus=True):
             rows.extend((index, start) for start in range(0, max(length, 1), width))
         self._rows, self._first_row = rows, first
         self.virtual_size = Size(self.size.width, len(rows))
+
+    def _layout_grown(self, new: int, dropped: int) -> None:
+        """`_layout` for the lines follow added (and dropped): only the new lines are measured, so a read
+        costs its own lines, not the whole kept log's."""
+        lines = self._lines
+        fresh = range(max(0, len(lines) - new), len(lines))
+        if not self.wrap:
+            widest = max((len(lines[i]) for i in fresh), default=0) + self._gutter
+            self.virtual_size = Size(max(self.virtual_size.width, widest), len(lines))
+            return
+        if dropped:
+            cut = self._first_row[dropped] if dropped < len(self._first_row) else len(self._rows)
+            self._rows = [(index - dropped, start) for index, start in self._rows[cut:]]
+            self._first_row = [row - cut for row in self._first_row[dropped:]]
+        width = self._text_width()
+        for index in range(len(self._first_row), len(lines)):
+            self._first_row.append(len(self._rows))
+            length = len(clean(self._redact(lines[index])))
+            self._rows.extend((index, start) for start in range(0, max(length, 1), width))
+        self.virtual_size = Size(self.size.width, len(self._rows))
 
     def row_of(self, index: int) -> int:
         """The first row of line `index` on screen (the line itself when not wrapping)."""

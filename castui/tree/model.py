@@ -124,6 +124,22 @@ class Check:
     active: bool = False
 
 
+
+class _Keep(dict[str, Any]):
+    """`str.format_map` that leaves unknown `{names}` as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """A fix template's `{names}` filled from `values`; unknown names stay, a malformed template is kept as is."""
+    try:
+        return template.format_map(_Keep(values))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
 CommandTemplates = Sequence[Sequence[str]] | Callable[[Mapping[str, Any]], list[list[str]]]
 
 

@@ -28,6 +28,7 @@ from castui.widgets.json_view import JsonView
 from castui.widgets.keys import key_of
 from castui.widgets.log_pane import LogPane
 from castui.widgets.log_view import LogView
+from castui.widgets.styles import styles_beside
 from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
 from castui.words import symptom_summary
 
@@ -35,6 +36,8 @@ VIEWS = {"log": "ev-log", "events": "ev-table", "table": "ev-table", "json": "ev
 
 
 class EvidencePane(Vertical):
+    DEFAULT_CSS = styles_beside(__file__)
+
     ALLOW_MAXIMIZE = True  # `v` on the triage screen gives the evidence the whole screen
 
     BINDINGS = [

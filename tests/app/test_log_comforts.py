@@ -5,11 +5,9 @@ screen: tests/app/test_log_follow.py) grows at its end, bounded, every new line 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-import castui.widgets
 from castui.diagnosis import Evidence, LogSource
 from castui.report.redact import Redactor
 from castui.widgets.evidence_pane import EvidencePane
@@ -24,7 +22,6 @@ LINES.append("    at the stack trace of the last line, no timestamp")
 
 
 class PaneApp(App[None]):
-    CSS_PATH = Path(castui.widgets.__file__).parent / "widgets.tcss"
 
     def compose(self) -> ComposeResult:
         yield EvidencePane(id="evidence")

@@ -228,6 +228,8 @@ class Session:
             return "a replayed bundle has nothing live to read"
         if source.previous:
             return "this is the previous container's log: that container has exited"
+        if self.kube is None:
+            return f"no cluster to read from: {self.kube_error or 'no Kubernetes connection'}"
         return None
 
     async def read_log(self, source: LogSource, *, tail: int) -> str:

@@ -78,4 +78,10 @@ def test_the_session_reads_a_followed_log_now_and_refuses_what_cannot_grow() -> 
                 with pytest.raises(CastuiError, match="castai-agent/gone"):
                     await session.read_log(current.model_copy(update={"pod": "gone"}), tail=10)
 
+        async def without_a_cluster() -> None:
+            async with Session(lab_settings(lab, context="no-such-context"), lab=lab.scenario) as session:
+                why = session.follow_unavailable(current)
+                assert why is not None and why.startswith("no cluster to read from: ") and "no-such-context" in why
+
         asyncio.run(run())
+        asyncio.run(without_a_cluster())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from castui import __version__
 from castui.clients.errors import CastuiError
-from castui.diagnosis import CauseResult, Diagnosis, Fix, StatusPage, SymptomResult, Target, exit_code_for
+from castui.diagnosis import CauseResult, Diagnosis, Fix, LogSource, StatusPage, SymptomResult, Target, exit_code_for
 from castui.engine.facts import Facts
 from castui.engine.runner import CheckStarted, Consent, RunEvent, run_symptoms
 from castui.engine.source import LIVE, Source
@@ -281,6 +281,32 @@ class Session:
                                             StatusPage.model_validate)
         except CastuiError as error:  # a recording without the page (fetch_status itself never raises)
             return StatusPage(available=False, reason=str(error))
+
+    # --- following a log ----------------------------------------------------------------------
+
+    def follow_unavailable(self, source: LogSource | None) -> str | None:
+        """Why a log cannot be followed (None: it can): each read of it must ask the cluster now."""
+        if source is None:
+            return "castui does not know which pod this log came from"
+        if not self.source.live:
+            return "a replayed bundle has nothing live to read"
+        if source.previous:
+            return "this is the previous container's log: that container has exited"
+        if self.kube is None:
+            return f"no cluster to read from: {self.kube_error or 'no Kubernetes connection'}"
+        return None
+
+    async def read_log(self, source: LogSource, *, tail: int) -> str:
+        """The newest `tail` lines of a container's log, read now through the same door as the checks'
+        reads (gateway, timeout, errors), never from a run's memo; raises CastuiError."""
+        if (why := self.follow_unavailable(source)) is not None:
+            raise CastuiError(why)
+        assert self._http is not None, "Session.open() first"
+        # a Facts of its own: not the run's (its memo would answer the first read again), not kept as last_facts
+        facts = Facts(self.settings, self.kube, self.castai, self._http, kube_error=self.kube_error)
+        key = ("logs", source.namespace, source.pod, source.container, False, tail)  # a timeout names the pod
+        return await facts.kube_call(key, lambda kube: kube.logs(source.namespace, source.pod, source.container,
+                                                                 tail_lines=tail))
 
     async def connectivity(self, kinds: dict[str, str] | None = None) -> dict[str, str | None]:
         """For the header: does the cluster answer, does the API answer? None means yes; else why not.

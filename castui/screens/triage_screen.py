@@ -8,6 +8,7 @@ ask for consent in a modal, inside the run.
 from __future__ import annotations
 
 import asyncio
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict, exit_code_for
 from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
 from castui.screens.base import CastuiScreen, worker_failure
+from castui.screens.log_follow import LogFollower
 from castui.tree import SYMPTOMS, symptom
 from castui.tree.model import Check, Symptom
 from castui.widgets.connection_header import ConnectionHeader
@@ -356,6 +358,24 @@ class TriageScreen(CastuiScreen[None]):
             await asyncio.to_thread(suppressions.add, record)
             self.notify(f"{cause_id} suppressed" + (f" until {asked.until}" if asked.until else ""), markup=False)
         self.start_run([symptom_id])
+
+    # --- following the log shown (F) -------------------------------------------------------------
+
+    @cached_property
+    def follower(self) -> LogFollower:
+        return LogFollower(self, self.pane)
+
+    @on(EvidencePane.FollowRequested)
+    def follow_log(self, message: EvidencePane.FollowRequested) -> None:
+        self.follower.start(message.source, message.lines)
+
+    @on(EvidencePane.FollowStopped)
+    def stop_following(self) -> None:
+        self.follower.stop()
+
+    def on_unmount(self) -> None:
+        if "follower" in self.__dict__:  # Textual stops the screen's timers; this says so to the follower too
+            self.follower.stop()
 
     @on(EvidencePane.CopyLine)
     def copy_line(self, message: EvidencePane.CopyLine) -> None:

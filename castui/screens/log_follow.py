@@ -17,9 +17,9 @@ from castui.diagnosis import LogSource
 from castui.engine.log_follow import FOLLOW_TAIL, LogTail
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
     from textual.timer import Timer
 
+    from castui.screens.base import CastuiScreen
     from castui.widgets.evidence_pane import EvidencePane
 
 #: seconds between two reads of a followed log
@@ -29,7 +29,7 @@ EVERY_S = 2.0
 class LogFollower:
     """One screen's follow: at most one log at a time, the one its evidence pane shows."""
 
-    def __init__(self, screen: "Screen[Any]", pane: "EvidencePane") -> None:
+    def __init__(self, screen: "CastuiScreen[Any]", pane: "EvidencePane") -> None:
         self.screen = screen
         self.pane = pane
         self.source: LogSource | None = None
@@ -44,7 +44,7 @@ class LogFollower:
     def start(self, source: LogSource | None, lines: Sequence[str]) -> None:
         """Follow `source`'s log (`lines`: what the pane shows of it), or tell the pane why it cannot be."""
         self.stop()
-        why = self.screen.app.session.follow_unavailable(source)  # type: ignore[attr-defined]
+        why = self.screen.app.session.follow_unavailable(source)
         if why is not None or source is None:
             self.pane.follow_refused(why or "castui does not know which pod this log came from")
             return
@@ -69,7 +69,7 @@ class LogFollower:
         from castui.engine.runner import describe
 
         try:
-            session = await self.screen.app.ready_session()  # type: ignore[attr-defined]
+            session = await self.screen.app.ready_session()
             text = await session.read_log(source, tail=FOLLOW_TAIL)
         except Exception as error:  # noqa: BLE001 - a failed read is shown, never a crash; the next may work
             if source == self.source:

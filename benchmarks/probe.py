@@ -62,7 +62,8 @@ def cli(argv: list[str]) -> int:
     atexit.register(lambda: print(MARKER + json.dumps({"peak_rss_mb": peak_rss_mb()}), file=sys.stderr, flush=True))
     from castui.cli import main
 
-    return main(argv)
+    sys.argv = ["castui", *argv]
+    return main()  # as the `castui` command calls it (argv from the command line), its end included
 
 
 def ui(lines: int, rows: int) -> dict[str, Any]:

@@ -156,8 +156,9 @@ class SessionProbe:
 
 def quiet_env(base: dict[str, str], home: Path) -> dict[str, str]:
     """No user config, suppressions or audit log: castui as on a fresh machine, which finds the
-    cluster id itself (the guide's CASTAI_CLUSTER_ID is for its curl commands)."""
-    env = {k: v for k, v in base.items() if k != "CASTAI_CLUSTER_ID"}
+    cluster id itself (the guide's CASTAI_CLUSTER_ID is for its curl commands). Python's bytecode
+    cache allowed, as an installed castui has it (pip compiles at install; kubectl is compiled too)."""
+    env = {k: v for k, v in base.items() if k not in ("CASTAI_CLUSTER_ID", "PYTHONDONTWRITEBYTECODE")}
     return {**env, "XDG_CONFIG_HOME": str(home / "config"), "XDG_STATE_HOME": str(home / "state")}
 
 

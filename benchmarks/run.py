@@ -460,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"CI: {SHORT_SAMPLES} samples a side, a {SHORT_SCALE.split(':')[1]} cluster, a fleet of 3, small UI load")
     parser.add_argument("--samples", type=int, help=f"samples a side after the warm-up (default {SAMPLES}; --short {SHORT_SAMPLES})")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.json and latest.md go")
+    parser.add_argument("--only", choices=("diagnose", "scale", "fleet"),
+                        help="that section alone, printed, nothing written (while working on it)")
     args = parser.parse_args(argv)
     samples = args.samples or (SHORT_SAMPLES if args.short else SAMPLES)
 
@@ -473,6 +475,12 @@ def main(argv: list[str] | None = None) -> int:
                                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="castui-bench-") as tmp:
         home = Path(tmp)
+        if args.only:
+            section = {"diagnose": lambda: diagnose_vs_runbook(samples, home, log),
+                       "scale": lambda: big_cluster(SHORT_SCALE if args.short else SCALE, samples, home, log),
+                       "fleet": lambda: fleet(3 if args.short else FLEET, 0.05, samples, home, log)}[args.only]()
+            print(json.dumps(section, indent=2, default=str))
+            return 0
         results["imports"] = import_check(log)
         results["diagnose"] = diagnose_vs_runbook(samples, home, log)
         results["big_cluster"] = big_cluster(SHORT_SCALE if args.short else SCALE, samples, home, log)

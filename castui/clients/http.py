@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx  # castui.clients (imported first) keeps httpx's own command line out
 
 from castui import __version__
 from castui.clients.errors import (

@@ -43,7 +43,7 @@ HERE = Path(__file__).parent
 
 class CastuiApp(App[int]):
     TITLE = "castui"
-    CSS_PATH = [HERE / "app.tcss", HERE / "widgets" / "widgets.tcss"]
+    CSS_PATH = HERE / "app.tcss"  # screens and widgets carry their own styles
     COMMANDS = App.COMMANDS | {CastuiCommands}
 
     BINDINGS = [

@@ -111,6 +111,8 @@ def add_target_flags(parser: argparse.ArgumentParser, *, fleet: bool = False, su
     g.add_argument("--status-url", metavar="URL", help="status page (default https://status.cast.ai)")
     g.add_argument("--terraform-dir", metavar="DIR", help="Terraform directory to compare (default: the current one)")
     g.add_argument("--terraform-var-file", metavar="FILE", help="Terraform var file, for the printed fix")
+    g.add_argument("--no-terraform", action="store_true", default=None,
+                   help="no Terraform manages CAST AI here: the drift check is not applicable (not 'could not check')")
     g.add_argument("--timeout", type=float, metavar="SECONDS", help="timeout of each check (default 10)")
     g.add_argument("--config", metavar="FILE", type=Path, help="config file (default $XDG_CONFIG_HOME/castui/config.toml)")
     g.add_argument("--lab", nargs="?", const="demo", metavar="SCENARIO",

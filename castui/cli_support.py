@@ -18,7 +18,7 @@ EXIT_USAGE = 2
 
 def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     names = ("kubeconfig", "namespace", "api_url", "cluster_id", "helm_repo_url", "status_url", "terraform_dir",
-             "terraform_var_file", "timeout", "read_only", "plain", "active", "workloads", "nodes", "redact_patterns")
+             "terraform_var_file", "no_terraform", "timeout", "read_only", "plain", "active", "workloads", "nodes", "redact_patterns")
     flags = {n: getattr(args, n, None) for n in names}
     context = getattr(args, "context", None)
     contexts = getattr(args, "contexts", None)

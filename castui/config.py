@@ -65,6 +65,8 @@ class Settings(BaseModel):
     status_url: str = "https://status.cast.ai"
     terraform_dir: str = "."
     terraform_var_file: str | None = None
+    #: the user says no Terraform manages CAST AI on this cluster: the drift symptom is not applicable
+    no_terraform: bool = False
     timeout: float = Field(10.0, gt=0, le=600)
     read_only: bool = False
     active: bool = False

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from castui.config import Settings, Thresholds
 
-FILE_KEYS = ("namespace", "api_url", "helm_repo_url", "status_url", "timeout", "read_only", "theme",
-             "production_patterns", "redact_patterns")
+FILE_KEYS = ("namespace", "api_url", "helm_repo_url", "status_url", "timeout", "read_only", "no_terraform",
+             "theme", "production_patterns", "redact_patterns")
 
 HELP = {
     "namespace": "the CAST AI namespace",
@@ -19,6 +19,7 @@ HELP = {
     "status_url": "the CAST AI status page",
     "timeout": "seconds each check may take",
     "read_only": "true: fixes are copy-only everywhere",
+    "no_terraform": "true: no Terraform manages CAST AI on your clusters (terraform-drift is not applicable)",
     "theme": "a Textual theme name",
     "production_patterns": "contexts/clusters matching these get the PRODUCTION banner and typed confirmation",
     "redact_patterns": "extra regular expressions redacted from every output and bundle",

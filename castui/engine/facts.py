@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from castui.clients.errors import ApiKeyMissing, CastuiError, NotFound, RequestTimeout
 from castui.engine.source import LIVE, Source, raw_key
+from castui.tree.reader import AGENT
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-AGENT = "castai-agent"
 AGENT_SELECTOR = "app.kubernetes.io/name=castai-agent"
 METADATA_CONFIGMAP = "castai-agent-metadata"
 #: failures that never reached a server (nothing to replay)
@@ -469,6 +469,11 @@ class Facts:
             return None if key is None else await self.castai.test_key(key)
 
         return await self.recorded(("castai", "agent-key-status"), lambda: self.once(("agent-key-status",), test))
+
+    async def in_cluster_api_status(self) -> str:
+        from castui.engine.active import in_cluster_api_status
+
+        return await in_cluster_api_status(self)
 
     async def has_api_key(self) -> bool:
         return self.castai.has_key

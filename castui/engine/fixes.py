@@ -13,24 +13,10 @@ from urllib.parse import quote, urlparse
 
 from castui.diagnosis import ApiCall, Fix
 from castui.json_merge import merge_patch
-from castui.tree.model import FixTemplate, Judgement
+from castui.tree.model import FixTemplate, Judgement, fill
 
 if TYPE_CHECKING:
     from castui.engine.facts import Facts
-
-
-class _Keep(dict[str, Any]):
-    """`str.format_map` that leaves unknown `{names}` as they are."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def fill(template: str, values: Mapping[str, Any]) -> str:
-    try:
-        return template.format_map(_Keep(values))
-    except (ValueError, IndexError, AttributeError):
-        return template
 
 
 async def render_fix(template: FixTemplate, judgement: Judgement, facts: "Facts") -> Fix:

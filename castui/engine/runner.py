@@ -136,7 +136,7 @@ async def run_symptom(
         emit(CheckFinished(symptom.id, result))
 
     await asyncio.gather(*(run_check(c) for c in symptom.checks))
-    observations = Observations(values, failures, facts.settings.thresholds, facts, named=named)
+    observations = Observations(values, failures, facts.settings, facts.now, named=named)
     observed, summary = observe(symptom, observations)
     causes = [await judge_cause(symptom, cause, observations, facts, observed=observed) for cause in symptom.causes]
     causes = rank_causes(symptom, causes)

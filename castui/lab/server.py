@@ -18,6 +18,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -333,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.lab.state.request_seen.notify_all()
         faults = self.lab.matching_faults(req)
         for fault in faults:
-            if fault.kind == "latency" and self.lab.stopping.wait(fault.seconds):
+            if fault.kind == "latency" and _delayed(fault, self.lab.stopping):
                 return self._drop()  # the server is stopping
         terminal = next((f for f in faults if f.kind != "latency"), None)
         if terminal is not None and terminal.kind == "hang":
@@ -413,6 +414,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # -- fault bodies --
+
+
+def _delayed(fault: Fault, stopping: threading.Event) -> bool:
+    """Wait out a latency fault (until its `released` event, if it has one); True if the lab stops meanwhile."""
+    if fault.released is None:
+        return stopping.wait(fault.seconds)
+    end = time.monotonic() + fault.seconds
+    while not fault.released.wait(0.05):
+        if stopping.is_set():
+            return True
+        if time.monotonic() >= end:
+            break
+    return False
 
 
 def _spoil_json(response: LabResponse, kind: str) -> LabResponse:

@@ -48,6 +48,7 @@ class Fault:
     kinds: latency (seconds=…), hang, reset, truncated-json, invalid-json, status (status=…, retry_after=…),
            non-utf8-log, huge-log (size=…), long-line (size=…), trickle (a byte every seconds=…, never ending).
     `times`: how many requests it applies to (None: all).
+    `released`: a latency ends early once this is set (a test holds a request until it has looked).
     """
 
     kind: str
@@ -58,6 +59,7 @@ class Fault:
     retry_after: str | None = None
     size: int = 0
     times: int | None = None
+    released: threading.Event | None = None
 
 
 @dataclass

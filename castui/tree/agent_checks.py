@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from castui.engine.facts import AGENT, Facts
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
     Cause,
@@ -27,6 +26,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import AGENT, Reader
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -64,11 +64,11 @@ FOLLOWER = re.compile(r"Not a leader, skipping sending deltas|msg=\"?current lea
 # --- checks -------------------------------------------------------------------------------------
 
 
-async def gather_agent_pods(facts: Facts) -> list[dict[str, Any]]:
+async def gather_agent_pods(facts: Reader) -> list[dict[str, Any]]:
     return await facts.pods_of(AGENT)
 
 
-async def gather_agent_logs(facts: Facts) -> dict[str, Any]:
+async def gather_agent_logs(facts: Reader) -> dict[str, Any]:
     """Every replica's `agent` container log (and its previous run), and the leader Lease."""
     pods = await facts.pods_of(AGENT)
 
@@ -101,7 +101,7 @@ async def gather_agent_logs(facts: Facts) -> dict[str, Any]:
     }
 
 
-async def _replica_logs(facts: Facts, pod: dict[str, Any]) -> dict[str, Any]:
+async def _replica_logs(facts: Reader, pod: dict[str, Any]) -> dict[str, Any]:
     # a real apiserver refuses a log request without a container on a multi-container pod
     spec_containers = as_dicts(as_dict(pod.get("spec")).get("containers"))
     named_agent = any(s.get("name") == "agent" for s in [*container_statuses(pod), *spec_containers])
@@ -156,7 +156,7 @@ AGENT_LOGS = Check("agent-logs", "Agent logs of every replica (previous containe
                    gather_agent_logs, summarise_logs)
 
 
-async def gather_agent_deployment(facts: Facts) -> dict[str, Any]:
+async def gather_agent_deployment(facts: Reader) -> dict[str, Any]:
     """The Deployment's replicas, plain env, and which Secret holds API_KEY."""
     deployment = await facts.deployment(AGENT)
     if deployment is None:
@@ -187,7 +187,7 @@ AGENT_DEPLOYMENT = Check(
     else "no Deployment castai-agent")
 
 
-async def gather_agent_release(facts: Facts) -> dict[str, Any] | None:
+async def gather_agent_release(facts: Reader) -> dict[str, Any] | None:
     """The release that installed the agent, found by chart (standalone or umbrella)."""
     ref = find_release(await facts.helm_releases(), AGENT)
     if ref is None:
@@ -205,7 +205,7 @@ AGENT_RELEASE = Check("agent-release", "The Helm release that installed the agen
                       f"{r['name']} ({r['chart']} {r['version']}{', Terraform' if r['terraform'] else ''})")
 
 
-async def gather_agent_key(facts: Facts) -> dict[str, Any]:
+async def gather_agent_key(facts: Reader) -> dict[str, Any]:
     """Test the key in the Secret the Deployment references (one call; the key is never shown)."""
     deployment = await gather_agent_deployment(facts)
     secret = deployment.get("key_secret") or {"name": AGENT, "key": "API_KEY"}
@@ -218,7 +218,7 @@ AGENT_KEY = Check(
     lambda r: f"no key in Secret {r['secret']}" if r["status"] is None else f"API answers {r['status']}")
 
 
-async def gather_blocking_network_policies(facts: Facts) -> list[dict[str, Any]]:
+async def gather_blocking_network_policies(facts: Reader) -> list[dict[str, Any]]:
     """NetworkPolicies that select the agent pods for Egress when none of them lets TCP 443 out."""
     policies, pods = await facts.network_policies(), await facts.pods_of(AGENT)
     labels = (pods[0]["metadata"].get("labels") or {}) if pods else {"app.kubernetes.io/name": AGENT}

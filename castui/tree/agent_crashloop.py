@@ -10,7 +10,6 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from castui.engine.facts import AGENT, Facts
 from castui.tree.agent_checks import (
     AGENT_DEPLOYMENT,
     AGENT_KEY,
@@ -38,6 +37,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import AGENT, Reader
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -59,7 +59,7 @@ PROVIDER_CLOUD = {"eks": "aws", "selfhostedec2": "aws", "gke": "gcp", "aks": "az
 CLOUD_PROVIDER = {"aws": "eks", "gcp": "gke", "azure": "aks"}
 
 
-async def gather_node_clouds(facts: Facts) -> dict[str, int]:
+async def gather_node_clouds(facts: Reader) -> dict[str, int]:
     """The clouds the nodes run on, from `spec.providerID` prefixes."""
     clouds: dict[str, int] = {}
     for node in await facts.nodes():
@@ -77,7 +77,7 @@ REQUIRED_KINDS = (
 )
 
 
-async def gather_agent_rbac(facts: Facts) -> dict[str, Any]:
+async def gather_agent_rbac(facts: Reader) -> dict[str, Any]:
     """What the agent's ServiceAccount may list and watch, from the ClusterRoleBindings and ClusterRoles
     that name it (the question a SubjectAccessReview answers, read from the objects themselves)."""
     bindings, roles = await facts.kube_list("clusterrolebindings"), await facts.kube_list("clusterroles")

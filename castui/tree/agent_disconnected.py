@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from castui.engine.facts import Facts
 from castui.tree.agent_checks import (
     AGENT_DEPLOYMENT,
     AGENT_KEY,
@@ -40,6 +39,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import (
     has_running_container,
     is_ready,
@@ -53,11 +53,9 @@ from castui.tree.reading import (
 FIRST_CONNECTION = timedelta(minutes=12)
 
 
-async def gather_in_cluster_curl(facts: Facts) -> dict[str, Any]:
+async def gather_in_cluster_curl(facts: Reader) -> dict[str, Any]:
     """Active: a throwaway curl pod calls the API from inside the cluster; removed afterwards."""
-    from castui.engine.active import in_cluster_api_status
-
-    return {"status": await in_cluster_api_status(facts)}
+    return {"status": await facts.in_cluster_api_status()}
 
 
 CHECKS = (

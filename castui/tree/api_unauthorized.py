@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from castui.clients.errors import ApiKeyMissing, Forbidden, Unauthorized
-from castui.engine.facts import AGENT, Facts
 from castui.tree.model import (
     Cause,
     Check,
@@ -20,10 +19,11 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import AGENT, Reader
 from castui.tree.reading import container_env, json_evidence, parse_time
 
 
-async def gather_key_present(facts: Facts) -> bool:
+async def gather_key_present(facts: Reader) -> bool:
     return await facts.has_api_key()
 
 
@@ -40,16 +40,16 @@ async def status_of(call: Callable[[], Awaitable[object]]) -> dict[str, Any]:
     return {"status": 200}
 
 
-async def gather_cluster_list(facts: Facts) -> dict[str, Any]:
+async def gather_cluster_list(facts: Reader) -> dict[str, Any]:
     return await status_of(facts.clusters)
 
 
-async def gather_cluster_access(facts: Facts) -> dict[str, Any]:
+async def gather_cluster_access(facts: Reader) -> dict[str, Any]:
     """A key of another organisation lists clusters fine but gets 403 on this one."""
     return await status_of(facts.cluster)
 
 
-async def gather_key_details(facts: Facts) -> dict[str, Any] | None:
+async def gather_key_details(facts: Reader) -> dict[str, Any] | None:
     """The token record for castui's key (matched by prefix): active, read-only, expiry."""
     if not await facts.has_api_key():
         return None
@@ -63,7 +63,7 @@ async def gather_key_details(facts: Facts) -> dict[str, Any] | None:
     return {"name": None}
 
 
-async def gather_api_region(facts: Facts) -> dict[str, Any]:
+async def gather_api_region(facts: Reader) -> dict[str, Any]:
     """The region of castui's API URL and of the agent's API_URL (its Deployment env)."""
     deployment = await facts.deployment(AGENT)
     agent_url = container_env(deployment, "agent").get("API_URL") if deployment else None
@@ -164,7 +164,7 @@ def judge_region_mismatch(obs: Observations) -> Judgement:
     if status is None:
         return unknown("no key to test")
     if status != 401:
-        return ruled_out(f"the key is accepted at {obs.facts.settings.api_url} (HTTP {status})")
+        return ruled_out(f"the key is accepted at {obs.settings.api_url} (HTTP {status})")
     region = obs.get("api-region") or {}
     if not region.get("agent_url"):
         return unknown("the key is refused, and the agent's API_URL could not be read to compare regions: "

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
     Check,
@@ -23,6 +22,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import as_dict, as_str, json_evidence
 
 #: "not expected to run any nodes" (SDK `ExternalclusterV1Cluster.Status`)
@@ -31,7 +31,7 @@ HIBERNATED = frozenset({"hibernating", "hibernated", "resuming"})
 NOT_AUTOSCALING = frozenset({"warning", "failed"})
 
 
-async def gather_cluster_status(facts: Facts) -> dict[str, Any]:
+async def gather_cluster_status(facts: Reader) -> dict[str, Any]:
     """The API's cluster document as it answered (status, agentStatus, createdAt, reconcileInfo, …)."""
     cluster = await facts.cluster()
     return cluster.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -41,7 +41,7 @@ def summarise_cluster_status(cluster: dict[str, Any]) -> str:
     return f"status {cluster.get('status') or 'unset'}, agentStatus {cluster.get('agentStatus') or 'unset'}"
 
 
-async def gather_policies(facts: Facts) -> dict[str, Any]:
+async def gather_policies(facts: Reader) -> dict[str, Any]:
     """The policies document exactly as the API answered: absent keys stay absent (never `false`)."""
     return (await facts.policies_with_raw())[1]
 
@@ -94,7 +94,7 @@ def judge_cluster_status_warning(obs: Observations) -> Judgement:
     return confirmed(f"the API reports the cluster {status}; autoscaling does not work in this state{said}", *evidence,
                      status=status, error=error or "see the cluster in the console",
                      cluster_id=as_str(cluster.get("id"), "${CASTAI_CLUSTER_ID}"),
-                     api_url=obs.facts.settings.api_url)
+                     api_url=obs.settings.api_url)
 
 
 def judge_autoscaler_disabled(obs: Observations) -> Judgement:

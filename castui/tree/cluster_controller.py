@@ -17,9 +17,9 @@ from typing import Any
 
 from castui.clients.errors import CastuiError
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree.logs import LogLine, parse_lines, persistent
 from castui.tree.model import Check, Judgement, Observations, confirmed, ruled_out, unknown
+from castui.tree.reader import Reader
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -44,7 +44,7 @@ DRAINING = "draining kubernetes node"
 DRAINED_FORCEFULLY = "node drained forcefully"
 
 
-async def gather_cluster_controller(facts: Facts) -> dict[str, Any]:
+async def gather_cluster_controller(facts: Reader) -> dict[str, Any]:
     """Each replica: running/ready, and its log (current container); a log that cannot be read says why."""
     pods = await facts.pods_of(APP)
 

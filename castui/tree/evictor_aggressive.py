@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree import cluster_controller, evictor_checks
 from castui.tree.cluster_checks import POLICIES
 from castui.tree.evictor_checks import EVICTOR_ADVANCED, EVICTOR_CHECK, EVICTOR_OWNERSHIP, Undecided
@@ -31,6 +30,7 @@ from castui.tree.model import (
     unknown,
 )
 from castui.tree.no_scale_down import owned_fix
+from castui.tree.reader import Reader
 from castui.tree.reading import as_dict, as_dicts, as_str, dig, event_rows, json_evidence, parse_time
 
 SYMPTOM_ID = "evictor-aggressive"
@@ -45,18 +45,18 @@ def _when(event: dict[str, Any]) -> datetime | None:
     return parse_time(event.get("lastTimestamp") or event.get("eventTime")) or parse_time(event.get("firstTimestamp"))
 
 
-def _recent(facts: Facts, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _recent(facts: Reader, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     since = facts.now - WINDOW
     return sorted((e for e in events if (t := _when(e)) and t >= since), key=lambda e: _when(e), reverse=True)  # type: ignore[arg-type,return-value]
 
 
-async def gather_evictions(facts: Facts) -> dict[str, Any]:
+async def gather_evictions(facts: Reader) -> dict[str, Any]:
     """Kubelet `Evicted` events of the last hour (newest 50) and how many in all."""
     recent = _recent(facts, await facts.events(reason="Evicted"))
     return {"last_hour": recent[:50], "count": len(recent)}
 
 
-async def gather_castai_events(facts: Facts) -> dict[str, Any]:
+async def gather_castai_events(facts: Reader) -> dict[str, Any]:
     """Events CAST AI's autoscaler reported in the last hour, and what kind of pod each disrupted pod is."""
     recent = _recent(facts, await facts.kube_list("events", None, field_selector=f"reportingComponent={CASTAI_COMPONENT}"))
     pods = list(dict.fromkeys((as_str(as_dict(e.get("involvedObject")).get("namespace")), as_str(as_dict(e.get("involvedObject")).get("name")))

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from castui.clients.errors import CastuiError
-from castui.engine.facts import Facts
 from castui.tree.model import Check, Observations
+from castui.tree.reader import Reader
 from castui.tree.reading import as_dict, as_dicts, as_str, container_env, dig, has_running_container, is_ready, name_of
 from castui.tree.releases import ReleaseRef, find_release
 
@@ -28,7 +28,7 @@ OWNERS = ("castai", "self-managed")
 ENV = {"aggressiveMode": "AGGRESSIVE_MODE", "cycleInterval": "CYCLE_INTERVAL", "dryRun": "DRY_RUN"}
 
 
-async def gather_evictor(facts: Facts) -> dict[str, Any]:
+async def gather_evictor(facts: Reader) -> dict[str, Any]:
     """Pods, Deployment env, the applied EvictorConfig and the release (read when castui may: a user
     who may not read Secrets still gets the rest)."""
     pods = await facts.pods_of(EVICTOR)
@@ -69,11 +69,11 @@ def summarise_evictor(value: dict[str, Any]) -> str:
             + (f", EvictorConfig managementMode {mode}" if mode else ", no EvictorConfig"))
 
 
-async def gather_ownership(facts: Facts) -> str | None:
+async def gather_ownership(facts: Reader) -> str | None:
     return await facts.evictor_ownership()
 
 
-async def gather_advanced(facts: Facts) -> list[dict[str, Any]]:
+async def gather_advanced(facts: Reader) -> list[dict[str, Any]]:
     return await facts.evictor_advanced_config()
 
 

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree.logs import parse_lines
 from castui.tree.model import (
     Cause,
@@ -30,6 +29,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import as_dict, as_dicts, log_evidence, name_of, parse_time
 from castui.tree.releases import ReleaseRef, is_terraform_managed
 
@@ -39,7 +39,7 @@ CLUSTER_CONTROLLER = "castai-cluster-controller"
 INVALID_ACTION = re.compile(r"invalid action, check action data or if cluster controller version supports this action type")
 
 
-async def gather_releases(facts: Facts) -> list[dict[str, Any]]:
+async def gather_releases(facts: Reader) -> list[dict[str, Any]]:
     secrets = await facts.kube_list("secrets", facts.ns, label_selector="owner=helm")
     history: dict[str, list[list[Any]]] = {}
     for secret in secrets:  # every revision's status is in its Secret's labels: no decoding needed
@@ -58,11 +58,11 @@ async def gather_releases(facts: Facts) -> list[dict[str, Any]]:
     return releases
 
 
-async def gather_index(facts: Facts) -> dict[str, str]:
+async def gather_index(facts: Reader) -> dict[str, str]:
     return await facts.chart_index()
 
 
-async def gather_controller_logs(facts: Facts) -> dict[str, list[str]]:
+async def gather_controller_logs(facts: Reader) -> dict[str, list[str]]:
     """The current log of each cluster-controller pod's `cluster-controller` container (the chart's name for it)."""
     logs: dict[str, list[str]] = {}
     for pod in await facts.pods_of(CLUSTER_CONTROLLER):

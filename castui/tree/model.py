@@ -17,8 +17,8 @@ from castui.diagnosis import CauseVerdict, Evidence
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from castui.config import Thresholds
-    from castui.engine.facts import Facts
+    from castui.config import Settings, Thresholds
+    from castui.tree.reader import Reader
 
 
 class CouldNotCheck(Exception):
@@ -63,19 +63,21 @@ class Observations:
     `checks` of a cause is derived, never written by hand.
     """
 
-    def __init__(self, values: dict[str, Any], failures: dict[str, str], thresholds: "Thresholds", facts: "Facts",
+    def __init__(self, values: dict[str, Any], failures: dict[str, str], settings: "Settings", now: "datetime",
                  *, named: bool = False) -> None:
         self._values = values
         self._failures = failures
-        self.thresholds = thresholds
-        self.facts = facts
+        #: the run's settings and clock: a judge reads what the checks gathered, never the world
+        self.settings = settings
+        self.now = now
+        self.thresholds: "Thresholds" = settings.thresholds
         #: the user named this symptom (`--symptom`, or picked it in the app), rather than "run every check"
         self.named = named
         self.reads: list[str] = []
 
     def tracked(self) -> "Observations":
         """The same observations with a fresh record of reads, for one judge."""
-        view = Observations(self._values, self._failures, self.thresholds, self.facts, named=self.named)
+        view = Observations(self._values, self._failures, self.settings, self.now, named=self.named)
         return view
 
     def _read(self, check_id: str) -> None:
@@ -100,18 +102,14 @@ class Observations:
     @property
     def named_nodes(self) -> tuple[str, ...]:
         """Nodes the user named (`--node`, or picked in the app)."""
-        return tuple(self.facts.settings.nodes)
+        return tuple(self.settings.nodes)
 
     @property
     def namespace(self) -> str:
-        return self.facts.settings.namespace
-
-    @property
-    def now(self) -> datetime:
-        return self.facts.now
+        return self.settings.namespace
 
 
-Gather = Callable[["Facts"], Awaitable[Any]]
+Gather = Callable[["Reader"], Awaitable[Any]]
 Summarise = Callable[[Any], str]
 
 
@@ -124,6 +122,22 @@ class Check:
     summarise: Summarise | None = None
     #: an active check creates something in the cluster and runs only with consent
     active: bool = False
+
+
+
+class _Keep(dict[str, Any]):
+    """`str.format_map` that leaves unknown `{names}` as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """A fix template's `{names}` filled from `values`; unknown names stay, a malformed template is kept as is."""
+    try:
+        return template.format_map(_Keep(values))
+    except (ValueError, IndexError, AttributeError):
+        return template
 
 
 CommandTemplates = Sequence[Sequence[str]] | Callable[[Mapping[str, Any]], list[list[str]]]

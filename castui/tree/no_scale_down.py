@@ -16,7 +16,6 @@ from typing import Any
 from castui.clients.errors import CastuiError
 from castui.clients.projection import PodForDrain
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree import cluster_checks, cluster_controller, evictor_checks
 from castui.tree.cluster_checks import CLUSTER_STATUS, POLICIES
 from castui.tree.evictor_checks import EVICTOR, EVICTOR_CHECK, EVICTOR_OWNERSHIP, Undecided
@@ -33,6 +32,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -98,7 +98,7 @@ def node_since(node: dict[str, Any]) -> str | None:
     return min(known).isoformat() if known else None
 
 
-async def gather_nodes(facts: Facts) -> list[dict[str, Any]]:
+async def gather_nodes(facts: Reader) -> list[dict[str, Any]]:
     """Every node: whether it is empty, cordoned, CAST AI's, marked removal-disabled, and since when it runs."""
     pods = asyncio.ensure_future(
         facts.kube_fold("workload-by-node", "pods", workload_by_node, field_selector=RUNNING_OR_PENDING,
@@ -144,7 +144,7 @@ def _field_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
 
 
-async def pods_on(facts: Facts, node: str) -> list[dict[str, Any]]:
+async def pods_on(facts: Reader, node: str) -> list[dict[str, Any]]:
     """The pods on one node: by field selector, or, when the server refuses the selector (a name no
     selector can carry), from every pod, page by page, keeping only that node's."""
     try:
@@ -156,7 +156,7 @@ async def pods_on(facts: Facts, node: str) -> list[dict[str, Any]]:
         return await facts.kube_fold(f"pods-on-node/{node}", "pods", on_node)
 
 
-async def gather_named_nodes(facts: Facts) -> list[dict[str, Any]]:
+async def gather_named_nodes(facts: Reader) -> list[dict[str, Any]]:
     """The named and cordoned nodes, with their pods and each pod owner's replica count."""
     nodes = {name_of(n): n for n in await facts.nodes()}
     wanted = list(dict.fromkeys([*facts.settings.nodes,
@@ -192,7 +192,7 @@ def selector_matches(selector: dict[str, Any], labels: Mapping[str, Any]) -> boo
     return True
 
 
-async def gather_zero_pdbs(facts: Facts) -> list[dict[str, Any]]:
+async def gather_zero_pdbs(facts: Reader) -> list[dict[str, Any]]:
     """PDBs that allow no disruption (or do not say), with the Running pods they hold and where."""
     chosen = [p for p in await facts.pdbs() if not isinstance(as_dict(p.get("status")).get("disruptionsAllowed"), int)
               or as_dict(p.get("status")).get("disruptionsAllowed") == 0]
@@ -219,7 +219,7 @@ def _daemon_pod_name(namespace: str, name: str, daemonsets: set[tuple[str, str]]
     return len(suffix) == 5 and (namespace, owner) in daemonsets
 
 
-async def gather_pod_stops(facts: Facts) -> list[dict[str, Any]]:
+async def gather_pod_stops(facts: Reader) -> list[dict[str, Any]]:
     """Kubelet `Killing` events (a container stopped) of pods other than DaemonSet pods, by node (`source.host`)."""
     events, daemonsets = await asyncio.gather(facts.events(reason="Killing"), facts.kube_list("daemonsets", None))
     known = {(as_str(as_dict(d.get("metadata")).get("namespace")), name_of(d)) for d in daemonsets}

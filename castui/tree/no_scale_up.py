@@ -12,7 +12,6 @@ from typing import Any
 
 from castui.clients.errors import CastuiError
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree.cluster_checks import (
     CLUSTER_STATUS,
     POLICIES,
@@ -32,6 +31,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -63,7 +63,7 @@ from castui.tree.scheduling import (
 # --- checks -------------------------------------------------------------------------------------
 
 
-async def gather_pending(facts: Facts) -> dict[str, Any]:
+async def gather_pending(facts: Reader) -> dict[str, Any]:
     """Unschedulable pods, with their FailedScheduling events when castui may read them (context only)."""
     pods = [p for p in await facts.pending_pods() if is_unschedulable(p)]
     events, events_error = [], None
@@ -82,7 +82,7 @@ def summarise_pending(result: dict[str, Any]) -> str:
     return f"{count(len(result['pods']), 'unschedulable pod')}{note}"
 
 
-async def gather_node_cpu(facts: Facts) -> list[dict[str, Any]]:
+async def gather_node_cpu(facts: Reader) -> list[dict[str, Any]]:
     """Each node's `status.capacity.cpu` as the API gave it (None when absent)."""
     return [{"node": name_of(n), "cpu": as_dict(as_dict(n.get("status")).get("capacity")).get("cpu")} for n in await facts.nodes()]
 
@@ -91,7 +91,7 @@ def summarise_node_cpu(nodes: list[dict[str, Any]]) -> str:
     return f"{len(nodes)} nodes, {sum(quantity_cores(n['cpu']) for n in nodes):g} cores"
 
 
-async def gather_templates(facts: Facts) -> list[dict[str, Any]]:
+async def gather_templates(facts: Reader) -> list[dict[str, Any]]:
     """Node templates, default included (`includeDefault=true`); absent fields stay absent."""
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in await facts.node_templates()]
 

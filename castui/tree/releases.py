@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from castui.tree.model import fill
 from castui.tree.reading import as_dict
 
 #: the umbrella chart's name (charts/castai-umbrella/Chart.yaml `name: castai`)
@@ -111,11 +112,6 @@ def _field(release: Any, name: str) -> Any:
     return getattr(release, name, None)
 
 
-class _Keep(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def helm_commands(component: str, **sets: str) -> Any:
     """A FixTemplate `commands` callable: the pinned upgrade of whichever release installed
     `component` (judges put it in `fix_args["release"]` with `release_for`); none when the
@@ -125,7 +121,7 @@ def helm_commands(component: str, **sets: str) -> Any:
         ref = values.get("release")
         if not isinstance(ref, ReleaseRef) or ref.terraform:
             return []
-        filled = {key: value.format_map(_Keep(values)) for key, value in sets.items()}
+        filled = {key: fill(value, values) for key, value in sets.items()}
         return [pinned_upgrade(ref, str(values["ns"]), filled)]
 
     return commands
@@ -136,7 +132,7 @@ def helm_guidance(component: str, **sets: str) -> Any:
 
     def guidance(values: Mapping[str, Any]) -> str | None:
         ref = values.get("release")
-        filled = {key: value.format_map(_Keep(values)) for key, value in sets.items()}
+        filled = {key: fill(value, values) for key, value in sets.items()}
         if not isinstance(ref, ReleaseRef):
             change = (": set " + ", ".join(f"{k}={v}" for k, v in filled.items())) if filled else ""
             return (f"no Helm release of chart {component} (nor the umbrella chart) was found, so castui offers no "

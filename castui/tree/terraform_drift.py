@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree.model import (
     Cause,
     Check,
@@ -25,20 +24,23 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import as_dict, as_dicts
 
 
-async def gather_state(facts: Facts) -> dict[str, Any] | None:
+async def gather_state(facts: Reader) -> dict[str, Any] | None:
+    if facts.settings.no_terraform:  # the user said so: nothing to read, nothing to compare
+        return {"skipped": "--no-terraform"}
     return await facts.terraform_state()
 
 
-async def gather_policies(facts: Facts) -> dict[str, Any]:
+async def gather_policies(facts: Reader) -> dict[str, Any]:
     return (await facts.policies_with_raw())[1]
 
 
-async def gather_templates(facts: Facts) -> list[dict[str, Any]] | None:
+async def gather_templates(facts: Reader) -> list[dict[str, Any]] | None:
     """The live node templates, read only when the state declares some (None: nothing to compare)."""
-    state = await facts.terraform_state()
+    state = None if facts.settings.no_terraform else await facts.terraform_state()
     if not state or not state.get("node_templates"):
         return None
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in await facts.node_templates()]
@@ -47,6 +49,8 @@ async def gather_templates(facts: Facts) -> list[dict[str, Any]] | None:
 def summarise_state(state: dict[str, Any] | None) -> str:
     if state is None:
         return "no terraform.tfstate in the Terraform directory (--terraform-dir)"
+    if state.get("skipped"):
+        return f"not read: {state['skipped']}"
     resources = state.get("castai_resources")
     if resources is None:  # a bundle recorded before v2: the castai_autoscaler only
         return f"{state.get('address')}: declared policies"
@@ -92,7 +96,14 @@ def differences(obs: Observations) -> tuple[list[tuple[str, Any, Any]], list[tup
     return [f for f in found if f not in synced], synced
 
 
+NOT_APPLICABLE = "not applicable: you said no Terraform manages CAST AI here (--no-terraform)"
+NO_STATE_HINT = ("run castui in the Terraform directory or pass --terraform-dir; if no Terraform manages CAST AI "
+                 "on this cluster, pass --no-terraform (or set no_terraform = true in the config file)")
+
+
 def observe(obs: Observations) -> Observation:
+    if obs.settings.no_terraform:
+        return Observation(False, NOT_APPLICABLE)
     state = obs["terraform-state"]
     if state is None:
         return Observation(None, "no Terraform state was found, so nothing was compared")
@@ -106,11 +117,14 @@ def observe(obs: Observations) -> Observation:
 
 
 def judge_drift(obs: Observations) -> Judgement:
+    if obs.settings.no_terraform:
+        # the user's word, not castui's inference: a run without it still says "could not check"
+        return ruled_out(NOT_APPLICABLE)
     state = obs["terraform-state"]
     if state is None:
         # issue 15 item 8: no state looked at is not a clean bill of health
         return unknown("no terraform.tfstate was found in the Terraform directory, so nothing was compared: "
-                       "run castui in the Terraform directory or pass --terraform-dir")
+                       + NO_STATE_HINT)
     resources = castai_resources(state)
     if not resources:
         # guide v2 §8: no CAST AI resources in state

@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 
 from castui.diagnosis import Evidence
-from castui.engine.facts import Facts
 from castui.tree.agent_checks import AGENT_LOGS
 from castui.tree.helm_mismatch import gather_releases
 from castui.tree.logs import parse_lines, persistent
@@ -33,6 +32,7 @@ from castui.tree.model import (
     ruled_out,
     unknown,
 )
+from castui.tree.reader import Reader
 from castui.tree.reading import (
     as_dict,
     as_dicts,
@@ -65,7 +65,7 @@ APPLIED = "STATUS_APPLIED"
 # --- checks -------------------------------------------------------------------------------------
 
 
-async def gather_deployment(facts: Facts) -> dict[str, Any] | None:
+async def gather_deployment(facts: Reader) -> dict[str, Any] | None:
     deployment = await facts.deployment(AUTOSCALER)
     if deployment is None:
         return None
@@ -73,19 +73,19 @@ async def gather_deployment(facts: Facts) -> dict[str, Any] | None:
     return {"name": name_of(deployment), "replicas": spec.get("replicas"), "readyReplicas": status.get("readyReplicas")}
 
 
-async def gather_autoscaler_pods(facts: Facts) -> list[dict[str, Any]]:
+async def gather_autoscaler_pods(facts: Reader) -> list[dict[str, Any]]:
     return await facts.pods_of(AUTOSCALER)
 
 
-async def gather_recommendations(facts: Facts) -> list[dict[str, Any]]:
+async def gather_recommendations(facts: Reader) -> list[dict[str, Any]]:
     return [w.model_dump(mode="json", by_alias=True, exclude_none=True) for w in await facts.workloads()]
 
 
-async def gather_scaling_policies(facts: Facts) -> list[dict[str, Any]]:
+async def gather_scaling_policies(facts: Reader) -> list[dict[str, Any]]:
     return await facts.workload_scaling_policies()
 
 
-async def gather_annotations(facts: Facts) -> list[dict[str, Any]]:
+async def gather_annotations(facts: Reader) -> list[dict[str, Any]]:
     """Workload controllers with a CAST AI configuration, a look-alike key, or a name the user gave."""
     named = set(facts.settings.workloads)
     found = []
@@ -104,7 +104,7 @@ async def gather_annotations(facts: Facts) -> list[dict[str, Any]]:
     return found
 
 
-async def gather_metrics_api(facts: Facts) -> dict[str, Any] | None:
+async def gather_metrics_api(facts: Reader) -> dict[str, Any] | None:
     """metrics-server's APIService and its `Available` condition (None: not registered)."""
     service = await facts.api_service(METRICS_API)
     if service is None:
@@ -151,10 +151,10 @@ def in_question(obs: Observations) -> list[dict[str, Any]]:
     for workload in as_dicts(obs["workload-annotations"]):
         found[workload["workload"]] = {**workload, "api": api.get(workload["workload"])}
     for key, entry in api.items():
-        if key not in found and (api_configured(entry) or key in obs.facts.settings.workloads):
+        if key not in found and (api_configured(entry) or key in obs.settings.workloads):
             found[key] = {"workload": key, "kind": as_str(entry.get("kind"), "Deployment"), "configuration": None,
                           "lookalikes": [], "on_pod_template": False, "deprecated": [], "named": True, "api": entry}
-    for key in obs.facts.settings.workloads:  # named, yet neither in the cluster nor in the API: a typo?
+    for key in obs.settings.workloads:  # named, yet neither in the cluster nor in the API: a typo?
         found.setdefault(key, {"workload": key, "kind": "Deployment", "configuration": None, "lookalikes": [],
                                "on_pod_template": False, "deprecated": [], "named": True, "api": None, "unknown": True})
     return list(found.values())

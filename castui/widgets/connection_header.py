@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from castui.config import DEFAULT_API_URL
 from castui.sanitise import printable
+from castui.widgets.styles import styles_beside
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Connection:
 
 class ConnectionHeader(Vertical):
     """Context · cluster · API · lab, a reachability line, and the production banner."""
+    DEFAULT_CSS = styles_beside(__file__)
 
     def compose(self) -> ComposeResult:
         yield Static(id="where")

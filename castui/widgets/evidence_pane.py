@@ -25,6 +25,7 @@ from castui.widgets.evidence_table import EvidenceTable
 from castui.widgets.json_view import JsonView
 from castui.widgets.keys import key_of
 from castui.widgets.log_pane import LogPane
+from castui.widgets.styles import styles_beside
 from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
 from castui.words import symptom_summary
 
@@ -32,6 +33,8 @@ VIEWS = {"log": "ev-log", "events": "ev-table", "table": "ev-table", "json": "ev
 
 
 class EvidencePane(Vertical):
+    DEFAULT_CSS = styles_beside(__file__)
+
     ALLOW_MAXIMIZE = True  # `v` on the triage screen gives the evidence the whole screen
 
     BINDINGS = [

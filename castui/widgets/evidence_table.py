@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from castui.sanitise import shown_text
+from castui.widgets.styles import styles_beside
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?")
 
@@ -26,6 +27,8 @@ def sort_key(cell: Any) -> tuple[int, float, str]:
 
 
 class EvidenceTable(DataTable[Text]):
+    DEFAULT_CSS = styles_beside(__file__)
+
     BINDINGS = [Binding("s", "sort_column", "Sort", id="table.sort")]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import ContentSwitcher, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from castui.sanitise import printable
+from castui.widgets.styles import styles_beside
 from castui.words import json_path_line
 
 
@@ -103,6 +104,7 @@ def fill_tree(tree: Tree[str], document: Any, open_path: str | None) -> TreeNode
 
 class JsonView(Vertical):
     """Pretty JSON or its tree; `t` switches."""
+    DEFAULT_CSS = styles_beside(__file__)
 
     BINDINGS = [Binding("t", "toggle_tree", "Tree/text", id="json.toggle-tree")]
 

@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from castui.widgets.keys import key_of
 from castui.widgets.log_view import LogView
+from castui.widgets.styles import styles_beside
 
 
 class FindInput(Input):
@@ -57,6 +58,7 @@ def in_window(lines: Sequence[str], minutes: int) -> list[int]:
 
 
 class LogPane(Vertical):
+    DEFAULT_CSS = styles_beside(__file__)
 
     def __init__(self, *, plain: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)

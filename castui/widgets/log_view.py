@@ -26,6 +26,7 @@ from textual.strip import Strip
 
 from castui.sanitise import printable
 from castui.widgets.keys import key_of
+from castui.widgets.styles import styles_beside
 
 #: wrapping lays out every line: beyond this many, search or the time window first
 WRAP_LIMIT = 200_000
@@ -45,6 +46,7 @@ def clean(line: str) -> str:
 
 class LogView(ScrollView, can_focus=True):
     """Lines with a cursor, marked lines and a search; redaction is applied as lines are drawn."""
+    DEFAULT_CSS = styles_beside(__file__)
 
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False, id="log.up"),

@@ -21,6 +21,7 @@ from castui.report.symbols import CHECK
 from castui.sanitise import printable
 from castui.tree.model import Symptom
 from castui.widgets.keys import key_of
+from castui.widgets.styles import styles_beside
 from castui.widgets.verdict_badge import badge, cause_text, check_badge, duration_text, symptom_badge
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -35,6 +36,8 @@ class TriageItem:
 
 
 class TriageTree(Tree[TriageItem]):
+    DEFAULT_CSS = styles_beside(__file__)
+
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="triage.down"),
         Binding("k", "cursor_up", "Up", show=False, id="triage.up"),

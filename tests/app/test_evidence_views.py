@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-import castui.widgets
 from castui.diagnosis import Evidence
 from castui.report.redact import Redactor
 from castui.widgets.evidence_pane import EvidencePane
@@ -23,7 +21,6 @@ from tests.app.conftest import text_of, wait_for
 class PaneApp(App[None]):
     """Just the evidence pane, styled as in castui."""
 
-    CSS_PATH = Path(castui.widgets.__file__).parent / "widgets.tcss"
 
     def compose(self) -> ComposeResult:
         yield EvidencePane(id="evidence")

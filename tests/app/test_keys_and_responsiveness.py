@@ -4,6 +4,7 @@ while slow checks are still running."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,7 +102,9 @@ async def test_a_typed_api_key_is_masked_and_kept_in_memory(make_app) -> None:
 
 async def test_keys_are_handled_while_a_slow_check_is_still_running(make_app) -> None:
     with lab_on_fixed_clock("unschedulable-pods-disabled") as lab:
-        lab.server.state.faults.append(Fault("latency", path=r"/policies$", seconds=2))
+        # the policies are held until the keys below have been tried (at most 8 s, inside the 10 s check timeout)
+        held = threading.Event()
+        lab.server.state.faults.append(Fault("latency", path=r"/policies$", seconds=8, released=held))
         app = make_app(lab)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("4")
@@ -110,13 +113,14 @@ async def test_keys_are_handled_while_a_slow_check_is_still_running(make_app) ->
             await wait_for(pilot, lambda: tree.checks_running, "a check to start")
 
             await pilot.press("question_mark")
-            await wait_for_screen(pilot, HelpScreen, timeout=1)
+            await wait_for_screen(pilot, HelpScreen, timeout=5)
             await pilot.press("escape")
-            await wait_for_screen(pilot, TriageScreen, timeout=1)
+            await wait_for_screen(pilot, TriageScreen, timeout=5)
             before = tree.cursor_line
             await pilot.press("j", "j")
-            await wait_for(pilot, lambda: tree.cursor_line == before + 2, "the cursor to move", timeout=1)
+            await wait_for(pilot, lambda: tree.cursor_line == before + 2, "the cursor to move", timeout=5)
             assert triage.diagnosis is None and tree.checks_running, "the slow check is still running"
+            held.set()
 
             diagnosis, _ = await finish_triage(pilot)
             assert [c.id for _, c in diagnosis.confirmed()] == ["unschedulable-pods-disabled"]

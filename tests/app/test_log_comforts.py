@@ -4,11 +4,8 @@ when the log is read again."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.app import App, ComposeResult
 
-import castui.widgets
 from castui.diagnosis import Evidence
 from castui.report.redact import Redactor
 from castui.widgets.evidence_pane import EvidencePane
@@ -23,7 +20,6 @@ LINES.append("    at the stack trace of the last line, no timestamp")
 
 
 class PaneApp(App[None]):
-    CSS_PATH = Path(castui.widgets.__file__).parent / "widgets.tcss"
 
     def compose(self) -> ComposeResult:
         yield EvidencePane(id="evidence")

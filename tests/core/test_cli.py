@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,19 @@ def test_exit_code_3_when_nothing_is_confirmed_but_something_could_not_be_checke
     assert result.returncode == 3
     reasons = [c["reason"] for s in document["symptoms"] for c in s["causes"] if c["verdict"] == "unknown"]
     assert reasons and all("connection refused" in r for r in reasons), reasons
+
+
+def test_without_terraform_the_drift_check_is_unknown_until_the_user_says_there_is_none(tmp_path: Path) -> None:
+    """No state where castui looked is "could not check" (exit 3), with a hint; --no-terraform makes it not applicable."""
+    args = ("diagnose", "--lab", "healthy", "--format", "json", "--symptom", "terraform-drift", "--terraform-dir", str(tmp_path))
+    looked = castui(*args)
+    assert looked.returncode == 3, looked.stderr
+    cause = json.loads(looked.stdout)["symptoms"][0]["causes"][0]
+    assert cause["verdict"] == "unknown" and "--no-terraform" in cause["reason"]
+    told = castui(*args, "--no-terraform")
+    assert told.returncode == 0, told.stderr
+    cause = json.loads(told.stdout)["symptoms"][0]["causes"][0]
+    assert cause["verdict"] == "ruled_out" and "not applicable" in cause["reason"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])

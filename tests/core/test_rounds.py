@@ -20,8 +20,9 @@ from castui.lab.state import Fault
 
 from .helpers import lab_settings
 
-#: long enough that a whole round of requests is sent before its first answer comes back
-LATENCY_S = 0.6
+#: long enough that a whole round of requests is sent before its first answer comes back, also on a
+#: loaded machine (at 0.6 s a busy 2-core box once took longer than 0.45 s to send a re-run's ~60 reads)
+LATENCY_S = 1.0
 
 
 class Answers:

@@ -26,7 +26,7 @@ def observations(values: dict[str, Any], *, failures: dict[str, str] | None = No
                  nodes: list[str] | None = None, now: datetime = NOW) -> Observations:
     settings = load_settings({"nodes": nodes or []}, env={})
     run = RecordedRun(settings=settings, now=now)
-    return Observations(values, failures or {}, settings.thresholds, run, named=named)  # type: ignore[arg-type]
+    return Observations(values, failures or {}, run.settings, run.now, named=named)
 
 
 def verdict(judge: Any, values: dict[str, Any], **kwargs: Any) -> CauseVerdict:

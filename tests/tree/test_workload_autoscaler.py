@@ -41,7 +41,7 @@ def recorded(**overrides: Any) -> dict[str, Any]:
 
 def obs(values: dict[str, Any], *, failures: dict[str, str] | None = None, workloads: list[str] | None = None) -> Observations:
     settings = load_settings({"workloads": workloads or []}, env={})
-    return Observations(values, failures or {}, settings.thresholds, RecordedRun(settings=settings), named=False)  # type: ignore[arg-type]
+    return Observations(values, failures or {}, settings, RecordedRun(settings=settings).now, named=False)
 
 
 def verdict(judge: Any, values: dict[str, Any], **kwargs: Any) -> CauseVerdict:

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -88,7 +88,7 @@ def _system_copy(text: str) -> str | None:
     return None
 
 
-async def copy_text(app: "App[object]", text: str) -> CopyOutcome:
+async def copy_text(app: "App[Any]", text: str) -> CopyOutcome:
     """Copy `text`; pyperclip and tmux run in threads (they shell out and may be slow)."""
     app.copy_to_clipboard(text)
     terminal_problem, problem = await asyncio.gather(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 class CastuiCommands(Provider):
     contexts: list[str] = []
 
+    @property
+    def castui_app(self) -> "CastuiApp":
+        """The app this palette belongs to (CastuiApp's COMMANDS); Textual types it as any App."""
+        return cast("CastuiApp", self.app)
+
     async def startup(self) -> None:
         """The kubeconfig's contexts, read off the UI thread before the palette lists them."""
-        self.contexts = await self.app.kube_contexts()  # type: ignore[attr-defined]
+        self.contexts = await self.castui_app.kube_contexts()
 
     def commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app: CastuiApp = self.app  # type: ignore[assignment]
+        app = self.castui_app
         found: list[tuple[str, str, Callable[[], object]]] = [
             ("Run every check", "every symptom at once, problems first", partial(app.open_triage, None)),
         ]
@@ -37,8 +42,7 @@ class CastuiCommands(Provider):
         for context in self.contexts:
             if context != current:
                 found.append((f"Switch to context {printable(context)}", "reopen castui on it (also `:` then ctx NAME)",
-                              partial(app.run_worker, partial(app.switch_context, context), group="switch-context",
-                                      exclusive=True, exit_on_error=False)))
+                              partial(switch_context, app, context)))
         for row, action, namespace in app.screen_actions(self.screen):
             found.append((row.description, f"{row.keys}  ·  {row.action_id}", partial(app.run_bound_action, action, namespace)))
         return found
@@ -53,3 +57,8 @@ class CastuiCommands(Provider):
             score = max(matcher.match(title), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+def switch_context(app: "CastuiApp", context: str) -> None:
+    """Reopen castui on `context`, in the worker group `:` uses (a newer switch cancels this one)."""
+    app.run_worker(app.switch_context(context), group="switch-context", exclusive=True, exit_on_error=False)

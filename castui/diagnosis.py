@@ -39,6 +39,17 @@ class CheckStatus(StrEnum):
     FAILED = "failed"  # could not check
 
 
+class LogSource(BaseModel):
+    """Which container's log a piece of `log` evidence is, so the app can read it again (follow)."""
+
+    namespace: str
+    pod: str
+    #: None: the pod's only container
+    container: str | None = None
+    #: the previous (exited) container's log: it grows no more
+    previous: bool = False
+
+
 class Evidence(BaseModel):
     """One piece of what castui saw, rendered by an evidence pane."""
 
@@ -50,6 +61,8 @@ class Evidence(BaseModel):
     path: str | None = None
     #: for `json`: the document; for `table`/`events`: rows of cells, first row the header
     data: Any = None
+    #: for `log`: the container it was read from (None: not a pod's log, or not known)
+    source: LogSource | None = None
 
 
 class ApiCall(BaseModel):

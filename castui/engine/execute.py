@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from castui.clients.errors import CastuiError, ReadOnlyMode
 from castui.config import state_dir
-from castui.diagnosis import ApiCall, Fix, shell_join
+from castui.diagnosis import ApiCall, CauseResult, CauseVerdict, Diagnosis, Fix, shell_join
 from castui.json_merge import merge_patch
 
 if TYPE_CHECKING:
@@ -58,6 +59,135 @@ class ExecutionResult:
 
 class NotExecutable(CastuiError):
     kind = "not-executable"
+
+
+# --- one run of a fix, as `Session.execute` plans, streams and reports it --------------------------
+
+#: how a plan names the key file `--set-file` gets (made just before the command runs, removed after)
+KEY_FILE_SHOWN = Path("<0600 temporary file holding the key>")
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """What executing a fix would do, known before anything runs (for the confirmation)."""
+
+    fix: Fix
+    #: the fix's command as written; None: the fix's API call
+    argv: tuple[str, ...] | None
+    dry_run: bool
+    #: what really runs: the context pinned, `--set k=${CASTAI_API_KEY}` as `--set-file k=<0600 file>`
+    runs: tuple[str, ...] | None
+    #: the key goes in a temporary file (the command named it as `--set …=${CASTAI_API_KEY}`)
+    key_in_file: bool
+    #: why castui will not run this (copy it instead); None when it will
+    refused: str | None = None
+
+
+def plan_fix(settings: "Settings", fix: Fix, *, command: int = 0, dry_run: bool = False) -> FixPlan:
+    """The API call (unless a dry run), else the fix's `command`-th command; refused up front when it
+    has a placeholder, would put the key in argv, or (a dry run) kubectl cannot dry-run it server-side."""
+    if fix.api_call is not None and not dry_run:
+        return FixPlan(fix, None, dry_run, None, False)
+    if not fix.commands:
+        return FixPlan(fix, None, dry_run, None, False, refused="this fix has no command: it is something to do by hand")
+    argv = fix.commands[max(0, min(command, len(fix.commands) - 1))]
+    refused = None
+    try:
+        executable_argv(argv, Path("/dev/null"))
+    except NotExecutable as why:
+        refused = str(why)
+    if refused is None and dry_run and not supports_server_dry_run(argv):
+        refused = "this command has no server-side dry run"
+    pinned = with_context(dry_run_argv(argv) if dry_run else argv, settings)
+    try:
+        runs = tuple(executable_argv(pinned, KEY_FILE_SHOWN))
+    except NotExecutable:
+        runs = tuple(pinned)
+    return FixPlan(fix, tuple(argv), dry_run, runs, "--set-file" in runs and "--set-file" not in argv, refused)
+
+
+def missing_programs(fix: Fix) -> list[str]:
+    """The programs of the fix's commands that are not installed here (those are for copying)."""
+    return sorted({argv[0] for argv in fix.commands if argv and shutil.which(argv[0]) is None})
+
+
+@dataclass(frozen=True)
+class FixOutput:
+    """A line the command (or the API call) printed: the server's words, to show, never to act on."""
+
+    stream: str
+    line: str
+
+
+@dataclass(frozen=True)
+class FixRan:
+    """The command (or the API call) finished; a re-check may follow."""
+
+    run: ExecutionResult
+
+
+@dataclass(frozen=True)
+class FixRechecking:
+    """The run changed the cluster; these symptoms are being re-checked now."""
+
+    symptoms: tuple[str, ...]
+
+
+FixEvent = FixOutput | FixRan | FixRechecking
+
+
+class FixStatus(StrEnum):
+    REFUSED = "refused"  # castui would not run it (see FixOutcome.refused): nothing ran
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # it ran (or tried to) and did not succeed
+    DRY_RUN = "dry-run"  # a server-side dry run succeeded: nothing changed
+    EVIDENCE = "evidence"  # a read-only command ran: its output is evidence, there is nothing to verify
+    APPLIED = "applied"  # the change was made and the fix names nothing to re-check
+    FIXED = "fixed"  # re-checked: the cause is ruled out
+    STILL_CONFIRMED = "still-confirmed"  # re-checked: the fix did not take
+    UNVERIFIED = "unverified"  # re-checked, but the cause is not ruled out (unknown, latent, not judged)
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    status: FixStatus
+    #: the run (None when refused); kept in `Session.executions` and the audit log
+    run: ExecutionResult | None = None
+    refused: str | None = None
+    #: the cause's verdict before the fix, and its result in the re-check (None: not re-checked or not judged)
+    before: CauseVerdict | None = None
+    after: CauseResult | None = None
+    #: the re-check's diagnosis (only when the fix changed something and names symptoms to re-check)
+    recheck: Diagnosis | None = None
+
+    @property
+    def changed(self) -> bool:
+        """The fix changed the cluster (or the policies): what was shown before it is stale."""
+        return self.status in (FixStatus.APPLIED, FixStatus.FIXED, FixStatus.STILL_CONFIRMED, FixStatus.UNVERIFIED)
+
+
+def settled(fix: Fix, run: ExecutionResult, before: CauseVerdict | None) -> FixOutcome | None:
+    """The outcome of a run that needs no re-check; None when the re-check decides it."""
+    if run.cancelled:
+        return FixOutcome(FixStatus.CANCELLED, run, before=before)
+    if not run.ok:
+        return FixOutcome(FixStatus.FAILED, run, before=before)
+    if not fix.mutates:
+        return FixOutcome(FixStatus.EVIDENCE, run, before=before)
+    if run.dry_run:
+        return FixOutcome(FixStatus.DRY_RUN, run, before=before)
+    if not fix.recheck:
+        return FixOutcome(FixStatus.APPLIED, run, before=before)
+    return None
+
+
+def rechecked(run: ExecutionResult, cause_id: str | None, before: CauseVerdict | None, diagnosis: Diagnosis) -> FixOutcome:
+    """fixed / still confirmed / unverified, from the cause's verdict in the re-check."""
+    after = next((c for s in diagnosis.symptoms for c in s.causes if c.id == cause_id), None)
+    status = (FixStatus.FIXED if after is not None and after.verdict is CauseVerdict.RULED_OUT
+              else FixStatus.STILL_CONFIRMED if after is not None and after.verdict is CauseVerdict.CONFIRMED
+              else FixStatus.UNVERIFIED)
+    return FixOutcome(status, run, before=before, after=after, recheck=diagnosis)
 
 
 def check_allowed(settings: "Settings", fix: Fix, what: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from castui import __version__
 from castui.clients.errors import CastuiError
-from castui.diagnosis import Diagnosis, StatusPage, SymptomResult, Target, exit_code_for
+from castui.diagnosis import CauseResult, Diagnosis, Fix, LogSource, StatusPage, SymptomResult, Target, exit_code_for
 from castui.engine.facts import Facts
 from castui.engine.runner import CheckStarted, Consent, RunEvent, run_symptoms
 from castui.engine.source import LIVE, Source
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from castui.clients.castai import CastaiClient
     from castui.clients.kube import KubeGateway
     from castui.config import Settings
-    from castui.engine.execute import ExecutionResult
+    from castui.engine.execute import ExecutionResult, FixEvent, FixOutcome, FixPlan
 
 
 class Session:
@@ -140,6 +140,70 @@ class Session:
               still_confirmed=[c.id for _, c in diagnosis.confirmed()])
         return diagnosis
 
+    # --- running a fix ------------------------------------------------------------------------
+
+    def plan_fix(self, fix: Fix, *, command: int = 0, dry_run: bool = False) -> "FixPlan":
+        """What `execute` would run (for the confirmation), or why it will not run it."""
+        from dataclasses import replace
+
+        from castui.engine.execute import plan_fix
+
+        plan = plan_fix(self.settings, fix, command=command, dry_run=dry_run)
+        if not self.source.live:
+            # even a read-only command would read whatever cluster its context names now, not the recording
+            return replace(plan, refused="this is a replayed bundle: nothing runs against a recording; "
+                                         "copy the command and run it on the cluster")
+        return plan
+
+    async def execute(
+        self,
+        fix: Fix,
+        *,
+        command: int = 0,
+        dry_run: bool = False,
+        cause: CauseResult | None = None,
+        on_event: Callable[["FixEvent"], Any] | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> "FixOutcome":
+        """Run a fix (its API call, else its `command`-th command; `dry_run`: kubectl's server-side dry
+        run) on the diagnosed target, stream its output as `FixOutput` events, keep it in `executions`
+        (and the audit log; a `FixRan` event), and when it changed something re-check the fix's symptoms (a
+        `FixRechecking` event first) to say whether `cause` is fixed. Nothing is confirmed here: ask the
+        user before calling this. Raises ReadOnlyMode when the fix mutates and the session is read-only."""
+        from castui.engine.execute import (
+            FixOutcome,
+            FixOutput,
+            FixRan,
+            FixRechecking,
+            FixStatus,
+            apply_api_call,
+            rechecked,
+            run_command,
+            settled,
+        )
+
+        emit: Callable[[FixEvent], Any] = on_event or (lambda event: None)
+        before = cause.verdict if cause is not None else None
+        plan = self.plan_fix(fix, command=command, dry_run=dry_run)
+        if plan.refused is not None:
+            return FixOutcome(FixStatus.REFUSED, refused=plan.refused, before=before)
+        if plan.argv is None:
+            run = await apply_api_call(self, fix, target=self.audit_target())
+            for stream, line in run.output:
+                emit(FixOutput(stream, line))
+        else:
+            run = await run_command(self.settings, fix, list(plan.argv), target=self.audit_target(),
+                                    on_output=lambda stream, line: emit(FixOutput(stream, line)),
+                                    dry_run=dry_run, cancel=cancel, session=self)
+        self.executions.append(run)
+        emit(FixRan(run))
+        outcome = settled(fix, run, before)
+        if outcome is not None:
+            return outcome
+        emit(FixRechecking(tuple(fix.recheck)))
+        diagnosis = await self.recheck(fix.recheck, after=run)
+        return rechecked(run, cause.id if cause is not None else None, before, diagnosis)
+
     def new_facts(self) -> Facts:
         assert self._http is not None, "Session.open() first"
         now = self.captured_at or datetime.now(timezone.utc)
@@ -217,6 +281,32 @@ class Session:
                                             StatusPage.model_validate)
         except CastuiError as error:  # a recording without the page (fetch_status itself never raises)
             return StatusPage(available=False, reason=str(error))
+
+    # --- following a log ----------------------------------------------------------------------
+
+    def follow_unavailable(self, source: LogSource | None) -> str | None:
+        """Why a log cannot be followed (None: it can): each read of it must ask the cluster now."""
+        if source is None:
+            return "castui does not know which pod this log came from"
+        if not self.source.live:
+            return "a replayed bundle has nothing live to read"
+        if source.previous:
+            return "this is the previous container's log: that container has exited"
+        if self.kube is None:
+            return f"no cluster to read from: {self.kube_error or 'no Kubernetes connection'}"
+        return None
+
+    async def read_log(self, source: LogSource, *, tail: int) -> str:
+        """The newest `tail` lines of a container's log, read now through the same door as the checks'
+        reads (gateway, timeout, errors), never from a run's memo; raises CastuiError."""
+        if (why := self.follow_unavailable(source)) is not None:
+            raise CastuiError(why)
+        assert self._http is not None, "Session.open() first"
+        # a Facts of its own: not the run's (its memo would answer the first read again), not kept as last_facts
+        facts = Facts(self.settings, self.kube, self.castai, self._http, kube_error=self.kube_error)
+        key = ("logs", source.namespace, source.pod, source.container, False, tail)  # a timeout names the pod
+        return await facts.kube_call(key, lambda kube: kube.logs(source.namespace, source.pod, source.container,
+                                                                 tail_lines=tail))
 
     async def connectivity(self, kinds: dict[str, str] | None = None) -> dict[str, str | None]:
         """For the header: does the cluster answer, does the API answer? None means yes; else why not.

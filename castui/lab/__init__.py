@@ -56,6 +56,11 @@ class RunningLab:
             env["CASTAI_API_KEY"] = self.api_key
         return env
 
+    def append_log(self, pod: str, *lines: str, container: str, namespace: str = "castai-agent") -> None:
+        """The pod's container writes `lines` now: its current log grows while the lab serves (following).
+        `namespace`: every scenario's CAST AI namespace unless told."""
+        self.server.state.append_log(namespace, pod, container, *lines)
+
     def stop(self) -> None:
         self.server.stop()
         if self.owns_workdir:

@@ -99,6 +99,14 @@ class LabState:
     resource_version: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    def append_log(self, namespace: str, pod: str, container: str, *lines: str) -> None:
+        """The container writes `lines` now (its current log grows), as a running pod's log does."""
+        written = "".join(f"{line}\n" for line in lines)
+        with self.lock:
+            key = (namespace, pod, container, False)
+            old = self.logs.get(key, "")
+            self.logs[key] = old + written if isinstance(old, str) else old + written.encode()
+
     def items(self, resource: str) -> list[dict[str, Any]]:
         return self.objects.setdefault(resource, [])
 

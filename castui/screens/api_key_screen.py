@@ -7,11 +7,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from castui.screens.base import CastuiModalScreen
 
-class ApiKeyScreen(ModalScreen[str | None]):
+
+class ApiKeyScreen(CastuiModalScreen[str | None]):
     CSS_PATH = "api_key_screen.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="key.cancel")]

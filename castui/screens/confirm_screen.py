@@ -12,11 +12,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from castui.diagnosis import ApiCall
 from castui.sanitise import printable, shown_text
+from castui.screens.base import CastuiModalScreen
 from castui.widgets.policy_diff import PolicyDiff
 
 
@@ -40,7 +40,7 @@ class ConfirmRequest:
         return self.context or self.cluster or "production"
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(CastuiModalScreen[bool]):
     CSS_PATH = "confirm_screen.tcss"
 
     BINDINGS = [
@@ -54,7 +54,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         r = self.request
-        plain = self.app.settings.plain  # type: ignore[attr-defined]
+        plain = self.app.settings.plain
         with Vertical(id="confirm-box"):
             yield Static(shown_text(r.title, "bold"), id="confirm-title")
             with VerticalScroll(id="confirm-what"):
@@ -82,7 +82,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Input(placeholder=printable(r.typed_word), id="confirm-typed")
                 yield Static(id="confirm-typed-error")
             with Horizontal(id="confirm-buttons"):
-                key = self.app.key_for  # type: ignore[attr-defined]
+                key = self.app.key_for
                 yield Button(f"Run ({key('confirm.yes')})" if not r.production else "Run", variant="error", id="confirm-run",
                              disabled=r.production)
                 yield Button(f"Cancel ({key('confirm.no')})", id="confirm-cancel")

@@ -7,13 +7,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from castui.screens.base import CastuiModalScreen
 from castui.tree.model import Check
 
 
-class ConsentScreen(ModalScreen[bool]):
+class ConsentScreen(CastuiModalScreen[bool]):
     CSS_PATH = "consent_screen.tcss"
 
     BINDINGS = [
@@ -36,7 +36,7 @@ class ConsentScreen(ModalScreen[bool]):
                              id="consent-production")
             yield Static(Text("Allow it for this run? Skipping marks it as skipped; the other checks go on.", style="dim"))
             with Horizontal(id="consent-buttons"):
-                key = self.app.key_for  # type: ignore[attr-defined]
+                key = self.app.key_for
                 yield Button(f"Allow ({key('consent.yes')})", variant="warning", id="consent-yes")
                 yield Button(f"Skip ({key('consent.no')})", id="consent-no")
 

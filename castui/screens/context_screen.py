@@ -8,11 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from castui.sanitise import printable
+from castui.screens.base import CastuiModalScreen
 
 
 def wanted_name(typed: str) -> str:
@@ -23,7 +23,7 @@ def wanted_name(typed: str) -> str:
     return " ".join(words)
 
 
-class ContextScreen(ModalScreen[str | None]):
+class ContextScreen(CastuiModalScreen[str | None]):
     CSS_PATH = "context_screen.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="context.cancel")]

@@ -16,13 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from castui.bundle import collect_bundle
 from castui.diagnosis import CauseVerdict, Diagnosis, StatusPage, SymptomVerdict
 from castui.sanitise import printable, shown_text
+from castui.screens.base import CastuiScreen, worker_failure
 from castui.support import build_report
 from castui.widgets.connection_header import ConnectionHeader
 
@@ -41,7 +41,7 @@ def status_text(page: StatusPage) -> Text:
     return text
 
 
-class EscalationScreen(Screen[None]):
+class EscalationScreen(CastuiScreen[None]):
     CSS_PATH = "escalation_screen.tcss"
 
     BINDINGS = [
@@ -76,11 +76,8 @@ class EscalationScreen(Screen[None]):
     def on_mount(self) -> None:
         self.action_status_page()
 
-    def key(self, action_id: str) -> str:
-        return self.app.key_for(action_id)  # type: ignore[attr-defined]
-
     def intro(self) -> Text:
-        diagnosis = self.diagnosis or self.app.last_diagnosis  # type: ignore[attr-defined]
+        diagnosis = self.diagnosis or self.app.last_diagnosis
         text = Text("Escalate: ", style="bold")
         if diagnosis is None:
             text.append("no run has finished yet; the report runs every check first.")
@@ -120,7 +117,7 @@ class EscalationScreen(Screen[None]):
     async def action_status_page(self) -> None:
         widget = self.query_one("#esc-status", Static)
         widget.update(Text("… checking"))
-        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        session = await self.app.ready_session()
         page = await session.status_page()
         widget.update(status_text(page))
 
@@ -134,10 +131,10 @@ class EscalationScreen(Screen[None]):
         output = Path.cwd() / f"castui-bundle-{datetime.now().strftime('%Y%m%d-%H%M%S')}.tar.gz"
 
         def progress(message: str, fraction: float) -> None:
-            widget.update(shown_text(f"… {self.app.redactor().text(message)} ({fraction:.0%})"))  # type: ignore[attr-defined]
+            widget.update(shown_text(f"… {self.app.redactor().text(message)} ({fraction:.0%})"))
 
         widget.update(Text("… collecting"))
-        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        session = await self.app.ready_session()
         try:
             result = await self.collect_bundle(session, output, since=BUNDLE_SINCE, progress=progress)
         except Exception as error:  # noqa: BLE001 - shown as words, the app goes on
@@ -155,8 +152,8 @@ class EscalationScreen(Screen[None]):
         if self.build_report is None:
             return
         widget = self.query_one("#esc-report", Static)
-        session = await self.app.ready_session()  # type: ignore[attr-defined]
-        diagnosis = self.diagnosis or self.app.last_diagnosis  # type: ignore[attr-defined]
+        session = await self.app.ready_session()
+        diagnosis = self.diagnosis or self.app.last_diagnosis
         try:
             if diagnosis is None:
                 widget.update(Text("… running every check first, for the report"))
@@ -169,7 +166,7 @@ class EscalationScreen(Screen[None]):
 
             widget.update(shown_text(f"✗ the report failed: {describe(error)}", lines=True))
             return
-        self.report = self.app.redactor().text(str(report))  # type: ignore[attr-defined]
+        self.report = self.app.redactor().text(str(report))
         widget.update(shown_text(self.report, lines=True))
         self.refresh_bindings()
 
@@ -187,9 +184,7 @@ class EscalationScreen(Screen[None]):
         """Whatever fails in a step is said in that step's place, never as a traceback."""
         place = {"status-page": "#esc-status", "bundle": "#esc-bundle", "report": "#esc-report"}.get(event.worker.group)
         if event.state is WorkerState.ERROR and place:
-            from castui.engine.runner import describe
-
-            self.query_one(place, Static).update(shown_text(f"✗ {describe(event.worker.error)}", lines=True))
+            self.query_one(place, Static).update(shown_text(f"✗ {worker_failure(event.worker)}", lines=True))
 
     def action_back(self) -> None:
         self.dismiss()

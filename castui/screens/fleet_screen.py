@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from castui.diagnosis import CauseVerdict, SymptomVerdict
@@ -23,10 +22,13 @@ from castui.engine.fleet import ClusterFinished, ClusterProgress, ClusterStarted
 from castui.engine.runner import SymptomFinished
 from castui.report.fleet import cell_symbol, cluster_state_short
 from castui.sanitise import printable, shown_text
+from castui.screens.base import CastuiScreen
 from castui.tree import BY_ID, SYMPTOMS
 
 if TYPE_CHECKING:
-    pass
+    from textual import getters
+
+    from castui.fleet_app import FleetApp
 
 WAITING, RUNNING = ("·", "dim"), ("…", "cyan")
 STATE_COLUMN = "state"
@@ -58,7 +60,7 @@ def short_label(symptom_id: str) -> str:
     return (symptom.abbrev if symptom else "") or symptom_id[:5]
 
 
-class FleetScreen(Screen[None]):
+class FleetScreen(CastuiScreen[None]):
     CSS_PATH = "fleet_screen.tcss"
     AUTO_FOCUS = "#fleet-table"
 
@@ -71,6 +73,9 @@ class FleetScreen(Screen[None]):
         Binding("escape", "close", "Close", show=False, id="fleet.back"),
     ]
 
+    if TYPE_CHECKING:
+        app = getters.app(FleetApp)  # the fleet's app: it opens a cluster on that cluster's session
+
     def __init__(self, fleet: Fleet) -> None:
         super().__init__()
         self.fleet = fleet
@@ -81,7 +86,7 @@ class FleetScreen(Screen[None]):
 
     @property
     def plain(self) -> bool:
-        return bool(self.app.settings.plain)  # type: ignore[attr-defined]
+        return self.app.settings.plain
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-title")
@@ -98,7 +103,7 @@ class FleetScreen(Screen[None]):
             table.add_column(short_label(s.id), key=s.id)
         self.fill_rows()
         field = self.query_one("#fleet-filter", Input)
-        field.placeholder = f"filter clusters by context (enter: go to the table, {self.app.key_for('fleet.back')}: clear)"  # type: ignore[attr-defined]
+        field.placeholder = f"filter clusters by context (enter: go to the table, {self.app.key_for('fleet.back')}: clear)"
         field.display = False
         self.query_one("#fleet-title", Static).update(self.title_text())
         self.run_all()
@@ -135,8 +140,8 @@ class FleetScreen(Screen[None]):
                 arrow = " ▼" if self.sorted_by[1] else " ▲"
             column.label = Text(base + arrow)
         if self.sorted_by is not None and table.row_count:
-            column, descending = self.sorted_by
-            table.sort(column, key=lambda cell: sort_key(cell), reverse=descending)
+            by, descending = self.sorted_by
+            table.sort(by, key=lambda cell: sort_key(cell), reverse=descending)
         table.refresh()
 
     def action_sort(self) -> None:
@@ -256,7 +261,7 @@ class FleetScreen(Screen[None]):
         if context in self.running or result is None:
             detail.update(shown_text(f"{context}: checks are running…", "dim"))
             return
-        redact = self.app.redactor().text  # type: ignore[attr-defined]
+        redact = self.app.redactor().text
         text = Text.assemble((printable(context), "bold"), printable(f"  cluster {result.cluster_id or 'unknown'}") + "\n")
         for symptom_result in result.diagnosis.symptoms:
             confirmed = [c.id for c in symptom_result.causes if c.verdict is CauseVerdict.CONFIRMED]
@@ -271,7 +276,7 @@ class FleetScreen(Screen[None]):
             text.append(f"? could not check: {printable(redact(result.error))}\n", style="" if self.plain else "yellow")
         if not result.diagnosis.confirmed() and not result.error:
             text.append("✓ nothing confirmed\n", style="" if self.plain else "green")
-        key = self.app.key_for  # type: ignore[attr-defined]
+        key = self.app.key_for
         text.append(f"{key('fleet.open')}: triage of this cluster   {key('fleet.rerun-row')}: re-run it   "
                     f"{key('fleet.rerun-all')}: re-run all", style="dim")
         detail.update(text)
@@ -285,7 +290,7 @@ class FleetScreen(Screen[None]):
     def action_open(self) -> None:
         context = self.highlighted()
         if context is not None:
-            self.app.open_cluster(context)  # type: ignore[attr-defined]
+            self.app.open_cluster(context)
 
     def action_rerun_row(self) -> None:
         context = self.highlighted()
@@ -310,10 +315,10 @@ class FleetScreen(Screen[None]):
             field.display = False
             self.table.focus()
             return
-        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+        self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)
 
     def action_back(self) -> None:
-        self.app.request_quit(self.exit_code())  # type: ignore[attr-defined]
+        self.app.request_quit(self.exit_code())
 
     def exit_code(self) -> int:
         from castui.engine.fleet import fleet_exit_code

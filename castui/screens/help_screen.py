@@ -9,8 +9,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from castui.screens.base import CastuiModalScreen
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class HelpRow:
     action_id: str
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(CastuiModalScreen[None]):
     CSS_PATH = "help_screen.tcss"
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
@@ -34,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static(Text.assemble(("Keys: ", "bold"), self.title_text), id="help-title")
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            key = self.app.key_for  # type: ignore[attr-defined]
+            key = self.app.key_for
             yield Static(Text("Change a key in config.toml: [keymap] \"triage.rerun\" = \"R\".  "
                               f"{key('app.commands')} lists every command.  {key('help.close')} closes.", style="dim"),
                          id="help-hint")

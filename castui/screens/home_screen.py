@@ -6,19 +6,24 @@ Arrows or j/k and enter; digits pick the first ten directly (1–9, 0 for the te
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from castui.screens.base import CastuiScreen
 from castui.tree import SYMPTOMS
 from castui.tree.model import Symptom
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.verdict_badge import symptom_badge
+
+if TYPE_CHECKING:
+    from castui.diagnosis import SymptomResult
 
 ALL = "all"
 
@@ -41,11 +46,11 @@ def prompt(key: str, title: Text, detail: str) -> Table:
     return grid
 
 
-def symptom_prompt(position: int, symptom: Symptom, last: object | None, plain: bool) -> Table:
+def symptom_prompt(position: int, symptom: Symptom, last: SymptomResult | None, plain: bool) -> Table:
     title = Text.assemble((symptom.id, "bold"), f"  {symptom.title}")
     if last is not None:
         title.append("  ")
-        title.append_text(symptom_badge(last, plain=plain))  # type: ignore[arg-type]
+        title.append_text(symptom_badge(last, plain=plain))
     return prompt(digit_of(position) or " ", title, symptom.recognise)
 
 
@@ -54,7 +59,7 @@ def matches(symptom: Symptom, query: str) -> bool:
     return not query or any(query in field.lower() for field in (symptom.id, symptom.title, symptom.recognise))
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(CastuiScreen[None]):
     CSS_PATH = "home_screen.tcss"
     AUTO_FOCUS = "#symptoms"
 
@@ -77,7 +82,7 @@ class HomeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        key = self.app.key_for  # type: ignore[attr-defined]
+        key = self.app.key_for
         self.query_one("#home-intro", Static).update(Text.assemble(
             ("What do you see? ", "bold"),
             (f"Pick a symptom (1–9, 0), or run every check ({key('home.run-all')}) to rank what is wrong.", "dim")))
@@ -91,15 +96,15 @@ class HomeScreen(Screen[None]):
 
     @property
     def plain(self) -> bool:
-        return bool(getattr(self.app, "settings", None) and self.app.settings.plain)  # type: ignore[attr-defined]
+        return self.app.settings.plain
 
     def fill(self, query: str = "") -> None:
         options = self.query_one("#symptoms", OptionList)
         highlighted = options.highlighted_option.id if options.highlighted_option else None
-        last = getattr(self.app, "last_results", {})
+        last = self.app.last_results
         items: list[Option] = []
         if not query.strip():
-            items.append(Option(prompt(self.app.key_for("home.run-all"), Text("Run every check", style="bold"),  # type: ignore[attr-defined]
+            items.append(Option(prompt(self.app.key_for("home.run-all"), Text("Run every check", style="bold"),
                                        "every symptom at once; what is wrong comes first"), id=ALL))
         for position, symptom in enumerate(SYMPTOMS):
             if matches(symptom, query):
@@ -116,9 +121,9 @@ class HomeScreen(Screen[None]):
 
     def open(self, option_id: str | None) -> None:
         if option_id == ALL:
-            self.app.open_triage(None)  # type: ignore[attr-defined]
+            self.app.open_triage(None)
         elif option_id and option_id != "none":
-            self.app.open_triage([option_id])  # type: ignore[attr-defined]
+            self.app.open_triage([option_id])
 
     @on(OptionList.OptionSelected, "#symptoms")
     def selected(self, event: OptionList.OptionSelected) -> None:
@@ -171,9 +176,9 @@ class HomeScreen(Screen[None]):
     def action_close_filter(self) -> None:
         """escape closes and goes back, never quits: pressing it a few times to close a modal must not lose the results."""
         if not self.close_filter():
-            self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)  # type: ignore[attr-defined]
+            self.notify(f"{self.app.key_for('app.back')} quits castui.", timeout=3)
 
     def action_back(self) -> None:
         """`q`: close the filter, else quit (the app asks first when there are results)."""
         if not self.close_filter():
-            self.app.request_quit()  # type: ignore[attr-defined]
+            self.app.request_quit()

@@ -7,11 +7,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from castui.screens.base import CastuiModalScreen
 
-class QuitScreen(ModalScreen[bool]):
+
+class QuitScreen(CastuiModalScreen[bool]):
     CSS_PATH = "quit_screen.tcss"
 
     BINDINGS = [
@@ -29,7 +30,7 @@ class QuitScreen(ModalScreen[bool]):
             yield Static(Text(f"This session has {self.what}; quitting loses them "
                               "(castui diagnose or a bundle keeps them)."), id="quit-what")
             with Horizontal(id="quit-buttons"):
-                key = self.app.key_for  # type: ignore[attr-defined]
+                key = self.app.key_for
                 yield Button(f"Quit ({key('quit.yes')})", variant="warning", id="quit-yes")
                 yield Button(f"Stay ({key('quit.no')})", id="quit-no")
 

@@ -2,40 +2,48 @@
 run them after a confirmation, streaming the output; then re-check and show before → after.
 
 API fixes show the JSON diff and are applied through the CAST AI client; their curl
-stays copyable. Every run goes through `engine.execute`, which enforces read-only
-mode and keeps the key out of argv.
+stays copyable. Every run is `Session.execute` (it picks command or API call, pins and
+re-checks the target, keeps the run, re-checks the symptoms and says fixed or not);
+this screen asks for the confirmation and renders what it streams and returns.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Log, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult
-from castui.engine.execute import ExecutionResult, NotExecutable, executable_argv, supports_server_dry_run, with_context
+from castui.config import Settings
+from castui.diagnosis import CauseResult, Diagnosis, SymptomResult
+from castui.engine.execute import (
+    ExecutionResult,
+    FixEvent,
+    FixOutcome,
+    FixOutput,
+    FixPlan,
+    FixRan,
+    FixRechecking,
+    FixStatus,
+    missing_programs,
+    supports_server_dry_run,
+)
 from castui.report.symbols import SYMPTOM
 from castui.sanitise import printable, printable_lines, shown_text
+from castui.screens.base import CastuiScreen, worker_failure
 from castui.screens.confirm_screen import ConfirmRequest, ConfirmScreen
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.policy_diff import PolicyDiff
 from castui.widgets.verdict_badge import badge, cause_text
 
-#: how the confirmation shows the key file `--set-file` gets (made just before the command runs, removed after)
-KEY_FILE_SHOWN = Path("<0600 temporary file holding the key>")
 
-
-class RemediationScreen(Screen[bool]):
+class RemediationScreen(CastuiScreen[bool]):
     CSS_PATH = "remediation_screen.tcss"
     AUTO_FOCUS = "#fix-commands"
 
@@ -56,13 +64,13 @@ class RemediationScreen(Screen[bool]):
         self.changed = False
         self._cancel: asyncio.Event | None = None
         #: programs of the commands that are not installed here: no execute for those, copy instead
-        self.missing = sorted({argv[0] for argv in self.fix.commands if argv and shutil.which(argv[0]) is None})
+        self.missing = missing_programs(self.fix)
 
     # --- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         plain = self.settings.plain
-        redact = self.app.redactor().text  # type: ignore[attr-defined]
+        redact = self.app.redactor().text
         fix = self.fix
         yield ConnectionHeader()
         # what happened, and before → after, sit right under the header: the proof stays in view at
@@ -99,12 +107,9 @@ class RemediationScreen(Screen[bool]):
         self.query_one("#fix-outcome", Static).display = False
         self.query_one("#fix-status", Static).display = False
 
-    def key(self, action_id: str) -> str:
-        return self.app.key_for(action_id)  # type: ignore[attr-defined,no-any-return]
-
     @property
-    def settings(self):  # noqa: ANN201 - the app's Settings
-        return self.app.settings  # type: ignore[attr-defined]
+    def settings(self) -> Settings:
+        return self.app.settings
 
     def effect_text(self) -> Text:
         fix = self.fix
@@ -189,116 +194,108 @@ class RemediationScreen(Screen[bool]):
         if not self.running and not self.settings.read_only:
             self.execute(dry_run=True)
 
-    def request_for(self, argv: list[str] | None, *, dry_run: bool) -> ConfirmRequest:
-        target = self.app.session.target()  # type: ignore[attr-defined]
-        connection = self.app.connection  # type: ignore[attr-defined]
-        shown = None
-        if argv is not None:
-            # what really runs: the context pinned, and `--set k=${CASTAI_API_KEY}` as `--set-file k=<0600 file>`
-            pinned = with_context([*argv, "--dry-run=server"] if dry_run else argv, self.settings)
-            try:
-                shown = tuple(executable_argv(pinned, KEY_FILE_SHOWN))
-            except NotExecutable:
-                shown = tuple(pinned)
+    def plan(self, *, dry_run: bool) -> FixPlan:
+        """What executing runs: the API call, or the command under the cursor."""
+        return self.app.session.plan_fix(self.fix, command=self.selected_index(), dry_run=dry_run)
+
+    def request_for(self, plan: FixPlan) -> ConfirmRequest:
+        target = self.app.session.target()
         cluster = target.cluster_name + f" ({target.cluster_id})" if target.cluster_name else target.cluster_id
         return ConfirmRequest(
             title=self.fix.title,
             mutates=self.fix.mutates,
             context=target.context,
             cluster=cluster,
-            production=connection.production,
-            argv=shown,
-            api_call=self.fix.api_call if argv is None else None,
-            dry_run=dry_run,
+            production=self.app.connection.production,
+            argv=plan.runs,
+            api_call=self.fix.api_call if plan.argv is None else None,
+            dry_run=plan.dry_run,
             stdin=self.fix.stdin,
-            key_in_file=shown is not None and "--set-file" in shown and "--set-file" not in (argv or []),
+            key_in_file=plan.key_in_file,
         )
 
     @work(exclusive=True, group="fix", exit_on_error=False)
     async def execute(self, *, dry_run: bool) -> None:
-        from castui.engine.execute import apply_api_call, run_command
-
-        argv = None if (self.fix.api_call and not dry_run) else self.selected_argv()
-        if argv is not None:
-            try:
-                executable_argv(argv, Path("/dev/null"))  # placeholders and key-in-argv are refused up front
-            except NotExecutable as why:
-                self.status(Text(f"✗ castui will not run this: {why}. Copy it ({self.key('fix.copy')}) instead.", style="bold"))
-                return
+        command = self.selected_index()
+        plan = self.app.session.plan_fix(self.fix, command=command, dry_run=dry_run)
+        if plan.refused is not None:
+            self.show_refusal(plan.refused)
+            return
         if not dry_run:
-            confirmed = await self.app.push_screen(ConfirmScreen(self.request_for(argv, dry_run=False)), wait_for_dismiss=True)
+            confirmed = await self.app.push_screen(ConfirmScreen(self.request_for(plan)), wait_for_dismiss=True)
             if not confirmed:
                 self.status("Not run: you cancelled.")
                 return
-        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        session = await self.app.ready_session()
         output = self.query_one("#fix-output", Log)
         output.clear()
         output.display = True
         output.border_title = "dry run output" if dry_run else "output"
-        redact = self.app.redactor().text  # type: ignore[attr-defined]
+        redact = self.app.redactor().text
         self._cancel = asyncio.Event()
         self.running = True
         self.show_outcome(None)
-        self.status(Text(f"Running… ({self.key('fix.back')} cancels)" if argv is not None else "Calling the API…", style="bold"))
-        try:
-            if argv is None:
-                result = await apply_api_call(session, self.fix, target=session.audit_target())
-                for _stream, line in result.output:
-                    output.write_line(printable(redact(line)))
-            else:
-                def show(stream: str, line: str) -> None:
-                    # a command's output carries the server's words: shown, never acted on
-                    output.write_line(("stderr: " if stream == "stderr" else "") + printable(redact(line)))
+        self.status(Text(f"Running… ({self.key('fix.back')} cancels)" if plan.argv is not None else "Calling the API…", style="bold"))
 
-                result = await run_command(self.settings, self.fix, argv, target=session.audit_target(), on_output=show,
-                                           dry_run=dry_run, cancel=self._cancel, session=session)
+        def show(event: FixEvent) -> None:
+            if isinstance(event, FixOutput):
+                # a command's output carries the server's words: shown, never acted on
+                output.write_line(("stderr: " if event.stream == "stderr" else "") + printable(redact(event.line)))
+            elif isinstance(event, FixRan):
+                self.status(self.result_text(event.run))
+            elif isinstance(event, FixRechecking):
+                self.show_outcome(Text(f"Re-checking {', '.join(event.symptoms)}…"))
+
+        try:
+            outcome = await session.execute(self.fix, command=command, dry_run=dry_run, cause=self.cause,
+                                            on_event=show, cancel=self._cancel)
         finally:
             self.running = False
-        session.executions.append(result)
-        self.status(self.result_text(result))
-        if not self.fix.mutates and not result.cancelled:
+        self.show_result(outcome)
+
+    def show_result(self, outcome: FixOutcome) -> None:
+        if outcome.run is None:  # refused by the session (the plan refuses the same, before the confirmation)
+            self.show_refusal(outcome.refused or "")
+            return
+        self.changed = self.changed or outcome.changed
+        if outcome.status is FixStatus.EVIDENCE:
             # a read-only command gathers evidence: nothing to verify, so never "the fix did not take"
             self.show_outcome(Text.assemble(("Evidence gathered: ", "bold"),
                                             "this command changes nothing; read its output below. ",
                                             (self.cause.id, "bold"), " is judged from what it shows."))
-        elif result.ok and not dry_run:
-            self.changed = True
-            await self.recheck(result)
+        elif outcome.recheck is not None:
+            self.app.remember(outcome.recheck)
+            self.show_outcome(self.before_after(outcome, outcome.recheck))
+
+    def show_refusal(self, why: str) -> None:
+        self.status(Text(f"✗ castui will not run this: {why}. Copy it ({self.key('fix.copy')}) instead.", style="bold"))
 
     def result_text(self, result: ExecutionResult) -> Text:
         what = "dry run" if result.dry_run else "run"
         if result.cancelled:
             return Text(f"✗ cancelled: the {what} was stopped (exit code {result.exit_code})", style="bold")
         if result.error:
-            return Text(f"✗ the {what} failed: {printable_lines(self.app.redactor().text(result.error))}", style="bold")  # type: ignore[attr-defined]
+            return Text(f"✗ the {what} failed: {printable_lines(self.app.redactor().text(result.error))}", style="bold")
         ok = result.exit_code == 0
-        timing = f" in {result.duration_s:.1f} s" if self.app.timings else ""  # type: ignore[attr-defined]
+        timing = f" in {result.duration_s:.1f} s" if self.app.timings else ""
         return Text(f"{'✓' if ok else '✗'} {what} finished: exit code {result.exit_code}{timing}", style="bold")
-
-    async def recheck(self, after: ExecutionResult) -> None:
-        if not self.fix.recheck:
-            return
-        self.show_outcome(Text(f"Re-checking {', '.join(self.fix.recheck)}…"))
-        session = await self.app.ready_session()  # type: ignore[attr-defined]
-        diagnosis: Diagnosis = await session.recheck(self.fix.recheck, after=after)
-        self.app.remember(diagnosis)  # type: ignore[attr-defined]
-        self.show_outcome(self.before_after(diagnosis))
 
     def show_outcome(self, text: Text | None) -> None:
         outcome = self.query_one("#fix-outcome", Static)
         outcome.display = text is not None
         outcome.update(text or "")
 
-    def before_after(self, diagnosis: Diagnosis) -> Text:
+    def before_after(self, outcome: FixOutcome, diagnosis: Diagnosis) -> Text:
+        """The cause before → after (the session's re-check), and each re-checked symptom's verdict."""
         plain = self.settings.plain
-        after = next((c for s in diagnosis.symptoms for c in s.causes if c.id == self.cause.id), None)
+        after = outcome.after
         text = Text.assemble(("After the fix: ", "bold"), (self.cause.id, "bold"), "  ", cause_text(self.cause, plain=plain), " → ")
         if after is None:
             text.append("not re-checked")
         else:
             text.append_text(cause_text(after, plain=plain))
-            text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))  # type: ignore[attr-defined]
-            if after.verdict is CauseVerdict.CONFIRMED:
+            text.append("\n" + printable_lines(self.app.redactor().text(after.reason)))
+            if outcome.status is FixStatus.STILL_CONFIRMED:
                 escalate = self.key("triage.escalate")
                 text.append(f"\nStill confirmed: the fix did not take; escalate from the triage screen ({escalate}).", style="bold")
         for symptom in diagnosis.symptoms:
@@ -310,10 +307,8 @@ class RemediationScreen(Screen[bool]):
     def worker_failed(self, event: Worker.StateChanged) -> None:
         """An unexpected failure in a run or a copy becomes words on the screen, never a traceback."""
         if event.state is WorkerState.ERROR and event.worker.group in ("fix", "copy"):
-            from castui.engine.runner import describe
-
             self.running = False
-            self.status(Text(f"✗ {printable_lines(describe(event.worker.error))}", style="bold"))
+            self.status(Text(f"✗ {printable_lines(worker_failure(event.worker))}", style="bold"))
 
     # --- leaving --------------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from castui.screens.base import CastuiModalScreen
 from castui.suppressions import parse_until
 
 
@@ -23,7 +23,7 @@ class SuppressRequest:
     until: date | None
 
 
-class SuppressScreen(ModalScreen[SuppressRequest | None]):
+class SuppressScreen(CastuiModalScreen[SuppressRequest | None]):
     CSS_PATH = "suppress_screen.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="suppress.cancel")]

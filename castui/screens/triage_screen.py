@@ -8,7 +8,8 @@ ask for consent in a modal, inside the run.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -16,18 +17,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState
 
-from castui.diagnosis import CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict, exit_code_for
+from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict, exit_code_for
 from castui.engine.runner import CheckFinished, CheckStarted, RunEvent, SymptomFinished
+from castui.screens.base import CastuiScreen, worker_failure
+from castui.screens.log_follow import LogFollower
 from castui.tree import SYMPTOMS, symptom
-from castui.tree.model import Check
+from castui.tree.model import Check, Symptom
 from castui.widgets.connection_header import ConnectionHeader
 from castui.widgets.evidence_pane import EvidencePane
 from castui.widgets.triage_tree import TriageItem, TriageTree
 from castui.words import counted, plural
+
+if TYPE_CHECKING:
+    from castui.screens.suppress_screen import SuppressRequest
 
 
 class RunProgress(Message):
@@ -38,7 +43,7 @@ class RunProgress(Message):
         self.event = event
 
 
-class TriageScreen(Screen[None]):
+class TriageScreen(CastuiScreen[None]):
     CSS_PATH = "triage_screen.tcss"
     AUTO_FOCUS = "#triage-tree"
 
@@ -61,16 +66,16 @@ class TriageScreen(Screen[None]):
         self.runs = 0
 
     @property
-    def symptoms(self) -> list[Any]:
+    def symptoms(self) -> list[Symptom]:
         return [symptom(i) for i in self.symptom_ids] if self.symptom_ids else list(SYMPTOMS)
 
     def compose(self) -> ComposeResult:
-        plain = self.app.settings.plain  # type: ignore[attr-defined]
+        plain = self.app.settings.plain
         yield ConnectionHeader()
         yield Static(id="triage-summary")
         yield Input(id="triage-filter")
         with Horizontal(id="triage-body"):
-            yield TriageTree(plain=plain, timings=self.app.timings, id="triage-tree")  # type: ignore[attr-defined]
+            yield TriageTree(plain=plain, timings=self.app.timings, id="triage-tree")
             yield EvidencePane(plain=plain, id="evidence")
         yield Footer()
 
@@ -88,11 +93,11 @@ class TriageScreen(Screen[None]):
 
     @on(Input.Changed, "#triage-filter")
     def filter_changed(self, event: Input.Changed) -> None:
-        self.tree.set_filter(event.value)
+        self.triage_tree.set_filter(event.value)
 
     @on(Input.Submitted, "#triage-filter")
     def filter_done(self) -> None:
-        self.tree.focus()
+        self.triage_tree.focus()
 
     def close_filter(self) -> bool:
         field = self.query_one("#triage-filter", Input)
@@ -100,8 +105,8 @@ class TriageScreen(Screen[None]):
             return False
         field.value = ""
         field.display = False
-        self.tree.set_filter("")
-        self.tree.focus()
+        self.triage_tree.set_filter("")
+        self.triage_tree.focus()
         return True
 
     @property
@@ -118,15 +123,13 @@ class TriageScreen(Screen[None]):
         self.set_class(self.size.width < 110, "-narrow")
 
     @property
-    def tree(self) -> TriageTree:
+    def triage_tree(self) -> TriageTree:
+        """The symptoms' tree (not `tree`: that is Textual's DOM tree of every node)."""
         return self.query_one(TriageTree)
 
     @property
     def pane(self) -> EvidencePane:
         return self.query_one(EvidencePane)
-
-    def key(self, action_id: str) -> str:
-        return self.app.key_for(action_id)  # type: ignore[attr-defined]
 
     # --- the run --------------------------------------------------------------------------------
 
@@ -143,7 +146,7 @@ class TriageScreen(Screen[None]):
         if self.diagnosis is None:
             self.start_run()
             return
-        asked = self.app.session.api_checks  # type: ignore[attr-defined]
+        asked = self.app.session.api_checks
         ids = [s.id for s in self.symptoms if asked.get(s.id)]
         if ids:
             self.evidence_full = False
@@ -151,14 +154,14 @@ class TriageScreen(Screen[None]):
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def run_diagnosis(self, only: list[str] | None = None, keep: list[SymptomResult] | None = None) -> Diagnosis:
-        redactor = self.app.redactor()  # type: ignore[attr-defined]
+        redactor = self.app.redactor()
         keep = keep or []
-        self.tree.begin(self.symptoms, redactor.text, keep=keep)
+        self.triage_tree.begin(self.symptoms, redactor.text, keep=keep)
         running = [s for s in self.symptoms if only is None or s.id in only]
         count = sum(len(s.checks) for s in running)
         self.say(Text(f"Running {count} {plural(count, 'check')} of {len(running)} {plural(len(running), 'symptom')}…"))
         self.pane.show_message("Checks are running; results appear in the tree as they arrive.")
-        session = await self.app.ready_session()  # type: ignore[attr-defined]
+        session = await self.app.ready_session()
         diagnosis: Diagnosis = await session.diagnose(only or self.symptom_ids,
                                                       on_event=lambda e: self.post_message(RunProgress(e)),
                                                       consent=self.consent)
@@ -172,30 +175,28 @@ class TriageScreen(Screen[None]):
     def progress(self, message: RunProgress) -> None:
         event = message.event
         if isinstance(event, CheckStarted):
-            self.tree.check_started(event.symptom_id, event.check_id)
+            self.triage_tree.check_started(event.symptom_id, event.check_id)
         elif isinstance(event, CheckFinished):
-            self.tree.check_finished(event.symptom_id, event.result)
+            self.triage_tree.check_finished(event.symptom_id, event.result)
         elif isinstance(event, SymptomFinished):
-            self.tree.symptom_finished(event.result)
+            self.triage_tree.symptom_finished(event.result)
         self._show_highlighted()
 
     @on(Worker.StateChanged)
     def run_state(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "triage":
             return
-        if event.state is WorkerState.SUCCESS:
+        if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, Diagnosis):
             self.finished(event.worker.result)
         elif event.state is WorkerState.ERROR:
-            from castui.engine.runner import describe
-
-            self.say(Text(f"✗ the run failed: {describe(event.worker.error)}  ({self.key('triage.rerun')}: run again)", style="bold"))
+            self.say(Text(f"✗ the run failed: {worker_failure(event.worker)}  ({self.key('triage.rerun')}: run again)", style="bold"))
         elif event.state is WorkerState.CANCELLED:
             self.say(Text(f"run cancelled ({self.key('triage.rerun')}: run again)"))
 
     def finished(self, diagnosis: Diagnosis) -> None:
         self.diagnosis = diagnosis
-        self.app.remember(diagnosis)  # type: ignore[attr-defined]
-        self.tree.finish(diagnosis.symptoms)
+        self.app.remember(diagnosis)
+        self.triage_tree.finish(diagnosis.symptoms)
         self.say(self.summary(diagnosis))
         self._show_highlighted()
 
@@ -236,7 +237,7 @@ class TriageScreen(Screen[None]):
 
     async def consent(self, check: Check) -> bool:
         """Active checks ask first: the app asks once per session and cluster."""
-        return await self.app.consent(check)  # type: ignore[attr-defined,no-any-return]
+        return await self.app.consent(check)
 
     # --- the highlighted item -------------------------------------------------------------------
 
@@ -251,37 +252,37 @@ class TriageScreen(Screen[None]):
             self.action_fix()
 
     def _show_highlighted(self) -> None:
-        node = self.tree.cursor_node
+        node = self.triage_tree.cursor_node
         item = node.data if node else None
-        redactor = self.app.redactor()  # type: ignore[attr-defined]
+        redactor = self.app.redactor()
         if item is None:
             return
         if item.kind == "cause":
-            cause = self.tree.cause(item)
+            cause = self.triage_tree.cause(item)
             if cause is not None:
                 self.pane.show_cause(cause, redactor, fix_key=self.key("triage.fix"))
             else:
                 self.pane.show_message("This cause is judged once its symptom's checks are done.")
         elif item.kind == "check" and item.item_id:
-            result = self.tree.checks.get((item.symptom_id, item.item_id))
+            result = self.triage_tree.checks.get((item.symptom_id, item.item_id))
             if result is not None:
-                self.pane.show_check(item.symptom_id, result, redactor, timings=self.app.timings)  # type: ignore[attr-defined]
+                self.pane.show_check(item.symptom_id, result, redactor, timings=self.app.timings)
             else:
                 self.pane.show_message("This check is still running.")
         else:
-            result = self.tree.results.get(item.symptom_id)
-            if result is not None:
-                self.pane.show_symptom(result, redactor, escalate_key=self.key("triage.escalate"))
+            symptom_result = self.triage_tree.results.get(item.symptom_id)
+            if symptom_result is not None:
+                self.pane.show_symptom(symptom_result, redactor, escalate_key=self.key("triage.escalate"))
             else:
                 self.pane.show_message(symptom(item.symptom_id).recognise)
 
-    def highlighted_cause(self) -> tuple[SymptomResult, Any] | None:
-        node = self.tree.cursor_node
+    def highlighted_cause(self) -> tuple[SymptomResult, CauseResult] | None:
+        node = self.triage_tree.cursor_node
         item = node.data if node else None
         if item is None or item.kind != "cause":
             return None
-        cause = self.tree.cause(item)
-        result = self.tree.results.get(item.symptom_id)
+        cause = self.triage_tree.cause(item)
+        result = self.triage_tree.results.get(item.symptom_id)
         return (result, cause) if cause and result else None
 
     # --- actions --------------------------------------------------------------------------------
@@ -310,11 +311,12 @@ class TriageScreen(Screen[None]):
         self.evidence_full = True
 
     def action_switch_pane(self) -> None:
-        if self.tree.has_focus:
-            self.pane.focus_evidence() or self.notify("No evidence for the highlighted item.")
+        if self.triage_tree.has_focus:
+            if not self.pane.focus_evidence():
+                self.notify("No evidence for the highlighted item.")
         else:
             self.evidence_full = False
-            self.tree.focus()
+            self.triage_tree.focus()
 
     def action_rerun(self) -> None:
         self.evidence_full = False
@@ -331,15 +333,20 @@ class TriageScreen(Screen[None]):
             self.notify("Highlight a confirmed cause to suppress it.", severity="warning")
             return
         result, cause = picked
-        cluster = self.app.session.cluster_id  # type: ignore[attr-defined]
+        cluster = self.app.session.cluster_id
         if cause.suppressed is not None and not cause.suppressed.expired:
             self.store_suppression(result.id, cause.id, cluster, None)
             return
-        self.app.push_screen(SuppressScreen(cause.id, cluster, today=date.today()),
-                             lambda asked: self.store_suppression(result.id, cause.id, cluster, asked) if asked else None)
+
+        def asked(request: SuppressRequest | None) -> None:
+            if request is not None:
+                self.store_suppression(result.id, cause.id, cluster, request)
+
+        self.app.push_screen(SuppressScreen(cause.id, cluster, today=date.today()), asked)
 
     @work(group="suppress", exit_on_error=False)
-    async def store_suppression(self, symptom_id: str, cause_id: str, cluster: str | None, asked: Any) -> None:
+    async def store_suppression(self, symptom_id: str, cause_id: str, cluster: str | None,
+                                asked: SuppressRequest | None) -> None:
         """Write (or, with nothing asked, remove) the suppression off the UI thread, then re-judge that symptom."""
         from castui import suppressions
 
@@ -351,6 +358,24 @@ class TriageScreen(Screen[None]):
             await asyncio.to_thread(suppressions.add, record)
             self.notify(f"{cause_id} suppressed" + (f" until {asked.until}" if asked.until else ""), markup=False)
         self.start_run([symptom_id])
+
+    # --- following the log shown (F) -------------------------------------------------------------
+
+    @cached_property
+    def follower(self) -> LogFollower:
+        return LogFollower(self, self.pane)
+
+    @on(EvidencePane.FollowRequested)
+    def follow_log(self, message: EvidencePane.FollowRequested) -> None:
+        self.follower.start(message.source, message.lines)
+
+    @on(EvidencePane.FollowStopped)
+    def stop_following(self) -> None:
+        self.follower.stop()
+
+    def on_unmount(self) -> None:
+        if "follower" in self.__dict__:  # Textual stops the screen's timers; this says so to the follower too
+            self.follower.stop()
 
     @on(EvidencePane.CopyLine)
     def copy_line(self, message: EvidencePane.CopyLine) -> None:
@@ -373,6 +398,6 @@ class TriageScreen(Screen[None]):
             return
         if self.evidence_full:
             self.evidence_full = False
-            self.tree.focus()
+            self.triage_tree.focus()
             return
         self.dismiss()

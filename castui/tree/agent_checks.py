@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
+from castui.diagnosis import LogSource
 from castui.tree.logs import parse_lines, persistent
 from castui.tree.model import (
     Cause,
@@ -107,7 +108,8 @@ async def _replica_logs(facts: Reader, pod: dict[str, Any]) -> dict[str, Any]:
     named_agent = any(s.get("name") == "agent" for s in [*container_statuses(pod), *spec_containers])
     container = "agent" if named_agent else None
     replica: dict[str, Any] = {"pod": name_of(pod), "crashlooping": is_crashlooping(pod), "restarts": restarts(pod),
-                               "current": [], "previous": [], "errors": [], "current_error": None}
+                               "current": [], "previous": [], "errors": [], "current_error": None,
+                               "namespace": facts.ns, "container": container}
     try:
         replica["current"] = (await facts.logs(name_of(pod), container, tail=LOG_TAIL)).splitlines()
     except Exception as error:  # noqa: BLE001 - one unreadable replica must not hide the others
@@ -259,9 +261,18 @@ NETWORK_POLICIES = Check(
 # --- reading the replicas' logs -----------------------------------------------------------------
 
 
+class Finding(NamedTuple):
+    """A replica's log where a failure persists: the lines that show it, and where they came from."""
+
+    title: str
+    lines: list[str]
+    hits: list[int]
+    source: LogSource | None = None
+
+
 def replica_findings(logs: dict[str, Any], failure: re.Pattern[str], success: re.Pattern[str] | None = None,
-                     *, leader_only: bool = False) -> list[tuple[str, list[str], list[int]]]:
-    """(title, lines, evidence indexes) for each replica where `failure` persists or ended the process."""
+                     *, leader_only: bool = False) -> list[Finding]:
+    """(title, lines, evidence indexes, source) for each replica where `failure` persists or ended the process."""
     found = []
     for replica in logs.get("replicas") or []:
         if leader_only and logs.get("leader") and not replica["leader"]:
@@ -272,18 +283,26 @@ def replica_findings(logs: dict[str, Any], failure: re.Pattern[str], success: re
         hits_current = persistent(current, failure, success, exited=replica["crashlooping"])
         role = " (leader)" if replica["leader"] else ""
         if hits_previous:
-            found.append((f"agent logs {replica['pod']}{role}, previous container", replica["previous"], hits_previous))
+            found.append(Finding(f"agent logs {replica['pod']}{role}, previous container", replica["previous"], hits_previous,
+                                 _source(replica, previous=True)))
         if hits_current:
-            found.append((f"agent logs {replica['pod']}{role}", replica["current"], hits_current))
+            found.append(Finding(f"agent logs {replica['pod']}{role}", replica["current"], hits_current, _source(replica)))
     return found
 
 
-def log_findings_evidence(found: list[tuple[str, list[str], list[int]]]) -> list[Any]:
-    return [log_evidence(title, lines, hits) for title, lines, hits in found]
+def _source(replica: dict[str, Any], *, previous: bool = False) -> LogSource | None:
+    if not replica.get("namespace"):
+        return None
+    return LogSource(namespace=as_str(replica["namespace"]), pod=as_str(replica["pod"]),
+                     container=replica.get("container"), previous=previous)
 
 
-def first_hit(found: list[tuple[str, list[str], list[int]]]) -> str:
-    _, lines, hits = found[0]
+def log_findings_evidence(found: list[Finding]) -> list[Any]:
+    return [log_evidence(f.title, f.lines, f.hits, f.source) for f in found]
+
+
+def first_hit(found: list[Finding]) -> str:
+    lines, hits = found[0].lines, found[0].hits
     return lines[hits[-1]].strip()[:200]
 
 

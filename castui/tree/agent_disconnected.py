@@ -128,7 +128,7 @@ def judge_heartbeat_failing(obs: Observations) -> Judgement:
         return ruled_out("no agent container is running, so there is no heartbeat to fail (see agent-not-running)")
     found = replica_findings(logs, HEARTBEAT_FAILURE, DELTA_SENT, leader_only=True)
     if found:
-        request_ids = sorted({m.group(1) for _, lines, hits in found for i in hits
+        request_ids = sorted({m.group(1) for _, lines, hits, _ in found for i in hits
                               if (m := re.search(r'request_id="?([\w-]+)', lines[i]))})
         ids = f" (request ids for support: {', '.join(request_ids)})" if request_ids else ""
         return confirmed(f"the leader's deltas fail: {first_hit(found)}{ids}", *log_findings_evidence(found))

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from castui.clients.errors import CastuiError
-from castui.diagnosis import Evidence
+from castui.diagnosis import Evidence, LogSource
 from castui.tree.logs import LogLine, parse_lines, persistent
 from castui.tree.model import Check, Judgement, Observations, confirmed, ruled_out, unknown
 from castui.tree.reader import Reader
@@ -126,7 +126,9 @@ def judge_not_running(obs: Observations) -> Judgement:
             last = lines[hits[-1]]
             return confirmed(f"{replica.get('pod')} keeps failing to poll CAST AI for actions ({len(hits)} failures, none "
                              f"since succeeded): {last.msg[:200]}",
-                             log_evidence(f"{replica.get('pod')} log", [line.raw for line in lines], hits), pods_evidence)
+                             log_evidence(f"{replica.get('pod')} log", [line.raw for line in lines], hits,
+                                          LogSource(namespace=namespace, pod=as_str(replica.get("pod")), container=CONTAINER)),
+                             pods_evidence)
     if len(unread) == len(found):
         return unknown("its pods are ready but no log could be read: " + as_str(unread[0].get("log_error")))
     return ruled_out(f"{sum(1 for r in found if r.get('ready'))} {APP} pod(s) ready, polling actions without a persistent failure")

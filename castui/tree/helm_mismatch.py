@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from castui.diagnosis import Evidence
+from castui.diagnosis import Evidence, LogSource
 from castui.tree.logs import parse_lines
 from castui.tree.model import (
     Cause,
@@ -153,7 +153,8 @@ def judge_outdated(obs: Observations) -> Judgement:
         return confirmed(
             f"{pod} rejects actions its version does not support: release {controller['name']} runs chart "
             f"{controller['version']}" + (f", newest {newest}" if newest else ""),
-            log_evidence(f"{pod} (cluster-controller)", lines, hits),
+            log_evidence(f"{pod} (cluster-controller)", lines, hits,
+                         LogSource(namespace=obs.namespace, pod=pod, container="cluster-controller")),
             releases_table(releases, index),
             release=ref_of(controller), release_name=controller["name"], newest=newest or "",
         )

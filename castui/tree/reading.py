@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from castui.diagnosis import Evidence
+from castui.diagnosis import Evidence, LogSource
 
 # --- shapes: objects from a server or a bundle may be malformed; reading them must not raise ---
 
@@ -186,8 +186,9 @@ def matching(lines: list[str], pattern: re.Pattern[str], *, exclude: re.Pattern[
     return [i for i, line in enumerate(lines) if pattern.search(line) and not (exclude and exclude.search(line))]
 
 
-def log_evidence(title: str, lines: list[str], highlight: list[int]) -> Evidence:
-    return Evidence(kind="log", title=title, lines=lines, highlight=highlight)
+def log_evidence(title: str, lines: list[str], highlight: list[int], source: LogSource | None = None) -> Evidence:
+    """`source`: the container the lines were read from, so the app can follow the log."""
+    return Evidence(kind="log", title=title, lines=lines, highlight=highlight, source=source)
 
 
 def event_rows(events: list[dict[str, Any]]) -> list[list[str]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from castui.diagnosis import Evidence
+from castui.diagnosis import Evidence, LogSource
 from castui.tree.agent_checks import AGENT_LOGS
 from castui.tree.helm_mismatch import gather_releases
 from castui.tree.logs import parse_lines, persistent
@@ -344,7 +344,8 @@ def metrics_trouble(obs: Observations) -> tuple[str, Evidence] | None:
         hits = persistent(parse_lines(lines), POD_METRICS_FAILED, cycle=POD_METRICS_CYCLE)
         if hits:
             pod = as_str(replica.get("pod"))
-            return f"agent {pod} keeps failing to read pod metrics", log_evidence(f"{pod} (agent)", lines, hits)
+            source = LogSource(namespace=obs.namespace, pod=pod, container=replica.get("container"))
+            return f"agent {pod} keeps failing to read pod metrics", log_evidence(f"{pod} (agent)", lines, hits, source)
     service = obs["metrics-api"]
     if service is None:
         return (f"APIService {METRICS_API} is not registered: metrics-server is not installed",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import PurePath
+from typing import Any
 from urllib.parse import urlparse
 
 from rich.text import Text
@@ -63,8 +64,8 @@ class Connection:
     kube: Reach = Reach()
     api: Reach = Reach()
 
-    def with_(self, **changes: object) -> "Connection":
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> "Connection":
+        return replace(self, **changes)
 
     @property
     def api_display(self) -> str:
@@ -86,13 +87,18 @@ class ConnectionHeader(Vertical):
         yield Static(id="replay-line")
         yield Static(id="production-banner")
 
+    #: the connection shown last, drawn again on a resize (the app's reactive `connection` feeds `show`)
+    last_connection: Connection | None = None
+
     def on_mount(self) -> None:
         self.watch(self.app, "connection", self.show, init=True)
 
     def on_resize(self) -> None:
-        self.show(self.app.connection)  # type: ignore[attr-defined]
+        if self.last_connection is not None:
+            self.show(self.last_connection)
 
     def show(self, connection: Connection) -> None:
+        self.last_connection = connection
         wide = self.size.width >= 110
         plain = bool(getattr(getattr(self.app, "settings", None), "plain", False))
         self.query_one("#where", Static).update(where_line(connection, wide=wide))

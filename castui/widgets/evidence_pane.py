@@ -8,16 +8,18 @@ through the redactor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Static
 
-from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, Evidence, SymptomResult
+from castui.diagnosis import CauseResult, CauseVerdict, CheckResult, CheckStatus, Evidence, LogSource, SymptomResult
 from castui.report.redact import Redactor
 from castui.report.symbols import suppression_text
 from castui.sanitise import printable, printable_lines, shown_text
@@ -25,6 +27,7 @@ from castui.widgets.evidence_table import EvidenceTable
 from castui.widgets.json_view import JsonView
 from castui.widgets.keys import key_of
 from castui.widgets.log_pane import LogPane
+from castui.widgets.log_view import LogView
 from castui.widgets.styles import styles_beside
 from castui.widgets.verdict_badge import cause_text, check_badge, duration_text, symptom_badge
 from castui.words import symptom_summary
@@ -50,12 +53,26 @@ class EvidencePane(Vertical):
             super().__init__()
             self.text = text
 
+    class FollowRequested(Message):
+        """The user asked to follow the log shown (`F`): the screen reads it again while it is shown, or says
+        why it cannot (`follow_refused`). `source`: None when castui does not know which container it is."""
+
+        def __init__(self, source: LogSource | None, lines: Sequence[str]) -> None:
+            super().__init__()
+            self.source = source
+            self.lines = lines
+
+    class FollowStopped(Message):
+        """Follow is off: `F` again, or the log is no longer shown."""
+
     def __init__(self, *, plain: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self._plain = plain
         self._evidence: list[Evidence] = []
         self._index = 0
         self._redactor: Redactor | None = None
+        #: the container whose log is being followed (None: follow is off)
+        self.following: LogSource | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="ev-detail")
@@ -125,6 +142,7 @@ class EvidencePane(Vertical):
             self._render_current()
 
     def _render_current(self) -> None:
+        self.stop_following()  # another piece of evidence: the followed log is no longer shown
         switcher = self.query_one("#ev-switcher", ContentSwitcher)
         title = self.query_one("#ev-title", Static)
         evidence, redactor = self.current, self._redactor
@@ -190,6 +208,47 @@ class EvidencePane(Vertical):
             self.post_message(self.CopyLine(self.redact(line)))
         else:
             self.notify("No line to copy here.", markup=False)
+
+    # --- follow (the screen reads; the pane shows) ------------------------------------------------
+
+    @on(LogView.FollowToggled)
+    def _follow_toggled(self, event: LogView.FollowToggled) -> None:
+        event.stop()
+        evidence = self.current
+        if not event.on or evidence is None or evidence.kind != "log":
+            self.stop_following()
+            return
+        self.post_message(self.FollowRequested(evidence.source, evidence.lines))
+
+    def follow_started(self, source: LogSource) -> None:
+        self.following = source
+        self.query_one(LogPane).view.set_follow(True, "● following · reading…")
+
+    def follow_refused(self, why: str) -> None:
+        self.query_one(LogPane).view.set_follow(False, f"follow is not available: {self.redact(why)}")
+
+    def follow_read(self, source: LogSource, lines: Sequence[str], *, gap: bool, at: datetime) -> None:
+        """A read of the followed log: its new lines go after those shown."""
+        if source != self.following:
+            return  # a read that finished after follow stopped
+        pane = self.query_one(LogPane)
+        pane.append(lines, gap=gap)
+        pane.view.set_follow_note(f"● following · updated {at:%H:%M:%S}" + (f" · {len(lines)} new" if lines else ""))
+
+    def follow_failed(self, source: LogSource, why: str, *, at: datetime) -> None:
+        """A read failed: said in place; follow goes on (the next read may work)."""
+        if source == self.following:
+            self.query_one(LogPane).view.set_follow_note(f"● following · could not read at {at:%H:%M:%S}: {self.redact(why)}")
+
+    def stop_following(self) -> None:
+        view = self.query_one(LogPane).view
+        if self.following is None and not view.follow and not view.follow_note:
+            return
+        was = self.following
+        self.following = None
+        view.set_follow(False)
+        if was is not None:
+            self.post_message(self.FollowStopped())
 
     @property
     def redact(self) -> Callable[[str], str]:

@@ -32,6 +32,11 @@ class FindInput(Input):
         pass
 
 
+#: while following, at most this many lines are kept: the oldest go first (the status line says how many)
+MAX_FOLLOWED_LINES = 10_000
+#: put where a read did not continue the lines shown (the log grew by more than a read holds, or started again)
+GAP = "⋯ castui: lines may be missing here (the log grew by more than one read holds, or the container started again) ⋯"
+
 #: `T` cycles these windows (minutes before the newest timestamp); None: every line
 WINDOWS: tuple[int | None, ...] = (None, 5, 15, 60)
 TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})")
@@ -67,6 +72,11 @@ class LogPane(Vertical):
         self._marked: Sequence[int] = ()
         self._redact: Callable[[str], str] = lambda line: line
         self.window: int | None = None
+        #: the lines once follow added to them: a copy (the evidence's own lines stay as the run saw them)
+        self._grown: list[str] | None = None
+        #: lines dropped from the start while following (bounded memory)
+        self.dropped = 0
+        self.max_lines = MAX_FOLLOWED_LINES
 
     def compose(self) -> ComposeResult:
         yield LogView(plain=self._plain, id="log-lines")
@@ -80,9 +90,33 @@ class LogPane(Vertical):
 
     def load(self, lines: Sequence[str], marked: Sequence[int], redact: Callable[[str], str]) -> None:
         self._all, self._marked, self._redact = lines, marked, redact
+        self._grown, self.dropped = None, 0
+        self.view.dropped = 0
         if self.window is None:
             self.view.window = ""
             self.view.load(lines, marked, redact=redact)
+        else:
+            self.narrow(self.window)
+
+    def append(self, lines: Sequence[str], *, gap: bool = False) -> None:
+        """Lines the log gained (follow), after those shown; `gap`: some may be missing before them.
+        Beyond `max_lines` the oldest are dropped (marked lines with them)."""
+        added = [GAP] * (gap and bool(self._all)) + list(lines)
+        if not added:
+            return
+        grown = self._grown if self._grown is not None else list(self._all)
+        grown.extend(added)
+        excess = max(0, len(grown) - self.max_lines)
+        marked = list(self._marked)
+        if excess:
+            del grown[:excess]
+            marked = [i - excess for i in marked if i >= excess]
+            self.dropped += excess
+        self._all, self._grown, self._marked = grown, grown, marked
+        view = self.view
+        view.dropped = self.dropped
+        if self.window is None:
+            view.grew(grown, marked, new=len(added), dropped=excess, numbers=self._numbers())
         else:
             self.narrow(self.window)
 
@@ -91,9 +125,13 @@ class LogPane(Vertical):
         self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
         if self.window is None:
             self.view.window = ""
-            self.view.load(self._all, self._marked, redact=self._redact)
+            self.view.load(self._all, self._marked, redact=self._redact, numbers=self._numbers())
         else:
             self.narrow(self.window)
+
+    def _numbers(self) -> Sequence[int] | None:
+        """The log's own line numbers once follow dropped its first lines."""
+        return range(self.dropped, self.dropped + len(self._all)) if self.dropped else None
 
     @work(thread=True, exclusive=True, group="log-window")
     def narrow(self, minutes: int) -> None:
@@ -108,7 +146,8 @@ class LogPane(Vertical):
         lines = [self._all[i] for i in kept]
         marked = [position[i] for i in self._marked if i in position]
         self.view.window = f"last {minutes} min: {len(kept)} of {len(self._all)} lines"
-        self.view.load(lines, marked, redact=self._redact, numbers=kept)
+        numbers = [self.dropped + i for i in kept] if self.dropped else kept
+        self.view.load(lines, marked, redact=self._redact, numbers=numbers)
 
     @on(LogView.FindRequested)
     def open_find(self) -> None:

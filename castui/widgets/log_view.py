@@ -81,6 +81,13 @@ class LogView(ScrollView, can_focus=True):
             super().__init__()
             self.status = status
 
+    class FollowToggled(Message):
+        """The user pressed `F`: the owner of the log turns follow on (reading it again) or says why not."""
+
+        def __init__(self, on: bool) -> None:
+            super().__init__()
+            self.on = on
+
     def __init__(self, *, redact: Callable[[str], str] | None = None, plain: bool = False,
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -97,8 +104,12 @@ class LogView(ScrollView, can_focus=True):
         self.wrap = False
         self._rows: list[tuple[int, int]] = []
         self._first_row: list[int] = []
-        #: follow: the cursor stays on the newest line, also when the log is read again
+        #: follow: the log is read again as it grows (by the owner); the cursor stays on the newest line
         self.follow = False
+        #: what follow is doing, for the status line ("following · updated 14:32:05", "could not read: …")
+        self.follow_note = ""
+        #: the oldest lines dropped to bound memory while following
+        self.dropped = 0
         #: the numbers shown in the gutter when the lines are a part of the log (a time window)
         self._numbers: Sequence[int] | None = None
         #: a word for the status line about what the pane narrowed (e.g. "last 15 min")
@@ -124,6 +135,34 @@ class LogView(ScrollView, can_focus=True):
         self.scroll_to(x=0, y=0, animate=False, immediate=True)
         # the new virtual size is laid out on the next refresh; only then can we scroll to the cursor
         self.call_after_refresh(self._reveal, self.cursor)
+        self.refresh()
+        self._post_status()
+
+    def grew(self, lines: Sequence[str], marked: Iterable[int], *, new: int, dropped: int = 0,
+             numbers: Sequence[int] | None = None) -> None:
+        """The log grew (follow): `lines` are those shown before, less the first `dropped`, then `new` more.
+        Unlike `load`, the cursor, the scroll and the search stay; the cursor goes to the newest line when following."""
+        self._lines, self._numbers = lines, numbers
+        self._marked = sorted(i for i in set(marked) if 0 <= i < len(lines))
+        self._marked_set = set(self._marked)
+        if dropped:
+            self._shown.clear()  # indexes moved
+            self.matches = [i - dropped for i in self.matches if i >= dropped]
+        if self.query_text:
+            needle = self.query_text.lower()
+            self.matches += [i for i in range(max(0, len(lines) - new), len(lines)) if needle in lines[i].lower()]
+        gutter = len(str((numbers[-1] + 1) if numbers else len(lines))) + 3
+        if gutter != self._gutter:  # wrapped rows depend on the text's width
+            self._gutter = gutter
+            self._layout()
+        else:
+            self._layout_grown(new, dropped)
+        if self.follow and lines:
+            self.cursor = len(lines) - 1
+            self.call_after_refresh(self.go_to, len(lines) - 1)  # scrolled once the new size is laid out
+        elif dropped:
+            self.cursor = max(0, min(self.cursor - dropped, len(lines) - 1))
+            self.call_after_refresh(self._reveal, self.cursor)  # the lines above moved up: keep the cursor's in view
         self.refresh()
         self._post_status()
 
@@ -155,6 +194,26 @@ class LogView(ScrollView, can_focus=True):
         self._rows, self._first_row = rows, first
         self.virtual_size = Size(self.size.width, len(rows))
 
+    def _layout_grown(self, new: int, dropped: int) -> None:
+        """`_layout` for the lines follow added (and dropped): only the new lines are measured, so a read
+        costs its own lines, not the whole kept log's."""
+        lines = self._lines
+        fresh = range(max(0, len(lines) - new), len(lines))
+        if not self.wrap:
+            widest = max((len(lines[i]) for i in fresh), default=0) + self._gutter
+            self.virtual_size = Size(max(self.virtual_size.width, widest), len(lines))
+            return
+        if dropped:
+            cut = self._first_row[dropped] if dropped < len(self._first_row) else len(self._rows)
+            self._rows = [(index - dropped, start) for index, start in self._rows[cut:]]
+            self._first_row = [row - cut for row in self._first_row[dropped:]]
+        width = self._text_width()
+        for index in range(len(self._first_row), len(lines)):
+            self._first_row.append(len(self._rows))
+            length = len(clean(self._redact(lines[index])))
+            self._rows.extend((index, start) for start in range(0, max(length, 1), width))
+        self.virtual_size = Size(self.size.width, len(self._rows))
+
     def row_of(self, index: int) -> int:
         """The first row of line `index` on screen (the line itself when not wrapping)."""
         return self._first_row[index] if self.wrap and 0 <= index < len(self._first_row) else index
@@ -183,9 +242,17 @@ class LogView(ScrollView, can_focus=True):
         self._post_status()
 
     def action_toggle_follow(self) -> None:
-        self.follow = not self.follow
-        if self.follow and self._lines:
+        self.post_message(self.FollowToggled(not self.follow))
+
+    def set_follow(self, on: bool, note: str = "") -> None:
+        """Follow on (the cursor to the newest line) or off; `note` says what it is doing, or why it is off."""
+        self.follow, self.follow_note = on, note
+        if on and self._lines:
             self.go_to(len(self._lines) - 1)
+        self._post_status()
+
+    def set_follow_note(self, note: str) -> None:
+        self.follow_note = note
         self._post_status()
 
     def action_since(self) -> None:
@@ -362,10 +429,15 @@ class LogView(ScrollView, can_focus=True):
         if not self._lines:
             return "no lines"
         number = self._numbers[self.cursor] + 1 if self._numbers is not None and self.cursor < len(self._numbers) else self.cursor + 1
-        parts = [f"line {number} ({self.window})" if self.window else f"line {number} of {len(self._lines)}"]
-        toggles = [word for word, on in (("wrap", self.wrap), ("follow", self.follow)) if on]
+        total = self.dropped + len(self._lines)
+        parts = [f"line {number} ({self.window})" if self.window else f"line {number} of {total}"]
+        if self.dropped and not self.window:
+            parts.append(f"first {self.dropped:,} dropped (the newest {len(self._lines):,} kept)")
+        toggles = [word for word, on in (("wrap", self.wrap), ("follow", self.follow and not self.follow_note)) if on]
         if toggles:
             parts.append(" + ".join(toggles))
+        if self.follow_note:
+            parts.append(printable(self.follow_note))
         if self._marked:
             parts.append(f"{len(self._marked)} marked ▶ ({key_of(self, 'log.next-marked', 'm')}: next)")
         if self.query_text:

@@ -92,8 +92,8 @@ class TriageTree(Tree[TriageItem]):
                 self._add(causes, TriageItem("cause", symptom.id, cause.id), label, leaf=True)
         for result in keep:
             self.symptom_finished(result)
-            for check in result.checks:
-                self._relabel_check(result.id, check.id)
+            for done in result.checks:
+                self._relabel_check(result.id, done.id)
         if self._wanted in self._by_item:
             self.call_after_refresh(self._land_on_item, self._wanted)
         elif self.root.children:
@@ -127,7 +127,8 @@ class TriageTree(Tree[TriageItem]):
         causes = self._by_item[TriageItem("causes", result.id)]
         cursor = self.cursor_node.data if self.cursor_node else None
         for child in list(causes.children):
-            self._by_item.pop(child.data, None)  # type: ignore[arg-type]
+            if child.data is not None:
+                self._by_item.pop(child.data, None)
         causes.remove_children()
         for cause in result.causes:
             self._add(causes, TriageItem("cause", result.id, cause.id), self._cause_label(cause), leaf=True)
@@ -206,7 +207,8 @@ class TriageTree(Tree[TriageItem]):
             for group in symptom.children:
                 for node in group.children:
                     item = node.data
-                    if item and item.kind == "cause" and self.cause(item) and self.cause(item).verdict is CauseVerdict.CONFIRMED:  # type: ignore[union-attr]
+                    cause = self.cause(item) if item else None
+                    if cause is not None and cause.verdict is CauseVerdict.CONFIRMED:
                         return node
         return None
 

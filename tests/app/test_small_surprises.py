@@ -54,7 +54,7 @@ async def test_helm_missing_is_said_and_the_confirmation_would_show_set_file(mak
             await pilot.pause()
             assert app.screen is fix
 
-            request = fix.request_for(fix.selected_argv(), dry_run=False)
+            request = fix.request_for(fix.plan(dry_run=False))
             assert request.argv is not None and request.key_in_file
             assert "--set-file" in request.argv and "--set" not in request.argv
             assert not any("${CASTAI_API_KEY}" in arg for arg in request.argv)

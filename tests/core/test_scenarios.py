@@ -53,6 +53,9 @@ def test_scenario_confirms_exactly_its_causes_and_leaves_its_latent_ones(name: s
                 # guide v2: confirmed only when its symptom is observed, and never without evidence
                 assert symptom.observed, (symptom.id, cause.id)
                 assert cause.evidence, cause.id
+            for evidence in cause.evidence:
+                if evidence.kind == "log":  # `F` follows it: it says which pod's container it was read from
+                    assert evidence.source is not None and evidence.source.pod in evidence.title, (cause.id, evidence.title)
 
 
 def test_healthy_lab_rules_out_every_cause_and_every_check_runs() -> None:

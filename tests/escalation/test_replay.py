@@ -14,7 +14,7 @@ import pytest
 from castui import cli
 from castui.clients.errors import ReadOnlyMode
 from castui.diagnosis import ApiCall, Fix
-from castui.engine.execute import apply_api_call, run_command
+from castui.engine.execute import FixOutcome, FixStatus, apply_api_call, run_command
 from castui.lab import start_lab
 from castui.lab.scenarios import CLUSTER_ID, SCENARIOS
 from castui.replay import start_replay
@@ -96,6 +96,25 @@ def test_the_replayed_session_refuses_to_execute_anything(tmp_path: Path) -> Non
 
         with pytest.raises(ReadOnlyMode):
             asyncio.run(put_policies())
+
+
+def test_a_replayed_session_refuses_even_a_read_only_command(tmp_path: Path) -> None:
+    """`kubectl get networkpolicy` changes nothing, but it would read whatever cluster the context names now,
+    not the recording: Session.execute refuses it, runs nothing and keeps nothing."""
+    with start_lab("network-blocked") as lab:
+        path = asyncio.run(make_bundle(lab, tmp_path / "b.tar.gz")).path
+
+    async def execute() -> tuple[FixOutcome, int]:
+        async with open_session(settings_for(replay), replay) as session:
+            diagnosis = await session.diagnose(["agent-crashloop"])
+            cause = next(c for s in diagnosis.symptoms for c in s.causes if c.id == "network-blocked")
+            assert cause.fix is not None and not cause.fix.mutates and cause.fix.commands
+            return await session.execute(cause.fix, cause=cause), len(session.executions)
+
+    with start_replay(path) as replay:
+        outcome, kept = asyncio.run(execute())
+    assert outcome.status is FixStatus.REFUSED and outcome.run is None and kept == 0
+    assert "replayed bundle" in (outcome.refused or "")
 
 
 def test_castui_with_a_bundle_opens_on_the_replay_read_only(tmp_path: Path) -> None:

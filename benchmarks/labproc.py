@@ -8,6 +8,7 @@ processes it starts is theirs alone. It talks JSON lines on stdin/stdout:
     {"cmd": "latency", "seconds": 0.05}   → {"ok": true}
     {"cmd": "mark"}                       → {"ok": true}  (start a fresh request record)
     {"cmd": "requests"}                   → {"requests": [{"method", "path", "query", "route_s"}, ...]}
+    {"cmd": "cpu"}                        → {"cpu_s": CPU seconds the lab process has used}
     {"cmd": "stop"}                       → exits
 
 `python benchmarks/labproc.py small|scale:nodes=500|fleet:20 [--seed-latency S]`
@@ -116,6 +117,8 @@ def main(argv: list[str]) -> int:
                 answer = {"ok": True}
             elif command["cmd"] == "requests":
                 answer = {"requests": recorder.take()}
+            elif command["cmd"] == "cpu":  # the lab's own CPU so far: it shares the machine's cores with castui
+                answer = {"cpu_s": time.process_time()}
             elif command["cmd"] == "stop":
                 break
             else:

@@ -57,12 +57,14 @@ def session(config: dict[str, Any]) -> int:
 
 
 def cli(argv: list[str]) -> int:
-    import atexit
-
-    atexit.register(lambda: print(MARKER + json.dumps({"peak_rss_mb": peak_rss_mb()}), file=sys.stderr, flush=True))
+    from castui import aio
     from castui.cli import main
 
-    return main(argv)
+    # at castui's own end, which also runs when a stuck read makes it leave at once (no exit handlers then)
+    aio.at_end(lambda: print(MARKER + json.dumps({"peak_rss_mb": peak_rss_mb()}), file=sys.stderr, flush=True))
+
+    sys.argv = ["castui", *argv]
+    return main()  # as the `castui` command calls it (argv from the command line), its end included
 
 
 def ui(lines: int, rows: int) -> dict[str, Any]:

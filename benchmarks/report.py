@@ -19,6 +19,15 @@ def _spread(series: dict[str, Any]) -> str:
     return f"min {_s(series.get('min'))}, median {_s(series.get('median'))}"
 
 
+def _floor_note(target: dict[str, Any]) -> str:
+    """For a cold target: how far the runbook is above Python and castui's libraries imported alone (the bound)."""
+    floor = target.get("stack_floor")
+    if not floor:
+        return ""
+    return (f"; Python importing castui's libraries alone takes {_spread(floor)}: the runbook is "
+            f"×{floor['runbook_over_it']['median']} of that (median), the most any castui could be faster")
+
+
 def render_targets(results: dict[str, Any]) -> str:
     """One line per target: what, goal, ratio (median and min) or value, castui's and the baseline's min and median."""
     m = results["machine"]
@@ -34,7 +43,7 @@ def render_targets(results: dict[str, Any]) -> str:
                      f"one cluster {_spread(target['baseline'])}")
         else:
             value = (f"×{target['ratio']['median']} faster (median), ×{target['ratio']['min']} (min); castui {_spread(target['castui'])}; "
-                     f"runbook {_spread(target['baseline'])}")
+                     f"runbook {_spread(target['baseline'])}{_floor_note(target)}")
         lines.append(f"  [{met}] {target['what']}: goal {target['goal']}: {value}")
     return "\n".join(lines)
 
@@ -61,7 +70,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                       f"one cluster {_spread(target['baseline'])}")
         else:
             result = (f"**×{target['ratio']['median']} faster** (median), ×{target['ratio']['min']} (min); castui "
-                      f"{_spread(target['castui'])}, runbook {_spread(target['baseline'])}")
+                      f"{_spread(target['castui'])}, runbook {_spread(target['baseline'])}{_floor_note(target)}")
         out.append(f"| {target['what']} | {target['goal']} | {result} | {'yes' if target['met'] else '**no**'} |")
 
     out += ["", "## castui diagnose against the runbook (the demo lab, all ten symptoms)", "",
@@ -74,6 +83,16 @@ def render_markdown(results: dict[str, Any]) -> str:
                    f"{_x(run['cli_speedup']['median'])} | {_x(run['rerun_speedup']['median'])} | {c['requests']} / {b['requests']} | "
                    f"{c['peak_rss_mb']} MB | {_s(run['floor']['floor_s'])}{'' if run['floor_holds'] else ' (above a castui run!)'} | "
                    f"{run['load_average']['before']} → {run['load_average']['after']} | {'yes' if run['same_verdicts'] else 'NO'} |")
+    floors = [run for run in results["diagnose"] if run.get("import_floors")]
+    if floors:
+        out += ["", "Import floors, interleaved with the sides above in the same run: a new Python process that only imports, "
+                "no castui. The runbook's time over a floor is the most any program on that stack could gain on it.", "",
+                "| latency | `python -c` | wall | runbook ÷ it (median, min) |", "| ---: | --- | --- | ---: |"]
+        for run in floors:
+            for floor in run["import_floors"].values():
+                code = floor["command"].split("; ")[-1]
+                out.append(f"| {run['latency_s'] * 1000:.0f} ms | `{code}` | {_spread(floor)} | "
+                           f"{_x(floor['runbook_over_it']['median'])}, {_x(floor['runbook_over_it']['min'])} |")
     first = results["diagnose"][0]["runbook"] if results["diagnose"] else {}
     if first:
         out += ["", f"The runbook ran {first['commands']} commands one after another (kubectl's discovery cache warm), "
@@ -110,6 +129,12 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"cluster list was fetched {many['cluster_list_requests']}× for {many['clusters_reported']} clusters; "
                 f"clusters not fully checked: {', '.join(many['unknown_clusters']) or 'none'}. "
                 f"Load average {f['load_average']['before']} → {f['load_average']['after']}."]
+        if "cpu_s" in many:
+            out += ["", f"CPU (medians): castui {_s(one['cpu_s']['median'])} for one cluster, {_s(many['cpu_s']['median'])} for "
+                    f"the fleet (its worker processes included); the lab, answering on the same "
+                    f"{results['machine']['nproc']} cores, {_s(one['lab_cpu_s']['median'])} and {_s(many['lab_cpu_s']['median'])}. "
+                    "castui and the lab together need this much CPU however the clusters are spread: against a remote "
+                    "fleet the lab's share would be the clusters' own API servers'."]
 
     out += ["", "## App start (`castui` in tmux, 120×40, one sample each)", "",
             "| latency | first frame | first check result | all checks | note |", "| ---: | ---: | ---: | ---: | --- |"]

@@ -156,8 +156,9 @@ class SessionProbe:
 
 def quiet_env(base: dict[str, str], home: Path) -> dict[str, str]:
     """No user config, suppressions or audit log: castui as on a fresh machine, which finds the
-    cluster id itself (the guide's CASTAI_CLUSTER_ID is for its curl commands)."""
-    env = {k: v for k, v in base.items() if k != "CASTAI_CLUSTER_ID"}
+    cluster id itself (the guide's CASTAI_CLUSTER_ID is for its curl commands). Python's bytecode
+    cache allowed, as an installed castui has it (pip compiles at install; kubectl is compiled too)."""
+    env = {k: v for k, v in base.items() if k not in ("CASTAI_CLUSTER_ID", "PYTHONDONTWRITEBYTECODE")}
     return {**env, "XDG_CONFIG_HOME": str(home / "config"), "XDG_STATE_HOME": str(home / "state")}
 
 
@@ -168,14 +169,35 @@ def cli_flags(info: dict[str, Any], terraform_dir: str | None = None) -> list[st
     return flags + (["--terraform-dir", tf] if tf else [])
 
 
+#: Python and libraries alone, no castui: what a cold diagnose cannot go below. httpx's own command line
+#: is refused as castui refuses it (castui.clients); "stack" adds what every diagnosis imports besides:
+#: asyncio, anyio (httpx's async pool on asyncio), PyYAML (the kubeconfig), urllib3 (the Kubernetes transport)
+IMPORT_FLOORS = {
+    "httpx_pydantic": "import sys; sys.modules['httpx._main'] = None; import httpx, pydantic",
+    "stack": "import sys; sys.modules['httpx._main'] = None; import asyncio, anyio, httpx, pydantic, urllib3, yaml",
+}
+
+
+def import_floor(code: str, env: dict[str, str], home: Path) -> dict[str, Any]:
+    """A new Python process that only imports (started as castui's cold CLI is)."""
+    started = time.perf_counter()
+    subprocess.run([PYTHON, "-c", code], capture_output=True, cwd=ROOT, env=quiet_env(env, home), timeout=120, check=True)
+    return {"wall_s": round(time.perf_counter() - started, 4)}
+
+
 def castui_cli(argv: list[str], env: dict[str, str], home: Path) -> dict[str, Any]:
     """The `castui` command from a cold start (a new process); its output parsed when it is JSON."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([PYTHON, str(HERE / "probe.py"), "cli", *argv], capture_output=True, text=True, cwd=ROOT,
                           env=quiet_env(env, home), timeout=900)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # castui's process and its workers (waited for)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     marker = next((line for line in done.stderr.splitlines() if line.startswith(MARKER)), None)
-    result: dict[str, Any] = {"wall_s": round(wall, 4), "exit_code": done.returncode,
+    result: dict[str, Any] = {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4), "exit_code": done.returncode,
                               "peak_rss_mb": json.loads(marker[len(MARKER):])["peak_rss_mb"] if marker else None}
     if done.returncode not in (0, 1, 3):
         result["error"] = done.stderr[-2000:]
@@ -269,13 +291,17 @@ def diagnose_vs_runbook(samples: int, home: Path, log: Any) -> list[dict[str, An
                     done["requests"] = len(lab.requests())
                     return done
 
-                sides = {"cli": cli, "rerun": rerun, "runbook": runbook}
+                sides: dict[str, Any] = {"cli": cli, "rerun": rerun, "runbook": runbook}
+                for floor_name, code in IMPORT_FLOORS.items():
+                    measured[floor_name] = []
+                    sides[floor_name] = lambda code=code: import_floor(code, env, home)
                 load_before = load()
                 for side in sides.values():  # warm-up round: file cache, kubectl's discovery cache, the session
                     side()
                 for i in range(samples):
                     names = list(sides)
-                    for name in names[i % 3:] + names[: i % 3]:  # a rotating order: no side always goes first
+                    shift = i % len(names)
+                    for name in names[shift:] + names[:shift]:  # a rotating order: no side always goes first
                         measured[name].append(sides[name]())
                 last_cli = measured["cli"][-1]
                 bound = floor(lab, last_cli["requests"])
@@ -295,6 +321,9 @@ def diagnose_vs_runbook(samples: int, home: Path, log: Any) -> list[dict[str, An
                             "skipped": measured["runbook"][-1]["skipped"],
                             "steps": [{"command": c["command"], "wall_s": c["wall_s"]} for c in measured["runbook"][-1]["commands"]]},
                 "floor": bound,
+                # the most any castui could gain on the runbook: Python and its libraries alone, no castui
+                "import_floors": {name: {**(fs := stats([m["wall_s"] for m in measured[name]])), "command": IMPORT_FLOORS[name],
+                                         "runbook_over_it": speedup(book_s, fs)} for name in IMPORT_FLOORS},
                 "same_verdicts": all(confirmed_of(d) == measured["rerun"][-1]["confirmed"] for d in documents),
                 "cli_speedup": speedup(book_s, cli_s), "rerun_speedup": speedup(book_s, rerun_s),
                 "floor_holds": bound["floor_s"] <= min(cli_s["min"], rerun_s["min"]),
@@ -349,7 +378,9 @@ def fleet(count: int, latency: float, samples: int, home: Path, log: Any) -> dic
             labels = list(argvs) if i % 2 == 0 else list(reversed(argvs))
             for label in labels:
                 lab.send(cmd="mark")
+                lab_cpu = lab.send(cmd="cpu")["cpu_s"]
                 done = castui_cli(argvs[label], env, home)
+                done["lab_cpu_s"] = round(lab.send(cmd="cpu")["cpu_s"] - lab_cpu, 4)
                 seen = lab.requests()
                 document = done.pop("document", {})
                 done.update(requests=len(seen), processes=document.get("processes"),
@@ -360,6 +391,10 @@ def fleet(count: int, latency: float, samples: int, home: Path, log: Any) -> dic
                 if i:  # the first round is the warm-up
                     runs[label].append(done)
         one, many = (stats([r["wall_s"] for r in runs[label]]) for label in argvs)
+        # CPU seconds: castui's (its workers included) and the lab's, which answers for twenty clusters on the same cores
+        for label, series in zip(argvs, (one, many)):
+            series["cpu_s"] = stats([r["cpu_s"] for r in runs[label]])
+            series["lab_cpu_s"] = stats([r["lab_cpu_s"] for r in runs[label]])
         last = runs["fleet, default flags"][-1]
         result = {"clusters": count, "latency_s": latency, "samples": samples, "load_average": {"before": load_before, "after": load()},
                   "one cluster": {**one, "peak_rss_mb": runs["one cluster"][-1]["peak_rss_mb"],
@@ -427,7 +462,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         run = by_latency[latency]
         out.append({"id": key, "what": f"cold `castui diagnose` vs the runbook, {latency * 1000:.0f} ms a request",
                     "goal": f"≥ ×{GOALS[key]:g} faster", "ratio": run["cli_speedup"], "castui": run["castui_cli"],
-                    "baseline": run["runbook"], "met": (run["cli_speedup"]["median"] or 0) >= GOALS[key]})
+                    "baseline": run["runbook"], "met": (run["cli_speedup"]["median"] or 0) >= GOALS[key],
+                    "stack_floor": run.get("import_floors", {}).get("stack")})
     run = by_latency[0.05]
     out.append({"id": "rerun-50ms", "what": "re-run inside the app vs the runbook, 50 ms a request",
                 "goal": f"≥ ×{GOALS['rerun-50ms']:g} faster", "ratio": run["rerun_speedup"], "castui": run["castui_rerun"],
@@ -459,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"CI: {SHORT_SAMPLES} samples a side, a {SHORT_SCALE.split(':')[1]} cluster, a fleet of 3, small UI load")
     parser.add_argument("--samples", type=int, help=f"samples a side after the warm-up (default {SAMPLES}; --short {SHORT_SAMPLES})")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.json and latest.md go")
+    parser.add_argument("--only", choices=("diagnose", "scale", "fleet"),
+                        help="that section alone, printed, nothing written (while working on it)")
     args = parser.parse_args(argv)
     samples = args.samples or (SHORT_SAMPLES if args.short else SAMPLES)
 
@@ -472,6 +510,12 @@ def main(argv: list[str] | None = None) -> int:
                                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="castui-bench-") as tmp:
         home = Path(tmp)
+        if args.only:
+            section = {"diagnose": lambda: diagnose_vs_runbook(samples, home, log),
+                       "scale": lambda: big_cluster(SHORT_SCALE if args.short else SCALE, samples, home, log),
+                       "fleet": lambda: fleet(3 if args.short else FLEET, 0.05, samples, home, log)}[args.only]()
+            print(json.dumps(section, indent=2, default=str))
+            return 0
         results["imports"] = import_check(log)
         results["diagnose"] = diagnose_vs_runbook(samples, home, log)
         results["big_cluster"] = big_cluster(SHORT_SCALE if args.short else SCALE, samples, home, log)

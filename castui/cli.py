@@ -256,16 +256,33 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         from castui.fleet import cmd_fleet
 
         return cmd_fleet(args)
-    from castui.tree import BY_ID
+    if args.symptom:
+        from castui.tree import BY_ID
 
-    for symptom_id in args.symptom or []:
-        if symptom_id not in BY_ID:
-            print(f"castui: unknown symptom {symptom_id!r}; known: {', '.join(BY_ID)}", file=sys.stderr)
-            return EXIT_USAGE
+        for symptom_id in args.symptom:
+            if symptom_id not in BY_ID:
+                print(f"castui: unknown symptom {symptom_id!r}; known: {', '.join(BY_ID)}", file=sys.stderr)
+                return EXIT_USAGE
     with resolved_settings(args) as (settings, lab):
-        diagnosis = aio.run(_diagnose(settings, args, lab))
+        forget = _read_ahead(settings, args, lab)  # before the session imports the tree (the slow import)
+        try:
+            diagnosis = aio.run(_diagnose(settings, args, lab))
+        finally:
+            forget()
         print(render(diagnosis, args.format, settings, args), end="")
         return diagnosis.exit_code
+
+
+def _read_ahead(settings: Any, args: argparse.Namespace, lab: Any) -> Any:
+    """A diagnosis of every symptom on a live cluster starts its first Kubernetes reads now
+    (castui.engine.first_round); returns what drops the answers no check took."""
+    if args.symptom or getattr(lab, "bundle", None):  # a subset reads less; a replay reads a recording
+        return lambda: None
+    from castui.clients.kube import read_ahead
+    from castui.engine.first_round import first_reads
+
+    reads = first_reads(settings.namespace, cluster_id_known=bool(settings.cluster_id))
+    return read_ahead(settings.kubeconfig, settings.context, settings.timeout, reads)
 
 
 async def _diagnose(settings: Any, args: argparse.Namespace, lab: Any) -> Any:

@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx  # castui.clients (imported first) keeps httpx's own command line out
 
 from castui import __version__
 from castui.clients.errors import (
@@ -63,9 +63,10 @@ class GatedClient(httpx.AsyncClient):
     def __init__(self, *, in_flight: int = IN_FLIGHT, **kwargs: Any) -> None:
         limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
         verify = kwargs.pop("verify", True)
-        # proxies chosen per request by castui's rules (NO_PROXY ranges, loopback direct), not httpx's
+        # proxies chosen per request by castui's rules (NO_PROXY ranges, loopback direct), not httpx's;
+        # with a transport given httpx itself never uses `verify`, so a lazy one stays with the router
         kwargs.setdefault("transport", ProxyRouter(verify=verify, limits=limits))
-        super().__init__(limits=limits, verify=verify, **kwargs)
+        super().__init__(limits=limits, **kwargs)
         self._in_flight = asyncio.Semaphore(in_flight)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -78,23 +79,37 @@ class ProxyRouter(httpx.AsyncBaseTransport):
     SOCKS); a failure reaching the proxy is reported as the proxy's (httpx.ProxyError)."""
 
     def __init__(self, *, verify: Any, limits: httpx.Limits) -> None:
+        """`verify`: what httpx takes, or a function that builds it (called once, at the first request
+        that needs TLS: loading CA bundles costs tens of ms, which plain-HTTP requests need not pay)."""
         self._verify, self._limits = verify, limits
-        self._transports: dict[str | None, httpx.AsyncHTTPTransport] = {}
+        self._transports: dict[tuple[str | None, bool], httpx.AsyncHTTPTransport] = {}
 
-    def _transport(self, proxy: str | None) -> httpx.AsyncHTTPTransport:
-        if proxy not in self._transports:
-            via = proxy.replace("socks5h://", "socks5://", 1) if proxy else None  # httpx's SOCKS resolves remotely
+    def _tls(self) -> Any:
+        if callable(self._verify):
             try:
-                self._transports[proxy] = httpx.AsyncHTTPTransport(verify=self._verify, limits=self._limits, proxy=via)
+                self._verify = self._verify()
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise ConfigurationError(f"cannot load the trusted CA certificates: {_short(exc)}") from None
+        return self._verify
+
+    def _transport(self, proxy: str | None, tls: bool = True) -> httpx.AsyncHTTPTransport:
+        """The pool for `proxy`; `tls` False: one that only ever carries plain HTTP (no TLS to the
+        server nor to the proxy), so its TLS context is never used and none is built for it."""
+        key = (proxy, tls)
+        if key not in self._transports:
+            via = proxy.replace("socks5h://", "socks5://", 1) if proxy else None  # httpx's SOCKS resolves remotely
+            verify = self._tls() if tls else False
+            try:
+                self._transports[key] = httpx.AsyncHTTPTransport(verify=verify, limits=self._limits, proxy=via)
             except ImportError:
                 raise httpx.ProxyError(f"{proxy_endpoint(proxy or '')} needs SOCKS support: pip install 'httpx[socks]'") from None
             except ValueError as exc:
                 raise httpx.ProxyError(f"{proxy_endpoint(proxy or '')} is not a proxy URL castui can use ({exc})") from None
-        return self._transports[proxy]
+        return self._transports[key]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         proxy = proxy_for(str(request.url), all_proxy=True)
-        transport = self._transport(proxy)
+        transport = self._transport(proxy, request.url.scheme != "http" or (proxy or "").startswith("https://"))
         if proxy is None:
             return await transport.handle_async_request(request)
         try:
@@ -115,7 +130,7 @@ class ProxyRouter(httpx.AsyncBaseTransport):
 def create_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """An AsyncClient with castui's defaults; `timeout` also bounds retry waits."""
     return GatedClient(
-        verify=_tls_context(*(os.environ.get(name) for name in CA_VARIABLES)),
+        verify=functools.partial(_tls_context, *(os.environ.get(name) for name in CA_VARIABLES)),
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,  # a redirect means a wrong URL; following it could carry the key elsewhere
@@ -142,9 +157,11 @@ def _tls_context(cert_file: str | None, cert_dir: str | None, requests_bundle: s
         context = ssl.create_default_context()
     import certifi
 
-    context.load_verify_locations(cafile=certifi.where())
-    for bundle in (cert_file, requests_bundle, curl_bundle):
-        if bundle and os.path.isfile(bundle):
+    loaded: set[str] = set()
+    for bundle in (certifi.where(), cert_file, requests_bundle, curl_bundle):
+        # often one file under several names (SSL_CERT_FILE = REQUESTS_CA_BUNDLE = CURL_CA_BUNDLE): ~40 ms a load
+        if bundle and os.path.isfile(bundle) and os.path.realpath(bundle) not in loaded:
+            loaded.add(os.path.realpath(bundle))
             context.load_verify_locations(cafile=bundle)
     if cert_dir and os.path.isdir(cert_dir):
         context.load_verify_locations(capath=cert_dir)

@@ -17,7 +17,7 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,8 @@ from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.resources import RESOURCES, ResourceType
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from kubernetes.client import ApiClient
     from kubernetes.client.rest import RESTResponse
 
@@ -66,6 +68,14 @@ _LOADING = threading.Lock()
 LANE_WAIT_S = 0.5
 #: like client-go: a read answered 429 (or 5xx) with Retry-After is tried again, at most this often
 RETRIES = 2
+JSON = "application/json"
+#: answers read before the gateway that asks for them was built (`read_ahead`): (server, path, query) → the answer
+_AHEAD: dict[tuple[str, str, tuple[tuple[str, str], ...]], "Future[RESTResponse | None]"] = {}
+#: the client those reads use, (kubeconfig files, context) → it: the next gateway for that context adopts it
+_ADOPTABLE: dict[tuple[tuple[str, ...], str], "Future[Any]"] = {}
+#: objects a list asks for per page (kubectl's 500 made a diagnosis of 200,000 events ~100 sequential
+#: round trips; a list castui keeps whole holds every page anyway, so fewer, bigger pages cost no memory)
+PAGE_SIZE = 5000
 
 
 class KubeGateway:
@@ -131,7 +141,7 @@ class KubeGateway:
         *,
         label_selector: str | None = None,
         field_selector: str | None = None,
-        page_size: int = 500,
+        page_size: int = PAGE_SIZE,
         projection: type | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Each page's items in turn (limit/continue), so a huge list never sits in memory whole.
@@ -141,7 +151,7 @@ class KubeGateway:
         round trip and castui's decoding overlap instead of taking turns. `projection`: a TypedDict
         naming the only fields wanted of each item (castui.clients.projection).
         """
-        from concurrent.futures import Future, ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
         what = _what("list", resource, namespace)
         query = [("limit", str(page_size))]
@@ -188,7 +198,7 @@ class KubeGateway:
         *,
         label_selector: str | None = None,
         field_selector: str | None = None,
-        page_size: int = 500,
+        page_size: int = PAGE_SIZE,
     ) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         for page in self.iter_pages(
@@ -286,9 +296,14 @@ class KubeGateway:
         *,
         query: Query = (),
         body: dict[str, Any] | None = None,
-        accept: str = "application/json",
+        accept: str = JSON,
         preload: bool = True,
     ) -> RESTResponse:
+        if method == "GET" and body is None and preload and accept == JSON and self._lanes is None:
+            early = _AHEAD.pop((self._server, path, tuple(query)), None)
+            answer = early.result() if early is not None else None  # its error, if it failed, is this read's
+            if answer is not None:
+                return answer
         api = self._client()
         wanted = {"Accept": accept, **({"Content-Type": "application/json"} if body is not None else {})}
         method, url, headers, payload, _ = api.param_serialize(
@@ -389,6 +404,9 @@ class KubeGateway:
                                     f"{proxy_endpoint(self._proxy)}: {describe_connection_error(reason)}")
         return ConnectionFailed(f"{what}: cannot connect to {server}: {describe_connection_error(reason)}")
 
+    def _adoption_key(self) -> tuple[tuple[str, ...], str]:
+        return tuple(str(f) for f in self._files), self._context
+
     def _client(self) -> ApiClient:
         with self._lock:
             if self._api is not None and self._expires is not None and time.time() > self._expires - 10:
@@ -403,6 +421,9 @@ class KubeGateway:
             # a token or certificate needs no `kubernetes` import: the first read goes out without it
             from castui.clients.kube_wire import static_client
 
+            built = _ADOPTABLE.pop(self._adoption_key(), None)  # by `read_ahead`, for this context
+            if built is not None and (wire := built.result()) is not None:
+                return wire  # type: ignore[no-any-return]
             with _LOADING:
                 wire = static_client(self._files, self._context, maxsize=CONNECTIONS)
             if wire is not None:
@@ -446,6 +467,80 @@ class KubeGateway:
         api: ApiClient = client.ApiClient(configuration)
         api.user_agent = f"castui/{__version__}"
         return api
+
+
+#: a read ahead: (resource, namespace, name or None for a list, query) as the gateway's own read would ask it
+AheadRead = tuple[str, str | None, str | None, Query]
+
+
+def read_ahead(kubeconfig: str | None, context: str | None, timeout: float, reads: Sequence[AheadRead]) -> Callable[[], None]:
+    """Start `reads` (GETs) now, each in a thread of its own, for the gateway a command builds later for
+    the same context: the cluster's first round trips overlap what the command still has to import
+    (~0.3 s) instead of following it. That gateway's own read of the same path and query takes the
+    answer, or its error, once, and adopts the client; what nobody takes is dropped by the function
+    returned, which the command calls at its end.
+
+    Only for credentials castui reads itself (a token or a certificate, castui.clients.kube_wire):
+    a kubeconfig it cannot use, an exec plugin or in-cluster credentials are left to the gateway, as
+    if nothing had been read ahead."""
+    import concurrent.futures
+
+    try:
+        gateway = KubeGateway(kubeconfig, context, timeout)
+    except CastuiError:
+        return lambda: None  # the command's own gateway says why
+    if gateway._in_cluster:
+        return lambda: None
+    built: Future[Any] = concurrent.futures.Future()
+    adoption = gateway._adoption_key()
+    _ADOPTABLE[adoption] = built
+    ahead: list[tuple[tuple[str, str, tuple[tuple[str, str], ...]], Future[RESTResponse | None], str]] = []
+    for resource, namespace, name, query in reads:
+        what = _what("get" if name else "list", resource, namespace, name)
+        key = (gateway._server, gateway._path(resource, namespace, name), tuple(query))
+        ahead.append((key, concurrent.futures.Future(), what))
+        _AHEAD[key] = ahead[-1][1]
+
+    def read(key: tuple[str, str, tuple[tuple[str, str], ...]], answer: Future[RESTResponse | None], what: str) -> None:
+        try:
+            client = built.result()
+            if client is None:
+                answer.set_result(None)  # the gateway reads it itself
+                return
+            method, url, headers, _, _ = client.param_serialize("GET", key[1], query_params=[*key[2]],
+                                                                 header_params={"Accept": JSON}, auth_settings=["BearerToken"])
+            answer.set_result(gateway._exchange(client, method, url, headers, None, what, True))
+        except BaseException as exc:  # noqa: BLE001 - the read's own error, for the read that takes it
+            answer.set_exception(exc)
+
+    def build() -> None:
+        from castui.clients.kube_wire import static_client
+
+        try:
+            with _LOADING:
+                wire = static_client(gateway._files, gateway._context, maxsize=CONNECTIONS)
+        except CastuiError:
+            wire = None  # the gateway builds its own and says why
+        if wire is not None:
+            wire.user_agent = f"castui/{__version__}"
+            _warn_insecure(wire.verify_ssl, gateway._server)
+        built.set_result(wire)
+        for entry in ahead[1:]:
+            threading.Thread(target=read, args=entry, name="castui-kube-ahead", daemon=True).start()
+        if ahead:
+            read(*ahead[0])
+
+    # daemon threads: a read ahead that hangs never holds the command's end (its taker has a timeout)
+    threading.Thread(target=build, name="castui-kube-ahead", daemon=True).start()
+
+    def forget() -> None:
+        if _ADOPTABLE.get(adoption) is built:
+            del _ADOPTABLE[adoption]
+        for key, answer, _ in ahead:
+            if _AHEAD.get(key) is answer:
+                del _AHEAD[key]
+
+    return forget
 
 
 def _remote_dns(proxy: str | None) -> str | None:

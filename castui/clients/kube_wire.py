@@ -97,8 +97,29 @@ class WireClient:
         self._pool.clear()
 
 
+def is_static(files: list[Path], context: str) -> bool:
+    """Whether `static_client` can serve `context` (no TLS material read yet): False means the
+    `kubernetes` package will be needed for it."""
+    return _static_entries(files, context) is not None
+
+
 def static_client(files: list[Path], context: str, *, maxsize: int) -> WireClient | None:
     """A client for `context` when its credentials are static; None when the `kubernetes` package must build it."""
+    entries = _static_entries(files, context)
+    if entries is None:
+        return None
+    server, token, cluster, user, cluster_path, user_path = entries
+    try:
+        context_ssl = _ssl_context(cluster, user, cluster_path, user_path) if server.startswith("https://") else None
+    except (OSError, ValueError, ssl.SSLError, binascii.Error) as exc:
+        raise ConfigurationError(f"cannot use kubeconfig context {context!r}: {_reason(exc)}") from None
+    tls_name = cluster.get("tls-server-name")
+    return WireClient(server, token=token or None, ssl_context=context_ssl,
+                      tls_server_name=tls_name if isinstance(tls_name, str) else None, maxsize=maxsize)
+
+
+def _static_entries(files: list[Path], context: str) -> tuple[str, str | None, dict[str, Any], dict[str, Any], Path, Path] | None:
+    """(server, token, cluster, user, the cluster's file, the user's file) of a context castui can serve itself."""
     if any(os.environ.get(name) for name in PROXY_VARIABLES):
         return None
     merged = merged_kubeconfig(files)
@@ -123,13 +144,7 @@ def static_client(files: list[Path], context: str, *, maxsize: int) -> WireClien
     token = user.get("token")
     if token is not None and not isinstance(token, str):
         return None
-    try:
-        context_ssl = _ssl_context(cluster, user, cluster_path, user_path) if server.startswith("https://") else None
-    except (OSError, ValueError, ssl.SSLError, binascii.Error) as exc:
-        raise ConfigurationError(f"cannot use kubeconfig context {context!r}: {_reason(exc)}") from None
-    tls_name = cluster.get("tls-server-name")
-    return WireClient(server, token=token or None, ssl_context=context_ssl,
-                      tls_server_name=tls_name if isinstance(tls_name, str) else None, maxsize=maxsize)
+    return server, token, cluster, user, cluster_path, user_path
 
 
 def _ssl_context(cluster: dict[str, Any], user: dict[str, Any], cluster_path: Path, user_path: Path) -> ssl.SSLContext:

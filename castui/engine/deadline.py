@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from castui.diagnosis import CauseResult, CauseVerdict, Diagnosis, SymptomResult, SymptomVerdict
-from castui.engine.fleet import DEADLINE_FACTOR
 from castui.engine.runner import SymptomFinished
 from castui.tree import SYMPTOMS, symptom
+
+#: a run (and a fleet's cluster) ends after this many check timeouts (a check may wait on the cluster id first);
+#: here, not in castui.engine.fleet, so that one cluster's diagnosis does not import the fleet
+DEADLINE_FACTOR = 3
 
 if TYPE_CHECKING:
     from castui.engine.session import Session

@@ -28,6 +28,7 @@ from castui.diagnosis import (
     SymptomResult,
     SymptomVerdict,
 )
+from castui.engine.deadline import DEADLINE_FACTOR as DEADLINE_FACTOR  # a cluster's deadline, as a run's
 from castui.engine.facts import Facts, in_kube_thread
 from castui.engine.runner import RunEvent, describe
 from castui.engine.session import Session
@@ -48,8 +49,6 @@ DEFAULT_PARALLEL = 20
 #: once, each on a new TLS connection; in a fleet the other clusters keep the CPU busy anyway. Measured
 #: on twenty lab clusters (medians of five): 2 lanes ×2.27 of one cluster, 3 ×2.06, 4 ×1.93, 6 ×2.00
 KUBE_LANES = 4
-#: a cluster's whole run ends after this many check timeouts (a check may wait on the cluster id first)
-DEADLINE_FACTOR = 3
 
 
 # --- the result ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from castui import aio
+from castui.clients.errors import CastuiError
 from castui.diagnosis import StatusPage
 from castui.engine.facts import SHARED_KEYS, Facts
 from castui.engine.fleet import ClusterFinished, ClusterStarted, Fleet, FleetCluster, FleetEvent, FleetReport
@@ -116,20 +117,29 @@ def run_in_processes(
     return report
 
 
-def preload() -> None:
+def preload(settings: "Settings", contexts: Sequence[str]) -> None:
     """Import what a cluster's run imports on first use, so workers inherit it instead of each
-    paying it (the kubernetes package alone is ~0.3 s of CPU)."""
+    paying it: the kubernetes package too (~0.3 s of CPU) unless no context needs it (a token or a
+    certificate: castui.clients.kube_wire)."""
     from castui.clients.kube import client_library
+    from castui.clients.kube_wire import is_static
+    from castui.clients.kubeconfig import existing_files, kubeconfig_paths
 
     for name in PRELOADED:
         importlib.import_module(name)
-    client_library()
+    try:
+        files = existing_files(kubeconfig_paths(settings.kubeconfig))
+        static = bool(files) and all(is_static(files, context) for context in contexts)
+    except (CastuiError, OSError, ValueError):  # each cluster's own gateway says what is wrong
+        static = False
+    if not static:
+        client_library()
 
 
 async def _prefetch(fleet: Fleet, with_status_page: bool) -> tuple[dict[Any, Outcome], StatusPage | None]:
     """The account-wide answers, read once here with the same calls a cluster's run makes,
     while the imports the workers need are paid here too (on a thread, ended before the fork)."""
-    imports = asyncio.create_task(asyncio.to_thread(preload))
+    imports = asyncio.create_task(asyncio.to_thread(preload, fleet.settings, fleet.contexts))
     async with fleet:
         memo: dict[Any, asyncio.Future[Any]] = {}
         assert fleet.castai is not None and fleet.http is not None

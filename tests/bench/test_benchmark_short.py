@@ -51,11 +51,15 @@ def test_comparisons_are_interleaved_samples_after_a_warm_up(short_run: tuple[di
         assert run["castui_cli"]["confirmed"], "the demo lab confirms causes"
         assert {"before", "after"} == set(run["load_average"])
         assert run["floor"]["floor_s"] > 0 and isinstance(run["floor_holds"], bool)
+        # the bound any castui has: Python importing its libraries alone, in the same interleaved run
+        for floor in run["import_floors"].values():
+            assert len(floor["samples"]) == 2 and floor["runbook_over_it"]["median"] > 0
     big = results["big_cluster"]
     assert big["objects"]["pods"] >= 1000 and len(big["runs"]) == 2 and big["first_on_fresh_lab"] == big["runs"][0]
     fleet = results["fleet"]
     assert fleet["clusters"] == 3 and fleet["fleet"]["clusters_reported"] == 3 and fleet["fleet"]["flags"] == "(none)"
     assert len(fleet["fleet"]["samples"]) == len(fleet["one cluster"]["samples"]) == 2
+    assert fleet["fleet"]["cpu_s"]["median"] > 0 and fleet["fleet"]["lab_cpu_s"]["median"] > 0
     assert len(results["app_start"]) == 2
     assert {"lines", "rows"} <= set(results["ui_load"]) or "skipped" in results["ui_load"]
 

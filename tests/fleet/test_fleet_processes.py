@@ -25,9 +25,10 @@ from tests.fleet.conftest import GONE, HUNG
 from tests.fleet.test_fleet import run_cli, shared_flags, without_volatile
 
 
-def castui_subprocess(fleet: RunningFleet, *argv: str) -> subprocess.CompletedProcess[str]:
+def castui_subprocess(fleet: RunningFleet, *argv: str, python_flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **fleet.environment()}
-    return subprocess.run([sys.executable, "-m", "castui", *argv], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, *python_flags, "-m", "castui", *argv], capture_output=True, text=True, env=env,
+                          timeout=120)
 
 
 def api_requests(api: LabServer, path: str) -> int:
@@ -93,3 +94,13 @@ def test_a_worker_that_dies_leaves_its_clusters_unknown_with_why(fleet_env: Runn
     assert cluster.diagnosis.exit_code == 3
     assert all(c.verdict == "unknown" for s in cluster.diagnosis.symptoms for c in s.causes)
     assert contexts[2] not in results  # another worker's clusters are not touched
+
+
+def test_a_fleet_of_token_kubeconfigs_never_imports_the_kubernetes_package(fleet_env: RunningFleet, tmp_path: Path) -> None:
+    # its import (~0.3 s of CPU, before the workers fork) is for exec plugins and in-cluster credentials only
+    done = castui_subprocess(fleet_env, "diagnose", "--all-contexts", "--processes", "2", "--format", "json",
+                             *shared_flags(fleet_env, tmp_path), python_flags=("-X", "importtime"))
+    assert done.returncode == 1, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "castui.engine.fleet_processes" in imported  # the workers ran
+    assert "kubernetes" not in imported

@@ -166,7 +166,8 @@ def test_a_replayed_bundle_to_its_fix_with_nothing_to_execute(tmp_path: Path) ->
         wait_for_text("Pick a symptom", "context castui-lab", "API replayed bundle", "captured 2025-03-14 09:26 UTC", "read-only",
                       "cluster ✓ recorded")
         send("2")  # read-only: no question about the active check, it is skipped
-        text = wait_for_text("cause confirmed", "✗ confirmed  heartbeat-failing")
+        # "(press f)" is drawn once the cursor is on the confirmed cause: f before that opens nothing
+        text = wait_for_text("cause confirmed", "✗ confirmed  heartbeat-failing", "(press f)")
         assert "Allow it for this run?" not in text
 
         send("f")

@@ -5,8 +5,10 @@ now, a Helm release pending for 2 minutes. Frozen, those times age while a lab s
 15 minutes the healthy cluster's snapshot reads as stale and castui rightly confirms
 `heartbeat-failing`, so a long benchmark measured another workload partway through. Here
 the lab keeps its data as old as it was built: once its clock has moved STEP_S past the
-data's time, every timestamp it holds (objects, their pre-encoded JSON, logs, the CAST AI
-side, Helm release payloads) moves forward by that much, and `state.now` with them.
+data's time, every timestamp it holds (objects, their pre-encoded JSON, previous containers' logs,
+the CAST AI side, Helm release payloads) moves forward by that much, and `state.now` with them.
+Current logs are not rewritten (a follower would see every line again): their lines stay as served and
+the running containers write the lines of that step after them (castui/lab/log_writers.py).
 
 The big generated stores of a scale lab (ENCODE_CACHE_MIN objects and more: 100,000 pods,
 200,000 events, kept as encoded JSON) keep the times they were built with: moving them took
@@ -89,13 +91,28 @@ def shift(state: "LabState", by: timedelta) -> None:
         if len(items) < ENCODE_CACHE_MIN:  # a generated big store keeps its times (see the module's docstring)
             moved.walk(items)
     for key, text in list(state.logs.items()):
-        state.logs[key] = moved.text(text) if isinstance(text, str) else moved.data(text)
+        if key[3]:  # a previous container's log: a crash-looping container writes it anew at each restart
+            state.logs[key] = moved.text(text) if isinstance(text, str) else moved.data(text)
     moved.walk(state.castai)
     moved.walk(state.helm_index)
     moved.walk(state.status_page)
     for secret in state.objects.get("secrets", []):
         _shift_helm_release(secret, moved)
     state.now += by
+    from castui.lab.log_writers import grow
+
+    grow(state, state.now)  # current logs keep their lines: the running containers write on after them
+
+
+def restamped(lines: list[str], by: timedelta) -> list[str]:
+    """`lines` with every timestamp in them `by` later."""
+    moved = _Shifter(by)
+    return [moved.text(line) for line in lines]
+
+
+def lab_now(state: "LabState") -> datetime:
+    """The time the lab answers at: its clock's, or the time a frozen lab's data is at."""
+    return state.clock.now() if state.clock is not None else state.now
 
 
 class _Shifter:

@@ -217,6 +217,8 @@ def _make_distinct(cluster: LabCluster, context: str) -> None:
     for resource, items in state.objects.items():
         state.objects[resource] = [_distinct_object(obj, replace) for obj in items]
     state.logs = {key: _rewrite(text, replace) for key, text in state.logs.items()}
+    for key, writer in state.log_writers.items():  # what the member's containers write on names it too
+        writer.lines, writer.written = _rewrite(writer.lines, replace), state.logs[key]
     castai = state.castai
     state.castai = CastaiState(**{name: _rewrite(getattr(castai, name), replace) for name in CastaiState.__dataclass_fields__})
     for entry in state.castai.clusters:

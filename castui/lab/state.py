@@ -8,11 +8,13 @@ return them), so the same state can be written into a bundle and served again.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from castui.clients.resources import RESOURCES, ResourceType
+from castui.lab.log_writers import MAX_LOG_BYTES, LogWriter
 
 # the resource table is the clients' (production must not import the lab); the lab serves it
 __all__ = ["RESOURCES", "CastaiState", "Fault", "LabState", "ResourceType"]
@@ -70,6 +72,10 @@ class LabState:
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: (namespace, pod, container, previous) → log text (str) or raw bytes
     logs: dict[tuple[str, str, str, bool], str | bytes] = field(default_factory=dict)
+    #: current logs the running container keeps writing as the clock moves (`set_log(..., every=…)`)
+    log_writers: dict[tuple[str, str, str, bool], LogWriter] = field(default_factory=dict, repr=False)
+    #: the kubelet's limit on a container's log: a growing log drops its oldest lines beyond it
+    log_max_bytes: int = MAX_LOG_BYTES
     castai: CastaiState = field(default_factory=CastaiState)
     #: the Helm repository index.yaml as a dict (`{"apiVersion": "v1", "entries": {...}}`)
     helm_index: dict[str, Any] | None = None
@@ -98,6 +104,20 @@ class LabState:
     #: the Kubernetes side's global resourceVersion counter (0: not started; seeded from the objects' own)
     resource_version: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def set_log(self, namespace: str, pod: str, container: str, lines: Sequence[str], *, previous: bool = False,
+                every: timedelta | None = None) -> None:
+        """The container's log as it stands now. With `every`, its last `every` of lines is what the container
+        writes again each `every` while it runs and the lab's clock moves (castui/lab/log_writers.py)."""
+        key = (namespace, pod, container, previous)
+        text = "".join(f"{line}\n" for line in lines)
+        with self.lock:
+            self.logs[key] = text
+            writer = LogWriter.of(lines, every, text) if every and not previous else None
+            if writer is not None:
+                self.log_writers[key] = writer
+            else:
+                self.log_writers.pop(key, None)
 
     def append_log(self, namespace: str, pod: str, container: str, *lines: str) -> None:
         """The container writes `lines` now (its current log grows), as a running pod's log does."""

@@ -15,6 +15,7 @@ import pytest
 from castui.engine.session import Session
 from castui.lab import KUBE_TOKEN, RunningLab, start_lab
 from castui.lab.scale import build_scaled, parse_scale, warm
+from castui.lab.scenarios import SCENARIOS
 from tests.core.helpers import lab_settings
 
 HOUR = 3600.0
@@ -37,10 +38,10 @@ def lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningLab]:
         yield running
 
 
-# the scenarios whose verdicts hang on an age: a snapshot, evictions in the last hour, a pending
-# release, a key's expiry, how long the workload autoscaler has run
-@pytest.mark.parametrize("lab", ["healthy", "heartbeat-failing", "eviction-storm", "release-not-deployed",
-                                 "insufficient-metrics", "demo"], indirect=True)
+# every scenario: some verdicts hang on an age (a snapshot, evictions and drains in the last hour, a pending
+# release, a key's expiry, how long the workload autoscaler has run), others on logs that grow meanwhile
+# (errors that persist, the leader told by its lines, an action rejected again)
+@pytest.mark.parametrize("lab", sorted(SCENARIOS), indirect=True)
 def test_an_hour_later_the_verdicts_are_the_same(lab: RunningLab) -> None:
     clock = lab.cluster.state.clock
     at_start = verdicts_at(lab, clock.now())

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
+from castui.lab.clock import lab_now
 from castui.lab.http import LabRequest, LabResponse
 from castui.lab.kube_api.bodies import _body, _body_object
 from castui.lab.kube_api.common import KubeError, Obj, Target, _flag, _meta, _require
 from castui.lab.kube_api.patches import apply_patch
 from castui.lab.kube_api.selectors import _selector_string
 from castui.lab.kube_api.writes import _update
+from castui.lab.log_writers import line_times
 from castui.lab.state import LabState
 
 # -- scale subresource --
@@ -87,7 +91,7 @@ def _logs(state: LabState, req: LabRequest, target: Target) -> LabResponse:
             raise KubeError(400, f'container "{container}" in pod "{target.name}" {_NOT_STARTED}: {waiting}')
         data = b""
     raw = data.encode() if isinstance(data, str) else data
-    return LabResponse(200, _trim_log(raw, req.arg("tailLines"), req.arg("limitBytes")), "text/plain")
+    return LabResponse(200, _trim_log(raw, req.arg("tailLines"), req.arg("limitBytes"), _since(state, req)), "text/plain")
 
 
 def _waiting_reason(pod: Obj, container: str) -> str | None:
@@ -99,10 +103,35 @@ def _waiting_reason(pod: Obj, container: str) -> str | None:
     return None
 
 
-def _trim_log(data: bytes, tail_lines: str | None, limit_bytes: str | None) -> bytes:
+def _since(state: LabState, req: LabRequest) -> datetime | None:
+    """`sinceSeconds` (before the lab's now) or `sinceTime` (RFC 3339), as the API server validates them."""
+    seconds, moment = req.arg("sinceSeconds"), req.arg("sinceTime")
+    if seconds is not None and moment is not None:
+        raise KubeError(400, "at most one of sinceTime or sinceSeconds may be specified")
+    if seconds is not None:
+        if not seconds.isdigit() or int(seconds) < 1:
+            raise KubeError(400, "sinceSeconds: Invalid value: must be greater than 0")
+        return lab_now(state) - timedelta(seconds=int(seconds))
+    if moment is not None:
+        try:
+            return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(timezone.utc)
+        except ValueError:
+            raise KubeError(400, f'sinceTime: Invalid value: "{moment}": not an RFC 3339 time') from None
+    return None
+
+
+def _trim_log(data: bytes, tail_lines: str | None, limit_bytes: str | None, since: datetime | None = None) -> bytes:
+    """The kubelet's order: the last `tail_lines` lines, of those the ones written at or after `since`, then
+    at most `limit_bytes`. A line's time is its own timestamp (the lab keeps no other record of it)."""
     if tail_lines is not None and tail_lines.lstrip("-").isdigit() and int(tail_lines) >= 0:
         lines = data.splitlines(keepends=True)
         data = b"".join(lines[len(lines) - int(tail_lines) :]) if int(tail_lines) < len(lines) else data
+    if since is not None:
+        lines = data.splitlines(keepends=True)
+        times = line_times([line[:200].decode(errors="replace") for line in lines])
+        first = next((t for t in times if t is not None), None)
+        if first is not None:  # lines before the first timed one came before it; a log with no time at all stays whole
+            data = b"".join(line for line, when in zip(lines, times) if (when or first) >= since)
     if limit_bytes is not None and limit_bytes.isdigit():
         data = data[: int(limit_bytes)]
     return data

@@ -164,7 +164,8 @@ def _network_blocked(lab: LabCluster) -> None:
         leader += [log_line(moment, "warning", f"failed sending delta request: {timeout}") for _ in range(3)]
         leader.append(log_line(moment, "error", f"failed sending delta: {timeout}"))
     follower = lab.agent_start_lines(lab.now - timedelta(minutes=3), FOLLOWER_ID)
-    follower += [line for _, line in config_poll_failures(lab, config)]
+    for moment, line in config_poll_failures(lab, config):  # its delta loop needs no network: it skips on
+        follower += [line, log_line(moment, "info", "Not a leader, skipping sending deltas", cluster_id=CLUSTER_ID)]
     lab.agent_logs(leader, role="leader",
                    previous=leader[:6] + [log_line(lab.now - timedelta(minutes=4), "error",
                                                    "last healthy action is over the healthy limit of 12m0s")])

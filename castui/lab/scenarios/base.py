@@ -39,6 +39,8 @@ NEWEST = {
 LEADER_ID = "3f6c9a52-8d1e-4b7a-9c2f-0e5d7b8a1c64"
 FOLLOWER_ID = "b81d7e09-2c4a-4f3e-8a6b-5d9c0e1f2a37"
 LEASE = "agent-leader-election-lock"
+#: the agent's config poll and delta loops (k8s-agent internal/config/config.go), and cluster-controller's action polls
+AGENT_CYCLE = POLL_CYCLE = timedelta(seconds=15)
 
 
 def log_line(moment: datetime, level: str, message: str, **fields: str) -> str:
@@ -96,15 +98,17 @@ class LabCluster:
     def cluster(self) -> dict[str, Any]:
         return self.state.castai.clusters[0]
 
-    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None, role: str | None = None) -> None:
-        """Set the agent container's log of every replica, or of the `leader` or `follower` only."""
+    def agent_logs(self, lines: list[str], *, previous: list[str] | None = None, role: str | None = None,
+                   every: timedelta | None = AGENT_CYCLE) -> None:
+        """Set the agent container's log of every replica, or of the `leader` or `follower` only; while it runs,
+        it writes its last `every` of lines again each `every` (both agent loops run every 15 s)."""
         for i, pod in enumerate(self.pods_of("castai-agent")):
             if role is not None and (role == "leader") != (i == 0):
                 continue
             name = pod["metadata"]["name"]
-            self.state.logs[(NS, name, "agent", False)] = "\n".join(lines) + "\n"
+            self.state.set_log(NS, name, "agent", lines, every=every)
             if previous is not None:
-                self.state.logs[(NS, name, "agent", True)] = "\n".join(previous) + "\n"
+                self.state.set_log(NS, name, "agent", previous, previous=True)
 
     def agent_start_lines(self, start: datetime, identity: str) -> list[str]:
         """What every replica logs at start (k8s-agent cmd/agent/run.go, replicas/leaderelection.go)."""
@@ -316,10 +320,12 @@ def cluster_controller_pods(lab: LabCluster, *, state: str = "running", reason: 
     return names
 
 
-def cluster_controller_logs(lab: LabCluster, lines: list[str], *, replica: int = 0) -> None:
-    """The `cluster-controller` container's log of one replica (the leader polls and acts; the other waits)."""
+def cluster_controller_logs(lab: LabCluster, lines: list[str], *, replica: int = 0,
+                            every: timedelta | None = POLL_CYCLE) -> None:
+    """The `cluster-controller` container's log of one replica (the leader polls and acts; the other waits);
+    it writes its last `every` of lines again each `every` (None: it has logged all it will)."""
     name = sorted(p["metadata"]["name"] for p in lab.pods_of(CC_APP))[replica]
-    lab.state.logs[(NS, name, "cluster-controller", False)] = "\n".join(lines) + "\n"
+    lab.state.set_log(NS, name, "cluster-controller", lines, every=every)
 
 
 def cluster_controller_polls(lab: LabCluster, *, minutes: int = 3, failing: str | None = None) -> list[str]:
@@ -345,7 +351,7 @@ def scale_down_components(lab: LabCluster) -> None:
     cluster_controller_pods(lab)
     cluster_controller_logs(lab, cluster_controller_polls(lab), replica=0)
     cluster_controller_logs(lab, [log_line(lab.now - timedelta(days=3), "info", "waiting to become the leader",
-                                           lock="cluster-controller")], replica=1)
+                                           lock="cluster-controller")], replica=1, every=None)
     evictor = lab.get("deployments", NS, EVICTOR_APP)
     container = evictor["spec"]["template"]["spec"]["containers"][0]
     container["name"] = EVICTOR_APP

@@ -17,11 +17,12 @@ def web_workload(lab: LabCluster) -> dict[str, Any]:
     return next(w for w in lab.state.castai.workloads[CLUSTER_ID] if w["name"] == "web")
 
 
-def controller_logs(lab: LabCluster, lines: list[str]) -> None:
-    """The log of each cluster-controller pod's first container (the chart names it `cluster-controller`)."""
+def controller_logs(lab: LabCluster, lines: list[str], *, every: timedelta | None = None) -> None:
+    """The log of each cluster-controller pod's first container (the chart names it `cluster-controller`);
+    it writes its last `every` of lines again each `every`."""
     for pod in lab.pods_of("castai-cluster-controller"):
         container = pod["spec"]["containers"][0]["name"]
-        lab.state.logs[(NS, pod["metadata"]["name"], container, False)] = "\n".join(lines) + "\n"
+        lab.state.set_log(NS, pod["metadata"]["name"], container, lines, every=every)
 
 
 def release_revision(lab: LabCluster, name: str, chart: str, revision: int, status: str, *, version: str | None = None,
@@ -90,7 +91,7 @@ def _outdated(lab: LabCluster) -> None:
                   # castai/cluster-controller@5919ac5 internal/controller/controller.go handleActions
                   log_line(moment, "error", "handle actions", action_id=k8s.uid("action", str(i)),
                            error="invalid action, check action data or if cluster controller version supports this action type")]
-    controller_logs(lab, lines)
+    controller_logs(lab, lines, every=timedelta(minutes=1))  # CAST AI sends the action again every minute
 
 
 @scenario("agent-chart-behind", "trap: the castai-agent chart is 11 minor versions behind (the agent is never "

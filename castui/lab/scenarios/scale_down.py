@@ -166,7 +166,7 @@ def cluster_controller_drains(lab: LabCluster, count: int, *, minutes: int = 50)
             lines.append(log_line(moment + timedelta(minutes=1), "info", "node drained forcefully",
                                   action="*castai.ActionDrainNode", id=action, node_name=node))
     lines.sort(key=lambda line: line[6:26])  # time="…": the log is in time order
-    cluster_controller_logs(lab, lines, replica=0)
+    cluster_controller_logs(lab, lines, replica=0, every=timedelta(minutes=minutes))  # the storm goes on
     return drained
 
 

@@ -69,7 +69,7 @@ class LogWriter:
             return None
         end = times[-1]
         start = len(lines)
-        while start > 0 and (when := times[start - 1]) is not None and when > end - every:
+        while start > 0 and (when := times[start - 1]) is not None and end - every < when <= end:
             start -= 1
         return cls(list(lines[start:]), [t for t in times[start:] if t is not None], every, text, len(text))
 

@@ -157,3 +157,22 @@ def test_tail_since_limit_and_previous_read_the_grown_log_as_the_kubelet_does(la
     assert read(lab, leader, "agent", limitBytes=100).content == "\n".join(whole).encode()[:100]
     with pytest.raises(httpx.HTTPStatusError):
         read(lab, leader, "agent", previous="true")  # this container never restarted
+
+
+@pytest.mark.parametrize("lab", ["invalid-api-key-rotated"], indirect=True)
+def test_a_restart_an_hour_on_starts_a_new_log_that_grows_with_the_healed_agents_lines(lab: RunningLab) -> None:
+    """`kubectl rollout restart` once the Secret's key is good: the new containers log from the lab's time of
+    the restart (not the time the lab was built), their 401s end, and their healthy deltas follow."""
+    leader = pod_of(lab, "castai-agent")
+    assert "status_code=401" in lines_of(lab, leader, "agent")[-1]
+    now = advance(lab, HOUR)
+    patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now.isoformat()}}}}}
+    with httpx.Client(base_url=lab.url, headers={"Authorization": f"Bearer {KUBE_TOKEN}"}) as client:
+        client.patch(f"/apis/apps/v1/namespaces/{NS}/deployments/castai-agent", json=patch,
+                     headers={"Content-Type": "application/strategic-merge-patch+json"}).raise_for_status()
+    restarted = lines_of(lab, leader, "agent")
+    assert "running agent version" in restarted[0] and now - time_of(restarted[0]) < timedelta(minutes=5)
+    advance(lab, 5 * MINUTE)
+    later = lines_of(lab, leader, "agent")
+    assert later[: len(restarted)] == restarted and len(later) >= len(restarted) + 16
+    assert all("delta upload finished" in line for line in later[len(restarted):])

@@ -55,7 +55,6 @@ class LabCluster:
     """A lab state under construction, with the moves scenarios make."""
 
     def __init__(self, now: datetime) -> None:
-        self.now = now
         self.state = LabState(now=now)
         self.user_key: str | None = USER_KEY
         #: a Terraform state the scenario wants written (None: none)
@@ -64,6 +63,12 @@ class LabCluster:
         self.context = "castui-lab"
         #: why restarting the agent would not heal it (memory limit, blocked metadata), for the lab's reactions
         self.restart_cannot_heal: str | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The time the lab's data is at: when it was built, moved with its clock (castui/lab/clock.py), so
+        what a reaction writes later (a healed agent's log, its snapshot) is stamped at the lab's time."""
+        return self.state.now
 
     # --- generic moves ---------------------------------------------------------------------
 

@@ -312,7 +312,9 @@ def render(diagnosis: Any, fmt: str, settings: Any, args: argparse.Namespace) ->
 
     redactor = redactor_for(settings)
     if fmt == "json":
-        return json.dumps(redactor.data(diagnosis.to_json_dict()), indent=2) + "\n"
+        from castui.report.json_document import indented
+
+        return indented(redactor.data(diagnosis.to_json_dict()))
     if fmt == "markdown":
         from castui.report.markdown import render_markdown
 

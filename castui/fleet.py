@@ -8,7 +8,6 @@ confirmed anywhere, else 3 if anything could not be checked, else 0).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -104,7 +103,9 @@ def render_fleet(report: Any, fmt: str, settings: "Settings") -> str:
 
     redactor = redactor_for(settings)
     if fmt == "json":
-        return json.dumps(report.to_json_dict(redactor.data, redactor.text), indent=2) + "\n"
+        from castui.report.json_document import indented
+
+        return indented(report.to_json_dict(redactor.data, redactor.text))
     if fmt == "markdown":
         from castui.report.fleet import render_fleet_markdown
 

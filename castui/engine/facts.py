@@ -81,6 +81,9 @@ class Facts:
         self.raw: dict[str, Any] = {}
         #: requests that failed, same keys: {"kind": error kind, "message": castui's message, "hint": its hint}
         self.raw_errors: dict[str, dict[str, str | None]] = {}
+        #: the agent key this run tested; a re-run tests it again at once, speculatively (prefetch)
+        self._tested_key: str | None = None
+        self._early_key_test: tuple[str, asyncio.Future[int]] | None = None
 
     # --- the memo ---------------------------------------------------------------------------
 
@@ -113,6 +116,13 @@ class Facts:
         if previous is None or not self.source.live:  # a recording answers at once, and must ask nobody
             return
         learned = _result(previous._tasks.get(("cluster-id",)))
+        if previous._tested_key is not None:
+            # the agent's key test needs the key from its Secret, a round trip first; the key rarely
+            # changes between two runs, so test the last one now: used only if the Secret still holds it
+            key = previous._tested_key
+            early = asyncio.ensure_future(self._bounded(lambda: self.castai.test_key(key), ("agent-key-status",)))
+            early.add_done_callback(_retrieve)
+            self._early_key_test = (key, early)
         for key in list(previous._tasks):
             fetch = self._refetch(key, learned)
             if fetch is not None:
@@ -466,7 +476,12 @@ class Facts:
 
         async def test() -> int | None:
             key = await self.agent_api_key(secret_name, field)
-            return None if key is None else await self.castai.test_key(key)
+            if key is None:
+                return None
+            self._tested_key = key
+            if self._early_key_test is not None and self._early_key_test[0] == key:
+                return await self._early_key_test[1]
+            return await self.castai.test_key(key)
 
         return await self.recorded(("castai", "agent-key-status"), lambda: self.once(("agent-key-status",), test))
 

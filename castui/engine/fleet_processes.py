@@ -31,6 +31,7 @@ from castui.clients.errors import CastuiError
 from castui.diagnosis import StatusPage
 from castui.engine.facts import SHARED_KEYS, Facts
 from castui.engine.fleet import ClusterFinished, ClusterStarted, Fleet, FleetCluster, FleetEvent, FleetReport
+from castui.redacted import learn_secret, learned
 
 if TYPE_CHECKING:
     from castui.config import Settings
@@ -185,6 +186,9 @@ async def _work_async(settings: "Settings", contexts: list[str], symptom_ids: li
         if isinstance(event, ClusterStarted):
             send.send(("started", event.context))
         elif isinstance(event, ClusterFinished):
+            # the secrets this worker read (the agent's keys) first: the parent renders the report, and
+            # its redactor must know them as one process's would, wherever they turn up in the evidence
+            send.send(("learned", learned()))
             send.send(("finished", event.result))
 
     async with Fleet(settings, contexts, parallel=parallel) as fleet:
@@ -216,7 +220,10 @@ def _collect(workers: Workers, on_event: Callable[[FleetEvent], Any],
                 for context in group:
                     results.setdefault(context, reason)
                 continue
-            if kind == "started":
+            if kind == "learned":
+                for value, secret_kind in payload:
+                    learn_secret(value, secret_kind)
+            elif kind == "started":
                 on_event(ClusterStarted(payload))
             elif kind == "finished":
                 results[payload.context] = payload

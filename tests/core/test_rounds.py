@@ -75,8 +75,8 @@ def test_a_rerun_reads_everything_it_knows_in_one_round(slow_lab: tuple[RunningL
     # cold: the id comes from the agent's ConfigMap, so the cluster's CAST AI reads are a round later
     assert f"/v1/kubernetes/clusters/{cluster_id}/policies" in cold
     assert not any(path.endswith("/configmaps/castai-agent-metadata") for path in cold)
-    # warm: only the agent's key test waits (it needs the key read from the cluster, never kept)
-    assert warm == ["/v1/kubernetes/external-clusters"]
+    # warm: nothing waits, the agent's key test included (the last run's key is tested at once)
+    assert warm == []
     assert [(s.id, s.verdict) for s in again.symptoms] == [(s.id, s.verdict) for s in first.symptoms]
 
 
@@ -107,6 +107,40 @@ def test_a_rerun_follows_a_cluster_id_that_changed(slow_lab: tuple[RunningLab, A
     before, after = asyncio.run(run())
     assert (before, after) == (old_id, new_id)
     assert lab.cluster.state.request_log.count(("GET", f"/v1/kubernetes/clusters/{new_id}/policies")) == 1
+
+
+def test_a_rerun_tests_the_agent_key_the_secret_holds_now(slow_lab: tuple[RunningLab, Answers]) -> None:
+    """The agent's key was rotated between two runs (to one CAST AI refuses): the re-run's early test of
+    the old key is not used; the key in the Secret now is tested, a round later, and reported."""
+    import base64
+
+    from castui.lab.scenarios import AGENT_KEY, NS
+
+    lab, answers = slow_lab
+    rotated = "castui-lab-rotated-agent-key-0123456789"
+
+    async def run() -> tuple[Any, Any, list[str]]:
+        async with Session(lab_settings(lab)) as session:
+            first = await session.diagnose()
+            with lab.cluster.state.lock:
+                secret = lab.cluster.state.find("secrets", NS, "castai-agent")
+                assert secret is not None
+                secret["data"]["API_KEY"] = base64.b64encode(rotated.encode()).decode()
+                lab.cluster.state.castai.api_keys[rotated] = {"status": 401}
+                lab.cluster.state.resource_version += 1
+            answers.take()
+            again = await session.diagnose()
+            return first, again, later_rounds(answers.take())
+
+    first, again, later = asyncio.run(run())
+    assert lab.cluster.state.castai.api_keys[AGENT_KEY]["status"] == 200
+
+    def agent_key(diagnosis: Any) -> Any:
+        return next(c.summary for s in diagnosis.symptoms for c in s.checks if c.id == "agent-key")
+
+    assert agent_key(first) == "API answers 200"
+    assert agent_key(again) == "API answers 401"
+    assert later == ["/v1/kubernetes/external-clusters"]  # the new key's test, after the Secret's answer
 
 
 def test_a_big_list_answering_page_after_page_is_not_a_timeout(tmp_path: Any) -> None:

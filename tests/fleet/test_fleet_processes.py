@@ -56,6 +56,33 @@ def test_worker_processes_give_the_document_one_process_gives(fleet_env: Running
     assert lists == lists_in_one  # workers read the shared answers no more often than one process does
 
 
+def test_a_key_a_worker_read_is_redacted_from_the_report(tmp_path: Path) -> None:
+    """The agent's key, read by a worker from its Secret, turns up raw in the agent's log: the report,
+    which the parent renders, hides it as one process does (the parent learns what its workers read)."""
+    import base64
+
+    from castui.lab.fleet import start_fleet
+    from castui.lab.scenarios import NS
+
+    with start_fleet(("healthy", "demo", "invalid-api-key-rotated")) as fleet:
+        member = fleet.lab("lab-invalid-api-key-rotated")
+        state = member.cluster.state
+        secret = state.find("secrets", NS, "castai-agent")
+        assert secret is not None
+        key = base64.b64decode(secret["data"]["API_KEY"]).decode().strip()
+        for pod in state.items("pods"):
+            if pod["metadata"]["name"].startswith("castai-agent-") and pod["metadata"].get("namespace") == NS:
+                state.append_log(NS, pod["metadata"]["name"], "agent", f'time="{member.cluster.now:%Y-%m-%dT%H:%M:%SZ}" '
+                                 f'level=error msg="startup: using {key} for the API"')
+        for processes in ("2", "1"):
+            done = castui_subprocess(fleet, "diagnose", "--all-contexts", "--processes", processes, "--format", "json",
+                                     *shared_flags(fleet, tmp_path))
+            assert done.returncode == 1, done.stderr
+            assert json.loads(done.stdout)["processes"] == int(processes)
+            assert key not in done.stdout
+            assert "startup: using [REDACTED] for the API" in done.stdout  # the line is shown, the key is not
+
+
 def test_in_workers_an_unreachable_context_is_unknown_with_its_reason(fleet_env: RunningFleet, broken_kubeconfig: Path,
                                                                      tmp_path: Path) -> None:
     done = castui_subprocess(fleet_env, "diagnose", "--all-contexts", "--kubeconfig", str(broken_kubeconfig), "--timeout", "3",

@@ -65,7 +65,7 @@ class LogWriter:
     def of(cls, lines: Sequence[str], every: timedelta, text: str | bytes) -> LogWriter | None:
         """The writer of a log built as `lines` whose last `every` repeats; None when no line has a time."""
         times = line_times(lines)
-        if not lines or times[-1] is None:
+        if not lines or times[-1] is None or every <= timedelta(0):
             return None
         end = times[-1]
         start = len(lines)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from castui import __version__, aio
+from castui import __version__
 from castui.cli_support import EXIT_USAGE, Progress, resolved_settings, wants_color
 
 DESCRIPTION = """\
@@ -235,10 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         code = handler(args)
         # run as a program (argv from the command line): a read still stalled in a thread must not
         # keep the process alive; called in-process (tests, embedding) the caller owns the process
-        return aio.end(code) if argv is None else code
+        return _end(code) if argv is None else code
     except CastuiError as error:
         print(f"castui: {error}", file=sys.stderr)
-        return aio.end(EXIT_USAGE) if argv is None else EXIT_USAGE
+        return _end(EXIT_USAGE) if argv is None else EXIT_USAGE
     except KeyboardInterrupt:
         print("castui: interrupted", file=sys.stderr)
         return 130
@@ -246,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         # `castui diagnose | head`: the reader left; stop quietly like other Unix tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _end(code: int) -> int:
+    """`aio.end`, imported only now: asyncio is not needed before a diagnosis's first reads are out."""
+    from castui import aio
+
+    return aio.end(code)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -266,6 +273,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     with resolved_settings(args) as (settings, lab):
         forget = _read_ahead(settings, args, lab)  # before the session imports the tree (the slow import)
         try:
+            from castui import aio  # asyncio after the first reads are out, not before
+
             diagnosis = aio.run(_diagnose(settings, args, lab))
         finally:
             forget()

@@ -8,18 +8,13 @@ header, a query string or a body castui sent, so credentials cannot leak into on
 from __future__ import annotations
 
 import asyncio
-import errno
 import functools
 import json as jsonlib
 import logging
 import os
-import socket
 import ssl
 import time
-from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx  # castui.clients (imported first) keeps httpx's own command line out
 
@@ -32,6 +27,14 @@ from castui.clients.errors import (
     RequestTimeout,
     for_http_status,
 )
+from castui.clients.failures import (
+    RETRY_AFTER_CAP,
+    causes,
+    describe_connection_error,
+    endpoint,
+    retry_after_seconds,
+    with_server_message,
+)
 from castui.clients.proxies import proxy_endpoint, proxy_for
 
 log = logging.getLogger(__name__)
@@ -40,12 +43,9 @@ USER_AGENT = f"castui/{__version__}"
 DEFAULT_TIMEOUT = 10.0
 #: statuses worth another try: rate limiting and a gateway or backend briefly away
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-#: a server may ask for minutes; castui is interactive and waits a few seconds at most
-RETRY_AFTER_CAP = 5.0
 BACKOFF_BASE = 0.25
 #: 502–504 may have reached the backend, so only repeat requests that are safe to repeat
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-SERVER_MESSAGE_LIMIT = 300
 
 
 #: requests one client has in flight at once (a fleet's clusters share the CAST AI client)
@@ -115,7 +115,7 @@ class ProxyRouter(httpx.AsyncBaseTransport):
         try:
             return await transport.handle_async_request(request)
         except (httpx.ConnectError, httpx.ProxyError, httpx.ConnectTimeout) as exc:
-            if any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
+            if any(isinstance(c, ssl.SSLError) for c in causes(exc)):
                 raise  # the tunnel stood; the TLS handshake with the server failed: not the proxy's doing
             reason = describe_connection_error(exc) if isinstance(exc, httpx.ConnectError) else _short(exc)
             if isinstance(exc, httpx.ConnectTimeout):
@@ -168,56 +168,9 @@ def _tls_context(cert_file: str | None, cert_dir: str | None, requests_bundle: s
     return context
 
 
-def endpoint(url: str | httpx.URL) -> str:
-    """`host[:port]/path` of a URL: what error messages show (no scheme, query or userinfo)."""
-    parts = urlsplit(str(url))
-    return f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
-
-
 def labelled(what: str, url: str | httpx.URL) -> str:
     """How every message starts: what castui was doing, and where."""
     return f"{what} at {endpoint(url)}"
-
-
-def with_server_message(error: CastuiError, server_message: str | None) -> CastuiError:
-    """Append what the server said (e.g. which verb a 403 refused) unless it adds nothing."""
-    text = " ".join((server_message or "").split())[:SERVER_MESSAGE_LIMIT]
-    if text and text.lower() not in error.message.lower():
-        error.message = f"{error.message}: {text}"
-        error.args = (error.message,)
-    return error
-
-
-def describe_connection_error(exc: BaseException) -> str:
-    """A plain reason for a failed connection, from the innermost cause that says something."""
-    causes = list(_causes(exc))
-    for cause in causes:  # the x509 reason (kubectl's "x509: …") wherever it sits in the chain
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS handshake failed ({cause.verify_message or 'certificate verify failed'})"
-    for cause in causes:
-        if isinstance(cause, ssl.SSLError) or "SSL" in type(cause).__name__:
-            return "TLS handshake failed"
-    for cause in causes:
-        if isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError":
-            return "name not resolved"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset"
-        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "network unreachable"
-    return str(causes[-1]) or type(causes[-1]).__name__
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, its causes, and urllib3's `MaxRetryError.reason`, outermost first."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        reason = getattr(current, "reason", None)
-        current = current.__cause__ or current.__context__ or (reason if isinstance(reason, BaseException) else None)
 
 
 async def request(
@@ -336,24 +289,10 @@ def _retry_wait(response: httpx.Response, method: str, attempt: int, retries: in
         return None
     if status != 429 and method.upper() not in IDEMPOTENT:
         return None
-    asked = _retry_after_seconds(response.headers.get("retry-after"))
+    asked = retry_after_seconds(response.headers.get("retry-after"))
     if asked is not None:
         return min(asked, RETRY_AFTER_CAP)
     return BACKOFF_BASE * 2.0**attempt
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _server_message(response: httpx.Response) -> str | None:

@@ -31,15 +31,15 @@ from castui.clients.errors import (
     RequestTimeout,
     for_http_status,
 )
-from castui.clients.gc_pause import paused_collector
-from castui.clients.http import (
+from castui.clients.failures import (
     RETRY_AFTER_CAP,
-    _causes,
-    _retry_after_seconds,
+    causes,
     describe_connection_error,
     endpoint,
+    retry_after_seconds,
     with_server_message,
 )
+from castui.clients.gc_pause import paused_collector
 from castui.clients.kubeconfig import client_config, existing_files, kubeconfig_paths, select_context
 from castui.clients.proxies import proxy_endpoint, proxy_for
 from castui.clients.resources import RESOURCES, ResourceType
@@ -398,7 +398,7 @@ class KubeGateway:
         if isinstance(reason, (u3.ProtocolError, u3.IncompleteRead)) and "SSL" not in str(reason):
             return ConnectionFailed(f"{what}: connection to {server} closed mid-response")
         if self._proxy and (isinstance(reason, u3.ProxyError) or "SOCKS" in str(reason)
-                            or not any(isinstance(c, ssl.SSLError) for c in _causes(reason))):
+                            or not any(isinstance(c, ssl.SSLError) for c in causes(reason))):
             # name the proxy: blaming the apiserver for a proxy that is down sends people the wrong way
             return ConnectionFailed(f"{what}: cannot connect to {server} through the proxy "
                                     f"{proxy_endpoint(self._proxy)}: {describe_connection_error(reason)}")
@@ -653,7 +653,7 @@ def _retry_wait(response: RESTResponse, method: str, attempt: int, deadline: flo
     Retry-After, which API Priority and Fairness sends), for reads only, within the timeout."""
     if method != "GET" or attempt >= RETRIES or not (response.status == 429 or 500 <= response.status <= 504):
         return None
-    asked = _retry_after_seconds(response.getheader("Retry-After"))
+    asked = retry_after_seconds(response.getheader("Retry-After"))
     if asked is None:
         return None
     wait = min(asked, RETRY_AFTER_CAP)

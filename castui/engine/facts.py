@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from castui.clients.errors import ApiKeyMissing, CastuiError, NotFound, RequestTimeout
+from castui.engine.first_round import FOLD_PAGE_SIZE, METADATA_CONFIGMAP
 from castui.engine.source import LIVE, Source, raw_key
 from castui.tree.reader import AGENT
 
@@ -35,12 +36,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 AGENT_SELECTOR = "app.kubernetes.io/name=castai-agent"
-METADATA_CONFIGMAP = "castai-agent-metadata"
 #: failures that never reached a server (nothing to replay)
 #: (a missing API key is recorded: a replay must reproduce that castui had none at capture)
 UNRECORDED = frozenset({"read-only"})
-#: objects per page of a folded list: fewer round trips (each pays the latency), still bounded memory
-FOLD_PAGE_SIZE = 5000
 #: a paged list (Facts.kube_fold) gets the timeout afresh with each page, at most this many timeouts in all
 PAGED_TIMEOUTS = 12
 #: memo keys that are the same for every cluster of one API key: a fleet run fetches them once

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from castui.engine.facts import FOLD_PAGE_SIZE, METADATA_CONFIGMAP
-
 if TYPE_CHECKING:
     from castui.clients.kube import AheadRead
+
+#: the agent's ConfigMap that holds the cluster id, the read every CAST AI read of the cluster waits for
+METADATA_CONFIGMAP = "castai-agent-metadata"
+#: objects per page of a folded list (castui.engine.facts.Facts.kube_fold): fewer round trips (each pays
+#: the latency), still bounded memory
+FOLD_PAGE_SIZE = 5000
 
 #: the Evictor's and the kubelet's events, and CAST AI's own (castui.tree.evictor_aggressive, no_scale_down)
 EVENT_SELECTORS = ("reason=Evicted", "reason=Killing", "reportingComponent=autoscaler.cast.ai")

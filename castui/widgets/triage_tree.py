@@ -60,6 +60,10 @@ class TriageTree(Tree[TriageItem]):
         self.results: dict[str, SymptomResult] = {}
         #: the item the cursor was on when a re-run began: it goes back there
         self._wanted: TriageItem | None = None
+        #: where the run put the cursor when it began: elsewhere at its end means the user moved it
+        self._start: TriageItem | None = None
+        #: rebuilt, the cursor not yet back on its item: what it highlights meanwhile is not the user's
+        self.landing = False
         #: the `/` filter, lower case ("" shows everything)
         self._filter = ""
 
@@ -95,8 +99,10 @@ class TriageTree(Tree[TriageItem]):
             for done in result.checks:
                 self._relabel_check(result.id, done.id)
         if self._wanted in self._by_item:
+            self._start = self._wanted
             self.call_after_refresh(self._land_on_item, self._wanted)
         elif self.root.children:
+            self._start = self.root.children[0].data
             self.call_after_refresh(self.move_cursor, self.root.children[0])
 
     def check_started(self, symptom_id: str, check_id: str) -> None:
@@ -147,6 +153,7 @@ class TriageTree(Tree[TriageItem]):
     def finish(self, results: list[SymptomResult]) -> None:
         """Rebuild from the final results: problems first; healthy symptoms folded when there are several."""
         cursor = self.cursor_node.data if self.cursor_node else None
+        self.landing = True
         ordered = sorted(results, key=lambda r: RANK[r.verdict])
         several = len(ordered) > 1
         self.clear()
@@ -175,13 +182,19 @@ class TriageTree(Tree[TriageItem]):
             causes = self._add(node, TriageItem("causes", result.id), Text("Causes", style="bold"), expand=True)
             for cause in shown_causes:
                 self._add(causes, TriageItem("cause", result.id, cause.id), self._cause_label(cause), leaf=True)
-        # a re-run goes back to the place the user chose; the first run lands on what is wrong
-        target = (self._by_item.get(self._wanted) if self._wanted else None) or self.first_confirmed() or (
+        # a re-run goes back to the place the user chose; the first run lands on what is wrong, unless the
+        # user moved the cursor while it ran (the first run moves it only to where it began): they are
+        # reading something there
+        moved = self._wanted is None and cursor is not None and self._start is not None and cursor != self._start
+        target = (self._by_item.get(cursor) if moved and cursor else None) or (
+            self._by_item.get(self._wanted) if self._wanted else None) or self.first_confirmed() or (
             self._by_item.get(cursor) if cursor else None)
         if target is None and self.root.children:
             target = self.root.children[0]
         if target is not None:
             self.call_after_refresh(self._land_on, target)
+        else:
+            self.landing = False
 
     def _land_on_item(self, item: TriageItem) -> None:
         """By item, not node: the node may have been rebuilt since (a symptom's causes are, when it finishes)."""
@@ -201,6 +214,9 @@ class TriageTree(Tree[TriageItem]):
             return
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
+        self.landing = False
+        # said even when the cursor's line did not change (a rebuilt tree can hold another item there)
+        self.post_message(self.NodeHighlighted(node))
 
     def first_confirmed(self) -> TreeNode[TriageItem] | None:
         for symptom in self.root.children:

@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from castui.lab import RunningLab
 from castui.lab.state import Fault
 from castui.screens.api_key_screen import ApiKeyScreen
+from castui.screens.consent_screen import ConsentScreen
 from castui.screens.help_screen import HelpScreen
 from castui.screens.home_screen import HomeScreen
 from castui.screens.triage_screen import TriageScreen
@@ -124,3 +125,39 @@ async def test_keys_are_handled_while_a_slow_check_is_still_running(make_app) ->
 
             diagnosis, _ = await finish_triage(pilot)
             assert [c.id for _, c in diagnosis.confirmed()] == ["unschedulable-pods-disabled"]
+
+
+async def test_the_evidence_being_read_stays_while_other_checks_report(make_app) -> None:
+    """A responder reads a finished symptom's second piece of evidence while a slow check elsewhere is
+    still running: the results still arriving do not put the pane back to the first piece."""
+    from textual.widgets import ContentSwitcher
+
+    from castui.widgets.evidence_pane import EvidencePane
+    from castui.widgets.triage_tree import TriageItem
+
+    with lab_on_fixed_clock("demo") as lab:
+        held = threading.Event()  # the CAST AI policies, which helm-mismatch never reads
+        lab.server.state.faults.append(Fault("latency", path=r"/policies$", seconds=8, released=held))
+        app = make_app(lab)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+            await wait_for_screen(pilot, ConsentScreen)  # the in-cluster probe asks first: not now
+            await pilot.press("n")
+            await wait_for_screen(pilot, TriageScreen)
+            tree = triage.query_one(TriageTree)
+            await wait_for(pilot, lambda: "helm-mismatch" in tree.results, "helm-mismatch to be judged")
+            node = tree.node_for(TriageItem("cause", "helm-mismatch", "chart-outdated"))
+            assert node is not None
+            tree.move_cursor(node)
+            pane = triage.query_one(EvidencePane)
+            shown = pane.query_one("#ev-switcher", ContentSwitcher)
+            await wait_for(pilot, lambda: shown.current == "ev-log", "its first evidence, the controller's log")
+            await pilot.press("v", "right_square_bracket")
+            await wait_for(pilot, lambda: shown.current == "ev-table", "its second evidence, the Helm releases")
+            assert triage.diagnosis is None, "the policies are still held: checks are still running"
+            held.set()
+
+            await finish_triage(pilot)
+            await wait_for(pilot, lambda: not tree.landing, "the rebuilt tree's cursor to land")
+            assert shown.current == "ev-table" and "Helm releases" in text_of(pane.query_one("#ev-title", Static))

@@ -123,6 +123,8 @@ async def triage(pilot: Pilot[Any], key: str) -> TriageScreen:
     screen = await wait_for_screen(pilot, TriageScreen, on_top=False)
     await finish_triage(pilot)
     await wait_for(pilot, lambda: screen.highlighted_cause() is not None, "the cursor on the confirmed cause")
+    cause = screen.highlighted_cause()[1]  # type: ignore[index]
+    await wait_for(pilot, lambda: cause.id in text_of(screen.query_one("#ev-detail")), "the pane showing it")
     return screen
 
 

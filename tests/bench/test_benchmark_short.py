@@ -44,10 +44,10 @@ def test_comparisons_are_interleaved_samples_after_a_warm_up(short_run: tuple[di
     assert {"nproc", "ram_gb", "python", "platform", "load_average_at_start", "load_average_at_end"} <= set(results["machine"])
     assert [r["latency_s"] for r in results["diagnose"]] == [0.0, 0.05]
     for run in results["diagnose"]:
-        for side in ("castui_cli", "castui_rerun", "runbook"):
+        for side in ("castui_cli", "castui_rerun", "castui_rerun_app", "runbook"):
             assert len(run[side]["samples"]) == 2 and run[side]["min"] <= run[side]["median"]
         assert run["castui_cli"]["requests"] > 0 and run["runbook"]["commands"]
-        assert run["same_verdicts"], "the CLI and the session disagree"
+        assert run["same_verdicts"], "the CLI, the session and the app disagree"
         assert run["castui_cli"]["confirmed"], "the demo lab confirms causes"
         assert {"before", "after"} == set(run["load_average"])
         assert run["floor"]["floor_s"] > 0 and isinstance(run["floor_holds"], bool)

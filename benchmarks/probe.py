@@ -1,6 +1,7 @@
 """What the benchmark runs in a fresh process, so each measurement owns its memory.
 
     python benchmarks/probe.py session CONFIG_JSON   castui's Session.diagnose, all ten symptoms, once per `run` line
+    python benchmarks/probe.py app CONFIG_JSON       the app headless: `r` once per `run` line, until its results are drawn
     python benchmarks/probe.py cli ARGS...           the `castui` command itself (cold start), e.g. diagnose …
     python benchmarks/probe.py ui LINES ROWS         LogView with LINES lines, EvidenceTable with ROWS rows
 
@@ -53,6 +54,55 @@ def session(config: dict[str, Any]) -> int:
                                   "peak_rss_mb": peak_rss_mb()}), flush=True)
 
     asyncio.run(serve())
+    return 0
+
+
+def app(config: dict[str, Any]) -> int:
+    """The app itself, headless at 120×40: all ten symptoms run once (`a`, the in-cluster probe declined),
+    then one `r` per `run` line on stdin, each answered with the time until the re-run's results are on
+    the screen: the engine's re-run and the screen's drawing of it, what a user waits for."""
+    from pydantic import SecretStr
+
+    from castui.app import CastuiApp
+    from castui.config import load_settings
+    from castui.screens.consent_screen import ConsentScreen
+    from castui.screens.triage_screen import TriageScreen
+    from castui.widgets.triage_tree import TriageTree
+
+    settings = load_settings(config["settings"], env={})
+    settings.api_key = SecretStr(config["api_key"]) if config.get("api_key") else None
+
+    async def until(pilot: Any, condition: Any, timeout: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while not (value := condition()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the app did not get there: {pilot.app.screen!r}")
+            await pilot.pause(0.005)
+        return value
+
+    async def run() -> None:
+        castui = CastuiApp(settings)
+        async with castui.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            await until(pilot, lambda: isinstance(castui.screen, ConsentScreen))
+            await pilot.press("n")
+            triage = await until(pilot, lambda: next((s for s in castui.screen_stack if isinstance(s, TriageScreen)), None))
+            tree = triage.query_one(TriageTree)
+            await until(pilot, lambda: triage.diagnosis is not None and not tree.landing)
+            print(json.dumps({"ready": True}), flush=True)
+            loop = asyncio.get_running_loop()
+            while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "run":
+                before = triage.runs
+                started = time.perf_counter()
+                await pilot.press("r")
+                await until(pilot, lambda: triage.runs > before and triage.diagnosis is not None and not tree.landing)
+                await pilot.pause()  # the frame that draws the results
+                wall = time.perf_counter() - started
+                diagnosis = triage.diagnosis
+                print(json.dumps({"wall_s": round(wall, 4), "exit_code": diagnosis.exit_code,
+                                  "confirmed": sorted(c.id for _, c in diagnosis.confirmed())}), flush=True)
+
+    asyncio.run(run())
     return 0
 
 
@@ -133,6 +183,8 @@ def main(argv: list[str]) -> int:
         return cli(rest)
     if what == "session":
         return session(json.loads(rest[0]))
+    if what == "app":
+        return app(json.loads(rest[0]))
     if what == "ui":
         print(json.dumps(ui(int(rest[0]), int(rest[1]))), flush=True)
     else:

@@ -147,9 +147,16 @@ async def test_the_evidence_being_read_stays_while_other_checks_report(make_app)
             await wait_for_screen(pilot, TriageScreen)
             tree = triage.query_one(TriageTree)
             await wait_for(pilot, lambda: "helm-mismatch" in tree.results, "helm-mismatch to be judged")
-            node = tree.node_for(TriageItem("cause", "helm-mismatch", "chart-outdated"))
-            assert node is not None
-            tree.move_cursor(node)
+            wanted = TriageItem("cause", "helm-mismatch", "chart-outdated")
+
+            def on_the_cause() -> bool:  # as the user would go there; a node just added has its line after a refresh
+                if tree.cursor_node is not None and tree.cursor_node.data == wanted:
+                    return True
+                if (node := tree.node_for(wanted)) is not None:
+                    tree.move_cursor(node)
+                return False
+
+            await wait_for(pilot, on_the_cause, "the cursor on chart-outdated")
             pane = triage.query_one(EvidencePane)
             shown = pane.query_one("#ev-switcher", ContentSwitcher)
             await wait_for(pilot, lambda: shown.current == "ev-log", "its first evidence, the controller's log")
@@ -159,5 +166,7 @@ async def test_the_evidence_being_read_stays_while_other_checks_report(make_app)
             held.set()
 
             await finish_triage(pilot)
-            await wait_for(pilot, lambda: not tree.landing, "the rebuilt tree's cursor to land")
+            await wait_for(pilot, lambda: triage.highlighted_cause() is not None, "the rebuilt tree's cursor on a cause")
+            await pilot.pause()
+            assert tree.cursor_node is not None and tree.cursor_node.data == wanted, "the cursor stays where the user put it"
             assert shown.current == "ev-table" and "Helm releases" in text_of(pane.query_one("#ev-title", Static))

@@ -19,6 +19,7 @@ from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from castui import heap
 from castui.clients.errors import CastuiError
 from castui.commands import CastuiCommands
 from castui.diagnosis import Diagnosis, SymptomResult
@@ -242,6 +243,7 @@ class CastuiApp(App[int]):
         self.last_diagnosis = diagnosis
         self.last_results.update({s.id: s for s in diagnosis.symptoms})
         self.connection = self.connection_now(kube=self.connection.kube, api=self.connection.api)
+        self.call_after_refresh(heap.settle_once)  # after the results are drawn, while they are read
 
     def open_triage(self, symptom_ids: list[str] | None) -> None:
         from castui.screens.triage_screen import TriageScreen

@@ -166,12 +166,14 @@ class TriageScreen(CastuiScreen[None]):
     async def run_diagnosis(self, only: list[str] | None = None, keep: list[SymptomResult] | None = None) -> Diagnosis:
         redactor = self.app.redactor()
         keep = keep or []
-        self.triage_tree.begin(self.symptoms, redactor.text, keep=keep)
+        kept = self.triage_tree.begin(self.symptoms, redactor.text, keep=keep)
         running = [s for s in self.symptoms if only is None or s.id in only]
         count = sum(len(s.checks) for s in running)
-        self.say(Text(f"Running {count} {plural(count, 'check')} of {len(running)} {plural(len(running), 'symptom')}…"))
-        self.pane.show_message("Checks are running; results appear in the tree as they arrive.")
-        self._shown = None
+        self.say(Text(f"Running {count} {plural(count, 'check')} of {len(running)} {plural(len(running), 'symptom')}…"),
+                 shrink=False)
+        if not kept:  # a re-run in place leaves the evidence being read until its item reports again
+            self.pane.show_message("Checks are running; results appear in the tree as they arrive.")
+            self._shown = None
         session = await self.app.ready_session()
         diagnosis: Diagnosis = await session.diagnose(only or self.symptom_ids,
                                                       on_event=lambda e: self.post_message(RunProgress(e)),
@@ -260,8 +262,14 @@ class TriageScreen(CastuiScreen[None]):
                         f"{len(diagnosis.symptoms) - len(problems) - len(unknown)} healthy)", style="dim")
         return text
 
-    def say(self, text: Text) -> None:
-        self.query_one("#triage-summary", Static).update(text)
+    def say(self, text: Text, *, shrink: bool = True) -> None:
+        """The summary line. It is laid out again only when its height changes, and with `shrink=False`
+        (a run starting) it keeps the lines it has: the tree and the evidence do not jump up a line as a
+        re-run starts and back down as it ends, and the screen is not laid out twice per re-run."""
+        summary = self.query_one("#triage-summary", Static)
+        height, width = summary.size.height, summary.content_size.width
+        needed = len(text.wrap(self.app.console, width)) if width > 0 else 0
+        summary.update(text, layout=not width or needed > height or (shrink and needed < height))
 
     async def consent(self, check: Check) -> bool:
         """Active checks ask first: the app asks once per session and cluster."""
@@ -289,7 +297,8 @@ class TriageScreen(CastuiScreen[None]):
             return
         shown = (item, self._result_of(item))
         if self._shown is not None and self._shown[0] == item and (
-                self._shown[1] is shown[1] or self._shown[1] == shown[1]):  # the run's end re-sends equal results
+                shown[1] is None  # re-running: the last run's evidence stays until the new result
+                or self._shown[1] is shown[1] or self._shown[1] == shown[1]):  # the run's end re-sends equal results
             return
         self._shown = shown
         redactor = self.app.redactor()

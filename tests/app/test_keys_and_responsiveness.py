@@ -170,3 +170,59 @@ async def test_the_evidence_being_read_stays_while_other_checks_report(make_app)
             await pilot.pause()
             assert tree.cursor_node is not None and tree.cursor_node.data == wanted, "the cursor stays where the user put it"
             assert shown.current == "ev-table" and "Helm releases" in text_of(pane.query_one("#ev-title", Static))
+
+
+async def test_a_rerun_keeps_the_tree_and_the_evidence_where_the_reader_is(make_app) -> None:
+    """`r` on a finished triage: the tree stays as it is (the same lines, nothing moving under the reader),
+    its items marked pending as progress comes; the evidence being read stays until its item reports
+    again; the screen does not jump; and at the end the same tree holds the new results."""
+    from castui.widgets.evidence_pane import EvidencePane
+    from castui.widgets.triage_tree import TriageItem
+
+    with lab_on_fixed_clock("demo") as lab:
+        app = make_app(lab)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+            await finish_triage(pilot)
+            tree = triage.query_one(TriageTree)
+            wanted = TriageItem("cause", "helm-mismatch", "chart-outdated")
+
+            def on_the_cause() -> bool:
+                if tree.cursor_node is not None and tree.cursor_node.data == wanted:
+                    return True
+                if (node := tree.node_for(wanted)) is not None:
+                    tree.move_cursor(node)
+                return False
+
+            await wait_for(pilot, on_the_cause, "the cursor on chart-outdated")
+            title = triage.query_one(EvidencePane).query_one("#ev-title", Static)
+            await wait_for(pilot, lambda: "chart-outdated" in text_of(triage.pane.query_one("#ev-detail", Static)),
+                           "the cause's evidence")
+            evidence = text_of(title), text_of(triage.pane.query_one("#ev-detail", Static))
+            node, region = tree.node_for(wanted), tree.region
+            symptom_node = tree.node_for(TriageItem("symptom", "helm-mismatch"))
+            assert node is not None and symptom_node is not None
+
+            held = threading.Event()  # the re-run waits on the CAST AI policies until the test has looked
+            lab.server.state.faults.append(Fault("latency", path=r"/policies$", seconds=8, released=held))
+            runs = triage.runs
+            await pilot.press("r")
+            await wait_for(pilot, lambda: triage.runs > runs and tree.checks_running, "the re-run's progress on the tree")
+            held_symptom = next(node for node in tree.root.children if node.data is not None
+                                and node.data.symptom_id == next(iter(tree.checks_running))[0])
+            assert "checks" in str(held_symptom.label), "a symptom still running counts its checks"
+            assert "chart-outdated" in str(node.label), "the line still names the cause it shows"
+            assert triage.diagnosis is None, "the policies are held: the re-run is still going"
+            assert tree.node_for(wanted) is node and tree.cursor_node is node, "the same line, the cursor on it"
+            assert tree.region == region, "the tree did not move"
+            assert (text_of(title), text_of(triage.pane.query_one("#ev-detail", Static))) == evidence, \
+                "the evidence being read stays while its item re-runs"
+            held.set()
+
+            await finish_triage(pilot)
+            await pilot.pause()
+            assert tree.node_for(wanted) is node and tree.cursor_node is node, "relabelled in place, not rebuilt"
+            assert "confirmed" in str(symptom_node.label) and "checks" not in str(held_symptom.label)
+            assert tree.region == region
+            assert "chart-outdated" in text_of(triage.pane.query_one("#ev-detail", Static))

@@ -13,6 +13,10 @@ from __future__ import annotations
 import gc
 
 _settled = False
+#: (gen0, gen1, gen2) once settled; Python's default (700, 10, 10) collects young objects every 700
+#: allocations, and a run allocates ~10^5 (its answers' dicts and lists, freed by reference counting):
+#: full passes then came every few re-runs, 25 ms each
+APP_GC_THRESHOLD = (20_000, 10, 10)
 
 
 def settle_once() -> None:
@@ -24,3 +28,4 @@ def settle_once() -> None:
     _settled = True
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*APP_GC_THRESHOLD)

@@ -8,6 +8,7 @@ ask for consent in a modal, inside the run.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, WorkerState
@@ -34,17 +34,12 @@ from castui.words import counted, plural
 
 #: how often a running triage shows the progress that came meanwhile (10 a second still reads as live)
 PROGRESS_INTERVAL_S = 0.1
+#: a re-run in place shows its first progress this late: one that ends sooner (most, on a reachable
+#: cluster) goes from the last results to the new ones without a frame of pending lines in between
+RERUN_GRACE_S = 0.25
 
 if TYPE_CHECKING:
     from castui.screens.suppress_screen import SuppressRequest
-
-
-class RunProgress(Message):
-    """One runner event, delivered to the screen in order."""
-
-    def __init__(self, event: RunEvent) -> None:
-        super().__init__()
-        self.event = event
 
 
 class TriageScreen(CastuiScreen[None]):
@@ -73,6 +68,8 @@ class TriageScreen(CastuiScreen[None]):
         #: the run's progress not yet shown, and the timer that shows it
         self._progress: list[RunEvent] = []
         self._progress_timer: Timer | None = None
+        #: the run going on or last ended (its state changes are the only ones shown)
+        self._run: Worker[Diagnosis] | None = None
 
     @property
     def symptoms(self) -> list[Symptom]:
@@ -149,7 +146,7 @@ class TriageScreen(CastuiScreen[None]):
         self._drop_progress()
         self.diagnosis = None
         self.runs += 1
-        self.run_diagnosis(only if keep else None, keep)
+        self._run = self.run_diagnosis(only if keep else None, keep)
 
     def rerun_api_checks(self) -> None:
         """A key was typed: re-run the symptoms whose checks asked the API (the others only read the cluster)."""
@@ -176,7 +173,7 @@ class TriageScreen(CastuiScreen[None]):
             self._shown = None
         session = await self.app.ready_session()
         diagnosis: Diagnosis = await session.diagnose(only or self.symptom_ids,
-                                                      on_event=lambda e: self.post_message(RunProgress(e)),
+                                                      on_event=self._progress_of(self.runs),
                                                       consent=self.consent)
         if not keep:
             return diagnosis
@@ -184,13 +181,19 @@ class TriageScreen(CastuiScreen[None]):
         merged = [fresh[s.id] for s in self.symptoms if s.id in fresh]
         return diagnosis.model_copy(update={"symptoms": merged, "exit_code": exit_code_for(merged)})
 
-    @on(RunProgress)
-    def progress(self, message: RunProgress) -> None:
-        """Gathered, and shown PROGRESS_INTERVAL_S later with the events that came meanwhile: each change
-        of the tree is a frame drawn (~30 ms of CPU at 120×40), and a run reports ~130 events."""
-        self._progress.append(message.event)
+    def _progress_of(self, run: int) -> Callable[[RunEvent], None]:
+        """Run `run`'s events to `progress`; those of a run replaced meanwhile (cancelled, still ending) dropped."""
+        return lambda event: self.progress(event) if run == self.runs else None
+
+    def progress(self, event: RunEvent) -> None:
+        """A runner event, gathered, and shown PROGRESS_INTERVAL_S later with the events that came meanwhile:
+        each change of the tree is a frame drawn (~30 ms of CPU at 120×40), and a run reports ~130 events.
+        Called by the run itself, which is this screen's worker on this event loop (so not a message each:
+        ~130 dispatches of the message pump that a run would wait behind)."""
+        self._progress.append(event)
         if self._progress_timer is None:
-            self._progress_timer = self.set_timer(PROGRESS_INTERVAL_S, self._show_progress)
+            wait = RERUN_GRACE_S if self.triage_tree.stale else PROGRESS_INTERVAL_S
+            self._progress_timer = self.set_timer(wait, self._show_progress)
 
     def _show_progress(self) -> None:
         self._progress_timer = None
@@ -213,13 +216,16 @@ class TriageScreen(CastuiScreen[None]):
 
     @on(Worker.StateChanged)
     def run_state(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "triage":
+        # a run replaced by a newer one (`r` while it ran) says it was cancelled after the new one began
+        if event.worker.group != "triage" or event.worker is not self._run:
             return
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, Diagnosis):
             self.finished(event.worker.result)
         elif event.state is WorkerState.ERROR:
+            self.triage_tree.abandon()
             self.say(Text(f"✗ the run failed: {worker_failure(event.worker)}  ({self.key('triage.rerun')}: run again)", style="bold"))
         elif event.state is WorkerState.CANCELLED:
+            self.triage_tree.abandon()
             self.say(Text(f"run cancelled ({self.key('triage.rerun')}: run again)"))
 
     def finished(self, diagnosis: Diagnosis) -> None:

@@ -128,6 +128,11 @@ class TriageTree(Tree[TriageItem]):
             self.call_after_refresh(self.move_cursor, self.root.children[0])
         return in_place
 
+    @property
+    def stale(self) -> bool:
+        """A re-run in place has begun and shown no progress yet: the last run's results still show."""
+        return self._stale
+
     def _shows_a_finished_run_of(self, symptoms: dict[str, Symptom]) -> bool:
         """The tree holds the final results of these symptoms (every one of them shown): a re-run can keep it."""
         shown = {node.data.symptom_id for node in self.root.children if node.data is not None}
@@ -209,6 +214,15 @@ class TriageTree(Tree[TriageItem]):
             self._add(causes, item, self._cause_label(cause), leaf=True)
         if cursor is not None and cursor in self._by_item:
             self.call_after_refresh(self.move_cursor, self._by_item[cursor])
+
+    def abandon(self) -> None:
+        """The run ended without results (it failed, or was cancelled): a tree still showing the last run's
+        results says they are not this run's; the spinners stop."""
+        if self._stale:
+            self._mark_pending()
+        self._in_place = False
+        self._in_flight.clear()
+        self._spin.pause()
 
     def set_filter(self, query: str) -> None:
         """`/`: only the symptoms, checks and causes whose id, title or finding contain `query`."""

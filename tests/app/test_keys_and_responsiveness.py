@@ -226,3 +226,26 @@ async def test_a_rerun_keeps_the_tree_and_the_evidence_where_the_reader_is(make_
             assert "confirmed" in str(symptom_node.label) and "checks" not in str(held_symptom.label)
             assert tree.region == region
             assert "chart-outdated" in text_of(triage.pane.query_one("#ev-detail", Static))
+
+
+async def test_r_during_a_run_says_the_new_run_is_running_not_that_one_was_cancelled(make_app) -> None:
+    """`r` while a re-run is still going: the run replaced is cancelled quietly; the summary says the new
+    one is running (not "run cancelled"), and its results are what the screen ends on."""
+    with lab_on_fixed_clock("demo") as lab:
+        app = make_app(lab)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            triage = await wait_for_screen(pilot, TriageScreen, on_top=False)
+            await finish_triage(pilot)
+            summary = triage.query_one("#triage-summary", Static)
+            held = threading.Event()
+            lab.server.state.faults.append(Fault("latency", path=r"/policies$", seconds=8, released=held))
+            await pilot.press("r")
+            await wait_for(pilot, lambda: triage.runs == 2 and "Running" in text_of(summary), "the re-run to start")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: triage.runs == 3 and triage.triage_tree.checks_running, "the third run's progress")
+            await pilot.pause()
+            assert "Running" in text_of(summary) and "cancelled" not in text_of(summary), text_of(summary)
+            held.set()
+            diagnosis, _ = await finish_triage(pilot)
+            assert diagnosis.confirmed() and "confirmed" in text_of(summary)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input, OptionList, Static
@@ -127,6 +128,19 @@ async def test_keys_are_handled_while_a_slow_check_is_still_running(make_app) ->
             assert [c.id for _, c in diagnosis.confirmed()] == ["unschedulable-pods-disabled"]
 
 
+async def move_to(pilot: Any, tree: TriageTree, item: Any) -> None:
+    """The cursor onto `item`, as the user would go there; a node just added has its line after a refresh."""
+
+    def there() -> bool:
+        if tree.cursor_node is not None and tree.cursor_node.data == item:
+            return True
+        if (node := tree.node_for(item)) is not None:
+            tree.move_cursor(node)
+        return False
+
+    await wait_for(pilot, there, f"the cursor on {item.item_id}")
+
+
 async def test_the_evidence_being_read_stays_while_other_checks_report(make_app) -> None:
     """A responder reads a finished symptom's second piece of evidence while a slow check elsewhere is
     still running: the results still arriving do not put the pane back to the first piece."""
@@ -148,15 +162,7 @@ async def test_the_evidence_being_read_stays_while_other_checks_report(make_app)
             tree = triage.query_one(TriageTree)
             await wait_for(pilot, lambda: "helm-mismatch" in tree.results, "helm-mismatch to be judged")
             wanted = TriageItem("cause", "helm-mismatch", "chart-outdated")
-
-            def on_the_cause() -> bool:  # as the user would go there; a node just added has its line after a refresh
-                if tree.cursor_node is not None and tree.cursor_node.data == wanted:
-                    return True
-                if (node := tree.node_for(wanted)) is not None:
-                    tree.move_cursor(node)
-                return False
-
-            await wait_for(pilot, on_the_cause, "the cursor on chart-outdated")
+            await move_to(pilot, tree, wanted)
             pane = triage.query_one(EvidencePane)
             shown = pane.query_one("#ev-switcher", ContentSwitcher)
             await wait_for(pilot, lambda: shown.current == "ev-log", "its first evidence, the controller's log")
@@ -187,15 +193,7 @@ async def test_a_rerun_keeps_the_tree_and_the_evidence_where_the_reader_is(make_
             await finish_triage(pilot)
             tree = triage.query_one(TriageTree)
             wanted = TriageItem("cause", "helm-mismatch", "chart-outdated")
-
-            def on_the_cause() -> bool:
-                if tree.cursor_node is not None and tree.cursor_node.data == wanted:
-                    return True
-                if (node := tree.node_for(wanted)) is not None:
-                    tree.move_cursor(node)
-                return False
-
-            await wait_for(pilot, on_the_cause, "the cursor on chart-outdated")
+            await move_to(pilot, tree, wanted)
             title = triage.query_one(EvidencePane).query_one("#ev-title", Static)
             await wait_for(pilot, lambda: "chart-outdated" in text_of(triage.pane.query_one("#ev-detail", Static)),
                            "the cause's evidence")

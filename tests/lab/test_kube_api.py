@@ -430,6 +430,18 @@ def test_watch_initial_events_bookmark_then_changes(http: httpx.Client, apps: cl
         assert modified["type"] == "MODIFIED" and modified["object"]["spec"]["replicas"] == 2
 
 
+def test_a_watch_from_a_lists_version_hears_what_changed_since(http: httpx.Client, apps: client.AppsV1Api) -> None:
+    """List, change, then watch from the list's resourceVersion (what kubectl rollout status and every
+    informer do): the change made in between comes first, as from a real API server, so it is not missed."""
+    listed = http.get(f"/apis/apps/v1/namespaces/{NS}/deployments").json()
+    apps.patch_namespaced_deployment_status(AGENT, NS, {"status": {"readyReplicas": 0}})
+    params = {"watch": "1", "resourceVersion": listed["metadata"]["resourceVersion"], "timeoutSeconds": "1"}
+    with http.stream("GET", f"/apis/apps/v1/namespaces/{NS}/deployments", params=params) as response:
+        first = next(_events(response.iter_lines()))
+    assert (first["type"], first["object"]["metadata"]["name"]) == ("MODIFIED", AGENT)
+    assert first["object"]["status"]["readyReplicas"] == 0
+
+
 def test_watch_ends_at_timeout(http: httpx.Client) -> None:
     started = time.monotonic()
     response = http.get(f"/api/v1/namespaces/{NS}/pods", params={"watch": "true", "timeoutSeconds": "1"})

@@ -16,6 +16,7 @@ from castui.lab.kube_api.common import (
     Target,
     _current_rv,
     _key,
+    _meta,
     _served,
 )
 from castui.lab.kube_api.selectors import Predicate, _matcher
@@ -40,13 +41,25 @@ def _watch(state: LabState, req: LabRequest, target: Target) -> LabResponse:
         seconds = WATCH_DEFAULT_SECONDS
     deadline = time.monotonic() + min(max(seconds, 0.0), WATCH_MAX_SECONDS)
     encode = _event_encoder(target.rt, req)
-    initial = [encode("ADDED", seen[k]) for k in sorted(seen)] if send_initial else []
+    initial = [encode("ADDED", seen[k]) for k in sorted(seen)] if send_initial else _since(req, seen, encode)
     if bookmarks:
         end_meta = {"resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}}
         marker = {"kind": target.rt.kind, "apiVersion": target.rt.group_version, "metadata": end_meta}
         initial.append(json.dumps({"type": "BOOKMARK", "object": marker}).encode() + b"\n")
     stream = _watch_stream(state, target, match, seen, initial, deadline, encode)
     return LabResponse(200, None, "application/json", stream=stream)
+
+
+def _since(req: LabRequest, seen: dict[tuple[str, str], Obj], encode: Callable[[str, Obj], bytes]) -> list[bytes]:
+    """A watch from resourceVersion N first hears of what changed after N, as from a real API server: a
+    client that listed, then watches from the list's version (kubectl rollout status, informers), misses
+    no change made in between. Objects written since are MODIFIED (the lab keeps no history of deletions)."""
+    asked = str(req.arg("resourceVersion") or "")
+    if not asked.isdigit():
+        return []
+    since = int(asked)
+    changed = [k for k in sorted(seen) if str(rv := _meta(seen[k]).get("resourceVersion", "")).isdigit() and int(rv) > since]
+    return [encode("MODIFIED", seen[k]) for k in changed]
 
 
 def _event_encoder(rt: ResourceType, req: LabRequest) -> Callable[[str, Obj], bytes]:

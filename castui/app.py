@@ -78,6 +78,7 @@ class CastuiApp(App[int]):
         #: active checks' answers, per (context, check id): asked once per session and cluster
         self._consent_answers: dict[tuple[str | None, str], bool] = {}
         self._consent_lock = asyncio.Lock()
+        self._heap = heap.SettledHeap()
         #: the kubeconfig's contexts, for the context switcher (read on first use)
         self._contexts: list[str] | None = None
         #: what was wrong with the config file's keymap (each also shown as a notification at start)
@@ -103,6 +104,7 @@ class CastuiApp(App[int]):
         self.open_session()
 
     async def on_unmount(self) -> None:
+        self._heap.release()
         await self.session.close()
 
     # --- another context ------------------------------------------------------------------------
@@ -243,7 +245,7 @@ class CastuiApp(App[int]):
         self.last_diagnosis = diagnosis
         self.last_results.update({s.id: s for s in diagnosis.symptoms})
         self.connection = self.connection_now(kube=self.connection.kube, api=self.connection.api)
-        self.call_after_refresh(heap.settle_once)  # after the results are drawn, while they are read
+        self.call_after_refresh(self._heap.settle)  # after the results are drawn, while they are read
 
     def open_triage(self, symptom_ids: list[str] | None) -> None:
         from castui.screens.triage_screen import TriageScreen

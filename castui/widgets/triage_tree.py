@@ -54,6 +54,11 @@ def _set_label(node: TreeNode[TriageItem], label: Text) -> None:
         node.set_label(label)
 
 
+def _holds(parent: TreeNode[TriageItem], items: list[TriageItem]) -> bool:
+    """`parent`'s children are these items, in this order."""
+    return [child.data for child in parent.children] == items
+
+
 class TriageTree(Tree[TriageItem]):
     DEFAULT_CSS = styles_beside(__file__)
 
@@ -201,7 +206,7 @@ class TriageTree(Tree[TriageItem]):
         _set_label(node, self._symptom_label(result))
         causes = self._by_item[TriageItem("causes", result.id)]
         items = [TriageItem("cause", result.id, cause.id) for cause in result.causes]
-        if [child.data for child in causes.children] == items:  # the same causes: new labels, nothing moves
+        if _holds(causes, items):  # the same causes: new labels, nothing moves
             for child, cause in zip(causes.children, result.causes, strict=True):
                 _set_label(child, self._cause_label(cause))
             return
@@ -301,16 +306,13 @@ class TriageTree(Tree[TriageItem]):
     def _has_shape(self, plan: list[_Shown]) -> bool:
         """The tree shows exactly the planned items in the planned order (a folded symptom still open
         would hide a problem's rank change no better than a rebuild: only the items count)."""
-        if [node.data for node in self.root.children] != [TriageItem("symptom", s.result.id) for s in plan]:
+        if not _holds(self.root, [TriageItem("symptom", s.result.id) for s in plan]):
             return False
         for shown in plan:
             sid = shown.result.id
             checks, causes = self._by_item.get(TriageItem("checks", sid)), self._by_item.get(TriageItem("causes", sid))
-            if checks is None or causes is None:
-                return False
-            if [n.data for n in checks.children] != [TriageItem("check", sid, c.id) for c in shown.checks]:
-                return False
-            if [n.data for n in causes.children] != [TriageItem("cause", sid, c.id) for c in shown.causes]:
+            if not (checks is not None and _holds(checks, [TriageItem("check", sid, c.id) for c in shown.checks])
+                    and causes is not None and _holds(causes, [TriageItem("cause", sid, c.id) for c in shown.causes])):
                 return False
         return True
 
